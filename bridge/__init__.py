@@ -1,0 +1,1 @@
+"""The station service: owns every device and the database, serves the kiosk and staff API."""

@@ -1,0 +1,66 @@
+"""The station's FastAPI app, made by a factory from a profile (nothing built at import time)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+from bridge.routes.simulators import router as simulators_router
+from bridge.station import Station
+from bridge.systemd import SystemdNotifier
+from bronco import __version__
+from bronco.profile import Profile
+
+log = logging.getLogger(__name__)
+
+
+def create_app(profile: Profile) -> FastAPI:
+    station = Station(profile)
+    notifier = SystemdNotifier()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await station.start()
+        notifier.ready(f"station {profile.station.id} serving")
+        log.info("station %s ready", profile.station.id)
+        try:
+            yield
+        finally:
+            await notifier.stopping()
+            await station.stop()
+            log.info("station %s stopped", profile.station.id)
+
+    app = FastAPI(
+        title="Bronco Station",
+        version=__version__,
+        description="Kiosk, locker and staff API of one Bronco Station.",
+        lifespan=lifespan,
+    )
+    app.state.station = station
+
+    @app.get("/healthz", tags=["station"])
+    async def healthz() -> dict[str, Any]:
+        """Liveness and device health. Always 200 while the process serves."""
+        return station.health()
+
+    @app.websocket("/api/v1/events")
+    async def events(socket: WebSocket) -> None:
+        """Station events (devices, tags, doors, ILS link) as JSON messages."""
+        await socket.accept()
+        async with station.bus.subscribe() as queue:
+            try:
+                while True:
+                    await socket.send_json(await queue.get())
+            except WebSocketDisconnect:
+                return
+
+    if any(
+        s.driver == "simulated"
+        for s in [*profile.rfid_readers, *profile.lock_boards, *profile.card_readers]
+    ):
+        app.include_router(simulators_router)
+    return app

@@ -1,0 +1,3 @@
+from bronco.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""`bronco`: one command line for the station, the kiosk, the demo and library IT's tools.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bronco.profile import Profile, ProfileError, load_profile
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+app = typer.Typer(
+    name="bronco",
+    help="Bronco Station: library self-service kiosks and hold-pickup lockers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+ProfileOption = Annotated[
+    Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)
+]
+
+
+def _load_or_exit(path: Path) -> Profile:
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+@profile_app.command("check")
+def profile_check(
+    files: Annotated[list[Path], typer.Argument(help="Profile files to validate.")],
+) -> None:
+    """Validate profiles: prints OK per good file, or each problem as FILE: FIELD: REASON."""
+    failed = False
+    for path in files:
+        try:
+            load_profile(path)
+        except ProfileError as exc:
+            failed = True
+            typer.echo(str(exc))
+        else:
+            typer.echo(f"OK {path}")
+    if failed:
+        raise typer.Exit(EXIT_CONFIG)
+
+
+@app.command()
+def station(
+    profile: ProfileOption,
+    host: Annotated[str | None, typer.Option(help="Listen address (default: the profile's).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default: the profile's).")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the station service: owns every device and the database, serves the API."""
+    loaded = _load_or_exit(profile)
+    from bridge.server import run_station
+
+    try:
+        started = run_station(loaded, host, port, log_level)
+    except OSError as exc:
+        typer.echo(f"station failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    if not started:
+        typer.echo("station failed to start (see the log above)", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command()
+def kiosk(
+    profile: ProfileOption,
+    station_url: Annotated[str, typer.Option("--station", help="Station base URL.")] = (
+        "http://127.0.0.1:8080"
+    ),
+    screenshots: Annotated[
+        Path | None,
+        typer.Option(help="Walk every screen offscreen, save one PNG each here, then exit."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language: en or es.")] = "",
+    windowed: Annotated[
+        bool, typer.Option(help="Run in a window even if the profile says fullscreen.")
+    ] = False,
+) -> None:
+    """Run the touchscreen kiosk app (talks to the station over HTTP and WebSocket)."""
+    loaded = _load_or_exit(profile)
+    if lang and lang not in loaded.kiosk.languages:
+        typer.echo(f"--lang must be one of {', '.join(loaded.kiosk.languages)}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        from kiosk.launcher import run_kiosk
+    except ImportError as exc:
+        typer.echo(f"the kiosk needs Kivy: pip install 'bronco-station[kiosk]' ({exc})", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    code = run_kiosk(loaded, station_url, screenshots=screenshots, lang=lang or None,
+                     windowed=windowed)
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    headless: Annotated[bool, typer.Option(help="No kiosk window (machines with no screen).")] = False,
+    profile: Annotated[Path | None, typer.Option(help="Profile (default: simulated.toml).")] = None,
+    port: Annotated[int, typer.Option(help="Station port.")] = 8080,
+) -> None:
+    """Run the whole stack on simulated hardware: demo ILS, station and kiosk. Ctrl-C stops it.
+
+    The demo ILS listens on the profile's ILS port.
+    """
+    from bronco.demo import DemoError, run_demo, shipped_profile
+
+    path = profile or shipped_profile("simulated.toml")
+    _load_or_exit(path)
+    try:
+        raise typer.Exit(run_demo(path, headless=headless, port=port))
+    except DemoError as exc:
+        typer.echo(f"demo failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Hardware profiles: one TOML file describes one station and every device it owns.
+
+Profiles are validated strictly (unknown keys are errors) so a typo on a Pi at 3 a.m. is caught by
+`bronco profile check` instead of by a door that never opens. Secrets never live in a profile: the
+ILS password comes from an environment variable or a separate secrets file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
+HARD_MAX_PULSE_MS = 1000
+
+Identifier = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationSettings(Strict):
+    id: Identifier
+    name: str = ""
+    institution_id: str = Field(min_length=1, description="SIP2 AO institution id")
+    location_code: str = Field(min_length=1, description="SIP2 location (AP/CP) of this station")
+    secrets_file: Path | None = Field(
+        default=None, description="TOML file with secrets, e.g. [ils] password = '...'"
+    )
+
+
+class IlsSettings(Strict):
+    driver: Literal["sip2"] = "sip2"
+    host: str = "127.0.0.1"
+    port: int = Field(default=6001, ge=1, le=65535)
+    tls: bool = False
+    tls_verify: bool = True
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    encoding: Literal["cp850", "utf-8", "ascii"] = "cp850"
+    error_detection: bool = True
+    lenient: bool = True
+    login_user: str = ""
+    password_env: str = Field(
+        default="BRONCO_ILS_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="environment variable holding the SIP2 login password",
+    )
+    login_location: str = ""
+    pool_size: int = Field(default=1, ge=1, le=16)
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+    retries: int = Field(default=2, ge=0, le=10)
+
+
+class RfidReaderSettings(Strict):
+    id: Identifier
+    driver: str = Field(min_length=1)
+    url: str = Field(default="", description="pyserial URL for serial readers")
+    host: str = Field(default="", description="host name for network (LLRP) readers")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    role: Literal["checkout", "return", "both", "locker"] = "both"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class LockBoardSettings(Strict):
+    id: Identifier
+    driver: str = Field(min_length=1)
+    url: str = Field(default="", description="pyserial URL, e.g. /dev/serial/by-id/... or socket://")
+    address: int = Field(default=0, ge=0, le=255)
+    locks: int | None = Field(default=None, ge=1, le=48, description="defaults to the driver's")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DoorSettings(Strict):
+    id: Identifier
+    board: Identifier
+    lock: int = Field(ge=1, le=48, description="lock number on the board, from 1")
+    size: Literal["small", "medium", "large"]
+    accessible: bool = False
+    sensor: Literal["board", "none"] = Field(
+        default="board", description="'board': the board reports this door's state"
+    )
+    sensor_input: int | None = Field(
+        default=None, ge=1, le=48, description="board input wired to the door switch, if not the lock's"
+    )
+    charging: bool = Field(default=False, description="holds a lent tech device on a charger")
+
+
+class UidRule(Strict):
+    """How a card UID becomes a patron barcode."""
+
+    format: Literal["hex", "decimal"] = "hex"
+    byte_order: Literal["as_read", "reversed"] = "as_read"
+    prefix: str = ""
+    pad_to: int = Field(default=0, ge=0, le=32)
+
+
+class CardReaderSettings(Strict):
+    id: Identifier
+    driver: str = Field(min_length=1)
+    reader_name: str = Field(default="", description="substring of the PC/SC reader name")
+    apdu: str = Field(default="FFCA000000", pattern=r"^([0-9A-Fa-f]{2})+$")
+    uid_rule: UidRule = Field(default_factory=UidRule)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class KioskSettings(Strict):
+    languages: list[Literal["en", "es"]] = Field(default_factory=lambda: ["en", "es"], min_length=1)
+    default_language: Literal["en", "es"] = "en"
+    idle_timeout_s: int = Field(default=60, ge=10, le=900)
+    warning_s: int = Field(default=15, ge=3, le=120)
+    fullscreen: bool = True
+    high_contrast: bool = False
+    sound: bool = False
+    rfid_reader: str = Field(default="", description="id of the reader under this kiosk's pad")
+    card_reader: str = ""
+
+
+class OfflineSettings(Strict):
+    enabled: bool = True
+    patron_policy: Literal["cache", "accept_wellformed", "refuse"] = "cache"
+    barcode_pattern: str = r"^[0-9A-Za-z]{5,20}$"
+    max_checkouts_per_session: int = Field(default=5, ge=0, le=100)
+    max_checkouts_per_station: int = Field(default=200, ge=0, le=100_000)
+    patron_cache_ttl_hours: int = Field(default=72, ge=0, le=24 * 90)
+    loan_minutes: int = Field(default=14 * 24 * 60, ge=1, description="offline loan period")
+
+    @field_validator("barcode_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class LockerSettings(Strict):
+    pulse_ms: int = Field(default=200, ge=50, le=HARD_MAX_PULSE_MS)
+    gap_ms: int = Field(default=75, ge=20, le=1000)
+    confirm_timeout_s: float = Field(default=2.0, gt=0, le=10)
+    open_retries: int = Field(default=2, ge=0, le=5)
+    left_open_alarm_s: int = Field(default=120, ge=10)
+    poll_interval_ms: int = Field(default=300, ge=250, le=500)
+    checkout_at: Literal["pickup", "load"] = "pickup"
+    hold_days: int = Field(default=3, ge=1, le=30)
+    reminder_hours: int = Field(default=48, ge=1)
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    database_url: str = "sqlite:///bronco-station.db"
+
+
+class Profile(Strict):
+    station: StationSettings
+    ils: IlsSettings = Field(default_factory=IlsSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    rfid_readers: list[RfidReaderSettings] = Field(default_factory=list)
+    lock_boards: list[LockBoardSettings] = Field(default_factory=list)
+    doors: list[DoorSettings] = Field(default_factory=list)
+    card_readers: list[CardReaderSettings] = Field(default_factory=list)
+    kiosk: KioskSettings = Field(default_factory=KioskSettings)
+    offline: OfflineSettings = Field(default_factory=OfflineSettings)
+    lockers: LockerSettings = Field(default_factory=LockerSettings)
+
+    def board(self, board_id: str) -> LockBoardSettings:
+        return next(b for b in self.lock_boards if b.id == board_id)
+
+    def ils_password(self) -> str:
+        """The SIP2 password: environment variable first, then the secrets file, else empty."""
+        from_env = os.environ.get(self.ils.password_env)
+        if from_env is not None:
+            return from_env
+        if self.station.secrets_file and self.station.secrets_file.is_file():
+            with self.station.secrets_file.open("rb") as fh:
+                secrets = tomllib.load(fh)
+            return str(secrets.get("ils", {}).get("password", ""))
+        return ""
+
+
+@dataclass(frozen=True)
+class ProfileIssue:
+    """One problem in a profile: where (a field path like `doors[3].board`) and why."""
+
+    path: str
+    reason: str
+
+
+class ProfileError(Exception):
+    def __init__(self, source: str, issues: list[ProfileIssue]) -> None:
+        self.source = source
+        self.issues = issues
+        super().__init__("\n".join(f"{source}: {i.path}: {i.reason}" for i in issues))
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(profile)"
+
+
+def _cross_check(profile: Profile, board_locks: dict[str, int]) -> list[ProfileIssue]:
+    """Checks that span several sections: references between devices and unique ids."""
+    issues: list[ProfileIssue] = []
+    for section, items in (
+        ("rfid_readers", profile.rfid_readers),
+        ("lock_boards", profile.lock_boards),
+        ("doors", profile.doors),
+        ("card_readers", profile.card_readers),
+    ):
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if item.id in seen:
+                issues.append(ProfileIssue(f"{section}[{index}].id", f"duplicate id '{item.id}'"))
+            seen.add(item.id)
+    boards = {b.id: b for b in profile.lock_boards}
+    used_locks: dict[tuple[str, int], str] = {}
+    for index, door in enumerate(profile.doors):
+        board = boards.get(door.board)
+        if board is None:
+            known = ", ".join(sorted(boards)) or "none defined"
+            issues.append(
+                ProfileIssue(f"doors[{index}].board", f"no lock board '{door.board}' (boards: {known})")
+            )
+            continue
+        lock_count = board.locks or board_locks.get(board.id, 48)
+        if door.lock > lock_count:
+            issues.append(
+                ProfileIssue(f"doors[{index}].lock", f"board '{board.id}' has only {lock_count} locks")
+            )
+        key = (door.board, door.lock)
+        if key in used_locks:
+            issues.append(
+                ProfileIssue(f"doors[{index}].lock", f"lock {door.lock} of board '{door.board}' "
+                             f"is already door '{used_locks[key]}'")
+            )
+        used_locks[key] = door.id
+    if profile.doors and not any(d.accessible for d in profile.doors):
+        issues.append(ProfileIssue("doors", "a bank needs at least one accessible door (ADA)"))
+    reader_ids = {r.id for r in profile.rfid_readers}
+    if profile.kiosk.rfid_reader and profile.kiosk.rfid_reader not in reader_ids:
+        issues.append(ProfileIssue("kiosk.rfid_reader", f"no RFID reader '{profile.kiosk.rfid_reader}'"))
+    card_ids = {c.id for c in profile.card_readers}
+    if profile.kiosk.card_reader and profile.kiosk.card_reader not in card_ids:
+        issues.append(ProfileIssue("kiosk.card_reader", f"no card reader '{profile.kiosk.card_reader}'"))
+    if profile.kiosk.default_language not in profile.kiosk.languages:
+        issues.append(ProfileIssue("kiosk.default_language", "must be one of kiosk.languages"))
+    return issues
+
+
+def parse_profile(data: dict[str, Any], source: str = "<profile>") -> Profile:
+    """Validate a profile already read from TOML; raises ProfileError listing every problem."""
+    from bronco.registry import default_lock_count, known_driver_issues
+
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        issues = [
+            ProfileIssue(_field_path(tuple(err["loc"])), err["msg"])
+            for err in exc.errors(include_url=False)
+        ]
+        raise ProfileError(source, issues) from None
+    board_locks = {b.id: default_lock_count(b.driver) for b in profile.lock_boards}
+    issues = known_driver_issues(profile) + _cross_check(profile, board_locks)
+    if issues:
+        raise ProfileError(source, issues)
+    return profile
+
+
+def load_profile(path: str | Path) -> Profile:
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ProfileError(str(path), [ProfileIssue("(file)", "no such file")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), [ProfileIssue("(file)", f"not valid TOML: {exc}")]) from None
+    return parse_profile(data, str(path))

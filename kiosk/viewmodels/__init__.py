@@ -1,0 +1,1 @@
+"""View-models: plain Python, no Kivy, unit-tested on their own."""

@@ -1,0 +1,57 @@
+"""The lock-board interface every driver and the simulator implement."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import StrEnum
+
+
+class DoorSensor(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"  # a failed read is never "closed"
+
+
+class BoardError(Exception):
+    """Base of everything a lock-board driver raises."""
+
+
+class BoardTimeout(BoardError):
+    pass
+
+
+class BoardDisconnected(BoardError):
+    pass
+
+
+class BoardProtocolError(BoardError):
+    """Bytes on the line that are not a valid frame (noise, a wrong address, a bad checksum)."""
+
+
+class LockBoard(ABC):
+    """One board driving up to 48 fail-secure locks, usually with a door switch per lock."""
+
+    name: str = "board"
+    lock_count: int = 16
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def pulse(self, lock: int, duration_ms: int) -> None:
+        """Energise lock `lock` (from 1) for a bounded time. Says nothing about the door."""
+
+    @abstractmethod
+    async def read_doors(self) -> dict[int, DoorSensor]:
+        """Every lock's door switch; raises BoardError when the board cannot be read."""
+
+    @abstractmethod
+    async def all_off(self) -> None:
+        """De-energise every relay (start-up and shutdown)."""
+
+    async def read_items(self) -> dict[int, bool] | None:
+        """Item-present sensors per lock, for boards that have them; None otherwise."""
+        return None

@@ -1,0 +1,1 @@
+"""Patron card readers (campus smart cards over PC/SC) and their simulator."""

@@ -1,0 +1,68 @@
+"""The RFID reader interface every driver and the simulator implement."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+class ReaderError(Exception):
+    """Base of everything a reader driver raises."""
+
+
+class ReaderTimeout(ReaderError):
+    """The reader did not answer in time."""
+
+
+class ReaderDisconnected(ReaderError):
+    """The reader's port or socket is gone (unplugged, network lost)."""
+
+
+class ReaderProtocolError(ReaderError):
+    """The reader answered with bytes that are not a valid frame."""
+
+
+class TagNotFound(ReaderError):
+    """The tag addressed is no longer in the field."""
+
+
+@dataclass(frozen=True)
+class TagRead:
+    """One tag seen in one inventory round."""
+
+    uid: str  # hex, upper case: ISO 15693 UID or UHF EPC
+    antenna: int = 1
+    rssi: float | None = None
+
+
+class RfidReader(ABC):
+    """A reader under a kiosk pad, a return slot or a locker door.
+
+    All methods are coroutines; drivers that talk to blocking libraries hand work to threads.
+    """
+
+    name: str = "reader"
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def inventory(self) -> list[TagRead]:
+        """The tags in the field now (one inventory round)."""
+
+    @abstractmethod
+    async def read_data(self, uid: str) -> bytes:
+        """The tag's user memory (library data model bytes)."""
+
+    @abstractmethod
+    async def write_data(self, uid: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    async def set_secured(self, uid: str, secured: bool) -> None:
+        """Arm (True) or disarm (False) the tag's security marker (AFI or EAS)."""
+
+    @abstractmethod
+    async def is_secured(self, uid: str) -> bool: ...

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bronco.registry import (
+    CARD_READERS,
+    LOCK_BOARDS,
+    RFID_READERS,
+    DriverRegistry,
+    DriverSpec,
+    DriverUnavailable,
+)
+from locker_controller.simulator import SimulatedLockBoard
+from rfid.simulator import SimulatedReader
+
+
+def test_unknown_driver_names_the_known_ones() -> None:
+    with pytest.raises(DriverUnavailable, match=r"unknown lock board driver 'nope' \(known: .*kerong_cu16"):
+        LOCK_BOARDS.load("nope")
+
+
+def test_simulators_are_registered_and_created_lazily() -> None:
+    board = LOCK_BOARDS.create("simulated", name="A", locks=8)
+    assert isinstance(board, SimulatedLockBoard) and board.lock_count == 8
+    assert isinstance(RFID_READERS.create("simulated", name="pad"), SimulatedReader)
+    assert CARD_READERS.load("simulated").__name__ == "SimulatedCardReader"
+
+
+def test_missing_optional_package_fails_only_that_driver(monkeypatch) -> None:
+    registry = DriverRegistry("RFID reader", {
+        "needs-lib": DriverSpec(
+            "tests.helpers.needs_missing_lib", "Reader", needs="fancylib (pip install fancylib)"
+        ),
+        "simulated": DriverSpec("rfid.simulator", "SimulatedReader"),
+    })
+    sys.modules.pop("tests.helpers.needs_missing_lib", None)
+    with pytest.raises(DriverUnavailable) as info:
+        registry.load("needs-lib")
+    assert "needs the Python package 'fancylib_that_is_not_installed'" in str(info.value)
+    assert "install fancylib (pip install fancylib)" in str(info.value)
+    assert registry.load("simulated") is SimulatedReader  # the others still load
+
+
+def test_real_optional_library_blocked(monkeypatch) -> None:
+    # None in sys.modules makes `import pymodbus` raise ImportError, as if it were not installed.
+    monkeypatch.setitem(sys.modules, "pymodbus", None)
+    registry = DriverRegistry("lock board", {
+        "x": DriverSpec("tests.helpers.uses_pymodbus", "Board", needs="pymodbus"),
+    })
+    sys.modules.pop("tests.helpers.uses_pymodbus", None)
+    with pytest.raises(DriverUnavailable, match="needs the Python package 'pymodbus'; install pymodbus"):
+        registry.load("x")
+
+
+def test_driver_module_absent_from_this_build() -> None:
+    registry = DriverRegistry("card reader", {"x": DriverSpec("rfid.cards.not_written", "X")})
+    with pytest.raises(DriverUnavailable, match="not available in this version"):
+        registry.load("x")

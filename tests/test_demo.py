@@ -1,0 +1,44 @@
+"""`bronco demo --headless` brings the stack up and Ctrl-C (SIGINT) takes it all down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import bronco, free_port, wait_http
+
+
+def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        bronco("demo", "--headless", "--port", str(port)),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=30)
+        lines: list[str] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("Press Ctrl-C" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}" in text
+        assert "not started (--headless)" in text
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert "Demo stopped." in proc.stdout.read()
+        # Every child is gone: nothing answers on the station port any more.
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            still_up = True
+        except httpx.HTTPError:
+            still_up = False
+        assert not still_up
+    finally:
+        if proc.poll() is None:
+            proc.kill()
