@@ -30,7 +30,7 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     echo "Creating the virtual environment in $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q --upgrade pip >"$VENV/pip.log" 2>&1 || { cat "$VENV/pip.log"; exit 1; }
   fi
   # Reinstall only when the dependencies changed.
   local stamp="$VENV/.bronco-installed"
@@ -38,7 +38,10 @@ ensure_venv() {
   want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $extras"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "Installing Bronco Station and its Python dependencies ($extras)"
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
+    if ! "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]" >"$VENV/pip.log" 2>&1; then
+      cat "$VENV/pip.log" >&2
+      exit 1
+    fi
     "$VENV/bin/python" -c "import bronco" # fail here if the install did not work
     echo "$want" > "$stamp"
   fi

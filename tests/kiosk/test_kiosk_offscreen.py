@@ -26,10 +26,9 @@ def _run_kiosk(station_url: str, out: Path, home: Path) -> subprocess.CompletedP
 
 
 def _has_colour(path: Path, rgb: tuple[int, int, int]) -> bool:
-    image = Image.open(path).convert("RGB")
+    colours = Image.open(path).convert("RGB").getcolors(maxcolors=1 << 24) or []
     return any(
-        all(abs(a - b) <= 6 for a, b in zip(pixel, rgb, strict=True))
-        for pixel in image.getdata()
+        all(abs(a - b) <= 6 for a, b in zip(colour, rgb, strict=True)) for _count, colour in colours
     )
 
 

@@ -1,0 +1,15 @@
+"""Typed SIP2 errors. Malformed input raises ProtocolError and nothing else."""
+
+from __future__ import annotations
+
+
+class ProtocolError(Exception):
+    """Bytes that are not a valid SIP2 message (or that this mode refuses)."""
+
+
+class ChecksumError(ProtocolError):
+    """The AZ checksum does not match the message: ask for a resend (96 or 97)."""
+
+
+class EncodeError(ValueError):
+    """A value cannot be put on the wire (too long, or contains '|' or CR)."""
