@@ -129,7 +129,7 @@ class Sip2Codec:
         spec = _SPECS.get(command)
         if spec is None:
             raise ProtocolError(f"unknown command {command!r}")
-        data, sequence = self._error_detection(data, command, lenience)
+        data, sequence = self._error_detection(data, spec, lenience)
         text = data.decode(self.encoding, errors="replace")
         values = self._fixed(text, spec, lenience)
         values.update(self._variable(text[2 + spec.fixed_width:], spec, lenience))
@@ -139,24 +139,36 @@ class Sip2Codec:
         return spec.cls(**values)
 
     def _error_detection(
-        self, data: bytes, command: str, lenience: Lenience
+        self, data: bytes, spec: _Spec, lenience: Lenience
     ) -> tuple[bytes, int | None]:
-        az = data.rfind(b"AZ")
-        if az >= 0 and len(data) - az - 2 == 4 and all(c in _HEX for c in data[az + 2:]):
-            given = data[az + 2:].decode("ascii")
-            if not _checksum_ok(data[:az + 2], given):
-                raise ChecksumError(f"bad checksum {given!r} on {command}")
-            data = data[:az]
+        """Split off the AY/AZ trailer, which can only follow the last field (or the fixed part)."""
+        command = spec.cls.command
+        start = max(data.rfind(b"|") + 1, 2 + spec.fixed_width)
+        body_end = len(data)
+        az = data.find(b"AZ", start)
+        if az >= 0:
+            given = data[az + 2:]
+            if not (1 <= len(given) <= 4 and all(c in _HEX for c in given)):
+                raise ProtocolError(f"{command}: malformed AZ checksum")
+            if len(given) != 4:
+                lenience.tolerate("checksum not zero-padded to 4 digits")
+            if not _checksum_ok(data[:az + 2], given.decode("ascii")):
+                raise ChecksumError(f"bad checksum on {command}")
+            body_end = az
         elif self.error_detection:
             lenience.tolerate("no AZ checksum")
         sequence = None
-        ay = data.rfind(b"AY")
-        if ay >= 0 and len(data) - ay == 3 and data[ay + 2:ay + 3].isdigit():
-            sequence = int(data[ay + 2:ay + 3])
-            data = data[:ay]
+        ay = data.find(b"AY", start, body_end)
+        if ay >= 0:
+            digit = data[ay + 2:body_end]
+            if len(digit) == 1 and digit.isdigit():
+                sequence = int(digit)
+            else:
+                lenience.tolerate("malformed AY sequence number")
+            body_end = ay
         elif self.error_detection and command not in _NO_SEQUENCE and az >= 0:
             lenience.tolerate("no AY sequence number")
-        return data, sequence
+        return data[:body_end], sequence
 
     @staticmethod
     def _fixed(text: str, spec: _Spec, lenience: Lenience) -> dict[str, Any]:
@@ -181,7 +193,7 @@ class Sip2Codec:
                 lenience.tolerate("stray characters after the last field")
                 break
             code = text[pos:pos + 2]
-            if not (code.isalnum() and code.isascii() and code.isupper() or code.isdigit()):
+            if not ((code.isalnum() and code.isascii() and code.isupper()) or code.isdigit()):
                 raise ProtocolError(f"{spec.cls.command}: bad field id {code!r}")
             bar = text.find("|", pos + 2)
             if bar < 0:
@@ -200,7 +212,7 @@ class Sip2Codec:
             if name in values:
                 lenience.tolerate(f"{code}: repeated, the last one kept")
             values[name] = _convert(value, code, kind, lenience)
-        for name, code, repeat, required, _kind in spec.var_order:
+        for name, code, _repeat, required, _kind in spec.var_order:
             if required and name not in values:
                 lenience.tolerate(f"{code}: required field missing")
         if extra:

@@ -1,0 +1,33 @@
+"""Typed outcomes of talking to an ILS, whatever the protocol."""
+
+from __future__ import annotations
+
+from ils.sip2.errors import ProtocolError
+
+__all__ = ["IlsError", "IlsRejected", "IlsUnavailable", "ProtocolError"]
+
+
+class IlsError(Exception):
+    """Base of the ILS layer's own errors (ProtocolError is raised alongside these)."""
+
+
+class IlsUnavailable(IlsError):
+    """The ILS cannot be reached or did not answer in time.
+
+    `uncertain` is True when a request that changes state (checkout, checkin, renew, fee paid)
+    may have reached the ILS before the link failed: the caller must find out whether it took
+    effect (item information) instead of sending it again blindly.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+class IlsRejected(IlsError):
+    """The ILS answered and said no; `screen_message` is its reason, for the patron."""
+
+    def __init__(self, screen_message: str, *, details: object | None = None) -> None:
+        super().__init__(screen_message or "refused by the library system")
+        self.screen_message = screen_message
+        self.details = details
