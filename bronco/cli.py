@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bronco.cli_ils import demo_ils, sip2_app
 from bronco.profile import Profile, ProfileError, load_profile
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -23,6 +24,8 @@ app = typer.Typer(
 )
 profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
+app.command("demo-ils")(demo_ils)
+app.add_typer(sip2_app, name="sip2")
 
 ProfileOption = Annotated[
     Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)

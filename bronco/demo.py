@@ -79,19 +79,21 @@ def _wait_port(host: str, port: int, children: list[Child], timeout_s: float = 1
     raise DemoError(f"nothing listens on {host}:{port} after {timeout_s:.0f}s")
 
 
-def demo_ils_argv(port: int) -> list[str] | None:
+def demo_ils_argv(port: int, encoding: str) -> list[str] | None:
     """The demo ILS command, or None while this build has no demo ILS."""
     try:
         import ils.demo_server  # noqa: F401
     except ImportError:
         return None
-    return [sys.executable, "-m", "bronco", "demo-ils", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "bronco", "demo-ils", "--host", "127.0.0.1", "--port", str(port),
+            "--encoding", encoding]
 
 
 def run_demo(profile: Path, *, headless: bool, port: int) -> int:
     from bronco.profile import load_profile
 
-    ils_port = load_profile(profile).ils.port
+    ils = load_profile(profile).ils
+    ils_port = ils.port
     bronco = [sys.executable, "-m", "bronco"]
     env = {**os.environ, "BRONCO_ILS_PASSWORD": DEMO_ILS_PASSWORD}
     station_url = f"http://127.0.0.1:{port}"
@@ -104,7 +106,7 @@ def run_demo(profile: Path, *, headless: bool, port: int) -> int:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        ils_argv = demo_ils_argv(ils_port)
+        ils_argv = demo_ils_argv(ils_port, ils.encoding)
         if ils_argv:
             ils = Child("demo ILS", ils_argv)
             children.append(ils)

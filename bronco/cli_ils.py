@@ -1,0 +1,238 @@
+"""`bronco demo-ils` and `bronco sip2`: the demo ILS server, and library IT's SIP2 check tool."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+EXIT_FAILURE, EXIT_CONFIG = 1, 2
+
+sip2_app = typer.Typer(
+    help="Talk SIP2 to an ILS and print each decoded response as JSON.", no_args_is_help=True
+)
+
+
+def demo_ils(
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port.")] = 6001,
+    data: Annotated[Path | None, typer.Option(help="Library data file (TOML); default: the sample.")] = None,
+    ledger: Annotated[Path | None, typer.Option(help="Append one JSON line per transaction here.")] = None,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Delay every reply by this much.")] = 0,
+    encoding: Annotated[str, typer.Option(help="cp850, utf-8 or ascii.")] = "utf-8",
+    tls_cert: Annotated[Path | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Private key for --tls-cert (PEM).")] = None,
+) -> None:
+    """Run the demo ILS: a real SIP2 server over an in-memory library."""
+    from ils.demo_server.data import DataError, load_library
+    from ils.demo_server.server import DemoIlsServer, tls_context
+
+    if (tls_cert is None) != (tls_key is None):
+        typer.echo("--tls-cert and --tls-key go together", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    if encoding not in ("cp850", "utf-8", "ascii"):
+        typer.echo("--encoding must be cp850, utf-8 or ascii", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        library = load_library(data)
+        context = tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
+    except DataError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except (OSError, ValueError) as exc:
+        typer.echo(f"TLS certificate or key unusable: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+    async def serve() -> None:
+        server = DemoIlsServer(library, ledger=ledger, latency_ms=latency_ms, encoding=encoding,
+                               ssl_context=context)
+        bound = await server.start(host, port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        scheme = "SIP2 over TLS" if context else "SIP2"
+        typer.echo(f"demo ILS ({scheme}) listening on {host}:{bound}: "
+                   f"{len(library.patrons)} patrons, {len(library.items)} items", err=True)
+        await stop.wait()
+        await server.close()
+
+    try:
+        asyncio.run(serve())
+    except OSError as exc:
+        typer.echo(f"demo ILS failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, tuple):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def _state(ctx: typer.Context) -> dict[str, Any]:
+    return ctx.ensure_object(dict)
+
+
+@sip2_app.callback()
+def sip2_options(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="ILS SIP2 host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="ILS SIP2 port.")] = 6001,
+    tls: Annotated[bool, typer.Option(help="Use TLS.")] = False,
+    tls_verify: Annotated[bool, typer.Option(help="Verify the server certificate.")] = True,
+    ca_file: Annotated[Path | None, typer.Option(help="CA bundle to verify the server with.")] = None,
+    user: Annotated[str, typer.Option(help="SIP2 login user (CN); empty = no login.")] = "",
+    password: Annotated[
+        str, typer.Option(help="SIP2 login password (CO); default: $BRONCO_ILS_PASSWORD.")
+    ] = "",
+    location: Annotated[str, typer.Option(help="Location code (CP, and AP on checkin).")] = "",
+    institution: Annotated[str, typer.Option(help="Institution id (AO); default: the ILS's.")] = "",
+    terminal_password: Annotated[str, typer.Option(help="Terminal password (AC).")] = "",
+    encoding: Annotated[str, typer.Option(help="cp850, utf-8 or ascii.")] = "cp850",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each reply.")] = 10.0,
+    no_checksum: Annotated[bool, typer.Option(help="Send no AY/AZ (error detection off).")] = False,
+) -> None:
+    from ils.sip2.client import Sip2Settings
+
+    _state(ctx)["settings"] = Sip2Settings(
+        host=host, port=port, tls=tls, tls_verify=tls_verify, ca_file=ca_file, encoding=encoding,
+        error_detection=not no_checksum, login_user=user,
+        login_password=password or os.environ.get("BRONCO_ILS_PASSWORD", ""),
+        location_code=location, institution_id=institution, terminal_password=terminal_password,
+        timeout_s=timeout, retries=2,
+    )
+
+
+def _run(ctx: typer.Context, build: Any) -> None:
+    """Connect, log in, send what `build(institution)` makes, print the reply as JSON."""
+    from ils.errors import IlsRejected, IlsUnavailable
+    from ils.sip2.client import Sip2Connection
+    from ils.sip2.errors import ProtocolError
+
+    settings = _state(ctx)["settings"]
+
+    async def go() -> dict[str, Any]:
+        connection = Sip2Connection(settings, "sip2-cli")
+        try:
+            status = await connection.connect()
+            message = build(settings.institution_id or status.institution_id)
+            reply = status if message is None else await connection.request(message)
+        finally:
+            await connection.close()
+        body = {k: _json_ready(v) for k, v in dataclasses.asdict(reply).items()}
+        return {"command": reply.command, "message": type(reply).__name__, **body}
+
+    try:
+        result = asyncio.run(go())
+    except (IlsUnavailable, IlsRejected, ProtocolError) as exc:
+        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@sip2_app.command("status")
+def sip2_status(ctx: typer.Context) -> None:
+    """Log in and send SC status (99): is the ILS online, what does it support (BX)?"""
+    _run(ctx, lambda institution: None)
+
+
+@sip2_app.command("patron")
+def sip2_patron(
+    ctx: typer.Context,
+    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
+    pin: Annotated[str | None, typer.Option(help="Patron PIN (AD), to check it.")] = None,
+    items: Annotated[str | None, typer.Option(
+        help="Item list to include: hold_items, overdue_items, charged_items, fine_items, "
+             "recall_items, unavailable_holds.")] = None,
+) -> None:
+    """Patron information (63)."""
+    from ils.sip2.codec import now
+    from ils.sip2.messages import SUMMARY_FIELDS, PatronInformationRequest, summary_for
+
+    if items is not None and items not in SUMMARY_FIELDS:
+        typer.echo(f"--items must be one of {', '.join(SUMMARY_FIELDS)}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    terminal = _state(ctx)["settings"].terminal_password
+    _run(ctx, lambda institution: PatronInformationRequest(
+        transaction_date=now(), summary=summary_for(items), institution_id=institution,
+        patron_id=patron, terminal_password=terminal, patron_password=pin,
+    ))
+
+
+@sip2_app.command("checkout")
+def sip2_checkout(
+    ctx: typer.Context,
+    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
+    item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
+    pin: Annotated[str | None, typer.Option(help="Patron PIN (AD).")] = None,
+) -> None:
+    """Check an item out (11)."""
+    from ils.sip2.codec import now
+    from ils.sip2.messages import CheckoutRequest
+
+    terminal = _state(ctx)["settings"].terminal_password
+    _run(ctx, lambda institution: CheckoutRequest(
+        renewal_policy=True, transaction_date=now(), institution_id=institution, patron_id=patron,
+        item_id=item, terminal_password=terminal, patron_password=pin,
+    ))
+
+
+@sip2_app.command("checkin")
+def sip2_checkin(
+    ctx: typer.Context, item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
+) -> None:
+    """Check an item in (09) at --location."""
+    from ils.sip2.codec import now
+    from ils.sip2.messages import CheckinRequest
+
+    settings = _state(ctx)["settings"]
+    when = now()
+    _run(ctx, lambda institution: CheckinRequest(
+        transaction_date=when, return_date=when, current_location=settings.location_code,
+        institution_id=institution, item_id=item, terminal_password=settings.terminal_password,
+    ))
+
+
+@sip2_app.command("renew")
+def sip2_renew(
+    ctx: typer.Context,
+    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
+    item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
+    pin: Annotated[str | None, typer.Option(help="Patron PIN (AD).")] = None,
+) -> None:
+    """Renew one item (29)."""
+    from ils.sip2.codec import now
+    from ils.sip2.messages import RenewRequest
+
+    terminal = _state(ctx)["settings"].terminal_password
+    _run(ctx, lambda institution: RenewRequest(
+        transaction_date=now(), institution_id=institution, patron_id=patron, patron_password=pin,
+        item_id=item, terminal_password=terminal or None,
+    ))
+
+
+@sip2_app.command("item")
+def sip2_item(
+    ctx: typer.Context, item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
+) -> None:
+    """Item information (17)."""
+    from ils.sip2.codec import now
+    from ils.sip2.messages import ItemInformationRequest
+
+    terminal = _state(ctx)["settings"].terminal_password
+    _run(ctx, lambda institution: ItemInformationRequest(
+        transaction_date=now(), institution_id=institution, item_id=item,
+        terminal_password=terminal or None,
+    ))
