@@ -183,8 +183,10 @@ def sip2_checkout(
     from ils.sip2.messages import CheckoutRequest
 
     terminal = _state(ctx)["settings"].terminal_password
+    when = now()
     _run(ctx, lambda institution: CheckoutRequest(
-        renewal_policy=True, transaction_date=now(), institution_id=institution, patron_id=patron,
+        renewal_policy=True, transaction_date=when, nb_due_date=when, institution_id=institution,
+        patron_id=patron,
         item_id=item, terminal_password=terminal, patron_password=pin,
     ))
 
@@ -217,8 +219,10 @@ def sip2_renew(
     from ils.sip2.messages import RenewRequest
 
     terminal = _state(ctx)["settings"].terminal_password
+    when = now()
     _run(ctx, lambda institution: RenewRequest(
-        transaction_date=now(), institution_id=institution, patron_id=patron, patron_password=pin,
+        transaction_date=when, nb_due_date=when, institution_id=institution, patron_id=patron,
+        patron_password=pin,
         item_id=item, terminal_password=terminal or None,
     ))
 

@@ -92,8 +92,8 @@ def demo_ils_argv(port: int, encoding: str) -> list[str] | None:
 def run_demo(profile: Path, *, headless: bool, port: int) -> int:
     from bronco.profile import load_profile
 
-    ils = load_profile(profile).ils
-    ils_port = ils.port
+    ils_settings = load_profile(profile).ils
+    ils_port = ils_settings.port
     bronco = [sys.executable, "-m", "bronco"]
     env = {**os.environ, "BRONCO_ILS_PASSWORD": DEMO_ILS_PASSWORD}
     station_url = f"http://127.0.0.1:{port}"
@@ -106,7 +106,7 @@ def run_demo(profile: Path, *, headless: bool, port: int) -> int:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        ils_argv = demo_ils_argv(ils_port, ils.encoding)
+        ils_argv = demo_ils_argv(ils_port, ils_settings.encoding)
         if ils_argv:
             ils = Child("demo ILS", ils_argv)
             children.append(ils)

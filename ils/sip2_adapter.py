@@ -166,9 +166,11 @@ class Sip2Adapter(IlsAdapter):
         transaction_date: datetime | None = None, due_date: datetime | None = None,
         fee_acknowledged: bool = False,
     ) -> CheckoutResult:
+        when = transaction_date or now()
         reply = await self.pool.request(CheckoutRequest(
-            renewal_policy=True, no_block=no_block, transaction_date=transaction_date or now(),
-            nb_due_date=due_date, institution_id=self.institution, patron_id=patron_id,
+            # nb_due_date only counts with no_block=Y, but strict servers refuse it blank.
+            renewal_policy=True, no_block=no_block, transaction_date=when,
+            nb_due_date=due_date or when, institution_id=self.institution, patron_id=patron_id,
             item_id=item_id, terminal_password=self.settings.terminal_password,
             patron_password=pin, fee_acknowledged=True if fee_acknowledged else None,
         ))
@@ -202,8 +204,9 @@ class Sip2Adapter(IlsAdapter):
         )
 
     async def renew(self, patron_id: str, item_id: str, *, pin: str | None = None) -> CheckoutResult:
+        when = now()
         reply = await self.pool.request(RenewRequest(
-            transaction_date=now(), institution_id=self.institution, patron_id=patron_id,
+            transaction_date=when, nb_due_date=when, institution_id=self.institution, patron_id=patron_id,
             patron_password=pin, item_id=item_id, terminal_password=self.settings.terminal_password,
         ))
         return self._checkout_result(_expect(reply, RenewResponse))

@@ -70,3 +70,59 @@ def station_process(port: int, tmp_path: Path) -> Iterator[tuple[subprocess.Pope
             proc.kill()
             proc.wait()
         log.close()
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class DemoIls:
+    def __init__(self, port: int, ledger: Path, proc: subprocess.Popen[bytes]) -> None:
+        self.port, self.ledger, self.proc = port, ledger, proc
+
+    def records(self) -> list[dict]:
+        import json
+
+        if not self.ledger.exists():
+            return []
+        return [json.loads(line) for line in self.ledger.read_text().splitlines() if line]
+
+
+def start_demo_ils(tmp_path: Path, *extra: str, port: int | None = None) -> DemoIls:
+    port = port or free_port()
+    ledger = tmp_path / f"ledger-{port}.jsonl"
+    proc = subprocess.Popen(
+        bronco("demo-ils", "--port", str(port), "--ledger", str(ledger), *extra),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    wait_port(port, proc)
+    return DemoIls(port, ledger, proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def demo_ils(tmp_path: Path) -> Iterator[DemoIls]:
+    """A real `bronco demo-ils` (utf-8) on the sample data, with a ledger."""
+    ils = start_demo_ils(tmp_path)
+    try:
+        yield ils
+    finally:
+        stop(ils.proc)
