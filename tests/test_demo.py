@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -29,6 +30,14 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
         text = "".join(lines)
         assert f"http://127.0.0.1:{port}" in text
         assert "not started (--headless)" in text
+        assert "demo ILS (SIP2):  127.0.0.1:6001" in text
+        # The demo ILS answers real SIP2 with the demo login.
+        status = subprocess.run(
+            bronco("sip2", "--port", "6001", "--user", "kiosk", "--password", "demo",
+                   "--encoding", "utf-8", "status"),
+            capture_output=True, text=True, timeout=30,
+        )
+        assert status.returncode == 0 and '"online": true' in status.stdout
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         assert "Demo stopped." in proc.stdout.read()
@@ -39,6 +48,8 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
         except httpx.HTTPError:
             still_up = False
         assert not still_up
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", 6001)) != 0  # the demo ILS is gone too
     finally:
         if proc.poll() is None:
             proc.kill()
