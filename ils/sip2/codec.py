@@ -59,7 +59,7 @@ _SPECS: dict[str, _Spec] = {command: _Spec(cls) for command, cls in MESSAGES.ite
 def _var_text(value: Any, kind: str) -> str:
     if kind == "yn":
         return "Y" if value else "N"
-    return str(value)
+    return value if kind == "str" else str(value)
 
 
 class Sip2Codec:
@@ -72,33 +72,37 @@ class Sip2Codec:
         self.strict = strict
 
     # -- encode -----------------------------------------------------------------------------------
-    def _field(self, code: str, value: str) -> bytes:
-        raw = value.encode(self.encoding, errors="replace")
-        if b"|" in raw or b"\r" in raw:
+    def _field(self, code: str, value: str) -> str:
+        if "|" in value or "\r" in value:
             raise EncodeError(f"{code}: value contains '|' or CR")
-        if len(raw) > MAX_FIELD_BYTES:
-            raise EncodeError(f"{code}: value is {len(raw)} bytes (at most {MAX_FIELD_BYTES})")
-        return code.encode("ascii") + raw + b"|"
+        # A character is at most 4 bytes, so only long values need measuring in bytes.
+        if len(value) > MAX_FIELD_BYTES // 4 and len(
+            value.encode(self.encoding, errors="replace")
+        ) > MAX_FIELD_BYTES:
+            raise EncodeError(f"{code}: value is longer than {MAX_FIELD_BYTES} bytes")
+        return f"{code}{value}|"
 
     def encode(self, message: Message, sequence: int | None = None) -> bytes:
         """The message as bytes, ending in CR. With error detection, AY<sequence>AZ<checksum>."""
         spec = _SPECS[message.command]
-        parts = [message.command.encode("ascii")]
+        parts = [message.command]
         for name, kind in spec.fixed:
-            parts.append(kind.encode(getattr(message, name)).encode(self.encoding, errors="replace"))
+            parts.append(kind.encode(getattr(message, name)))
+        field = self._field
         for name, code, repeat, required, kind in spec.var_order:
             value = getattr(message, name)
             if repeat:
-                parts.extend(self._field(code, _var_text(v, kind)) for v in value)
+                parts.extend(field(code, _var_text(v, kind)) for v in value)
             elif value is not None or required:
-                parts.append(self._field(code, _var_text(value if value is not None else "", kind)))
-        parts.extend(self._field(code, value) for code, value in message.extra)
-        body = b"".join(parts)
+                parts.append(field(code, _var_text(value if value is not None else "", kind)))
+        parts.extend(field(code, value) for code, value in message.extra)
         if self.error_detection:
             if message.command not in _NO_SEQUENCE:
                 seq = message.sequence if sequence is None else sequence
-                body += b"AY" + str((seq or 0) % 10).encode("ascii")
-            body += b"AZ"
+                parts.append(f"AY{(seq or 0) % 10}")
+            parts.append("AZ")
+        body = "".join(parts).encode(self.encoding, errors="replace")
+        if self.error_detection:
             body += checksum(body).encode("ascii")
         return body + b"\r"
 

@@ -111,19 +111,22 @@ class Date(FixedKind):
             return " " * 18
         if not isinstance(value, datetime):
             raise EncodeError(f"{value!r} is not a datetime")
+        zone = "    "
         if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-            return value.strftime("%Y%m%d") + "   Z" + value.strftime("%H%M%S")
-        return value.strftime("%Y%m%d") + "    " + value.strftime("%H%M%S")
+            value, zone = value.astimezone(UTC), "   Z"
+        # Formatted by hand: strftime is the slowest step of encoding a message.
+        return (f"{value.year:04d}{value.month:02d}{value.day:02d}{zone}"
+                f"{value.hour:02d}{value.minute:02d}{value.second:02d}")
 
     def decode(self, text: str, name: str, lenience: Lenience) -> datetime | None:
         if not text.strip():
             return None
         zone, digits = text[8:12], text[:8] + text[12:]
         try:
-            if not (digits.isdigit() and digits.isascii()):
+            if not (len(digits) == 14 and digits.isdigit() and digits.isascii()):
                 raise ValueError(digits)
-            parsed = datetime.strptime(digits, "%Y%m%d%H%M%S")
+            parsed = datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]),
+                              int(digits[8:10]), int(digits[10:12]), int(digits[12:14]))
         except ValueError:
             lenience.tolerate(f"{name}: not a SIP2 date")
             return None

@@ -1,0 +1,28 @@
+"""The benchmarks run and report their figures (the figures themselves are never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bench import sip2_codec, sip2_pool
+from tests.conftest import ROOT
+
+
+def test_codec_benchmark_reports_both_sides() -> None:
+    result = sip2_codec.run(seconds=0.2)
+    assert result["ours_messages_per_s"] > 0 and result["pysip2_messages_per_s"] > 0
+    assert result["ratio_vs_pysip2"] > 0 and "cpu" in result["machine"]
+
+
+def test_pool_benchmark_reports_both_pool_sizes() -> None:
+    result = sip2_pool.run(latency_ms=5, repeats=1)
+    assert result["items"] == 10 and result["pool1_s"] > 0 and result["pool4_s"] > 0
+
+
+def test_benchmark_scripts_print_json() -> None:
+    out = subprocess.run([sys.executable, "-c", "import json, bench.sip2_codec as b; "
+                          "print(json.dumps(b.run(seconds=0.1)))"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert json.loads(out.stdout)["benchmark"] == "sip2_codec"
