@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -146,7 +145,7 @@ async def test_fee_paid_and_end_session(ils) -> None:
 
 
 async def test_no_block_replay_takes_the_given_dates(ils, tmp_path: Path) -> None:
-    adapter, server = ils
+    adapter, _server = ils
     when = datetime(2026, 11, 20, 21, 15, 0)
     due = datetime(2026, 12, 18, 21, 15, 0)
     # Offline, the kiosk lent a blocked patron an item on hold for someone else: replay accepts.
