@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ils.calendar import OpeningHours
+
 # Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
 HARD_MAX_PULSE_MS = 1000
 
@@ -123,6 +125,26 @@ class KioskSettings(Strict):
     card_reader: str = ""
 
 
+class OfflineLoanRule(Strict):
+    """Offline loan period for items whose barcode matches (the ILS's rule is not reachable)."""
+
+    barcode_pattern: str
+    minutes: int = Field(ge=1)
+
+    @field_validator("barcode_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        return _regex(value)
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
 class OfflineSettings(Strict):
     enabled: bool = True
     patron_policy: Literal["cache", "accept_wellformed", "refuse"] = "cache"
@@ -130,16 +152,19 @@ class OfflineSettings(Strict):
     max_checkouts_per_session: int = Field(default=5, ge=0, le=100)
     max_checkouts_per_station: int = Field(default=200, ge=0, le=100_000)
     patron_cache_ttl_hours: int = Field(default=72, ge=0, le=24 * 90)
-    loan_minutes: int = Field(default=14 * 24 * 60, ge=1, description="offline loan period")
+    loan_minutes: int = Field(default=14 * 24 * 60, ge=1, description="default offline loan period")
+    loan_rules: list[OfflineLoanRule] = Field(default_factory=list, description="first match wins")
+    ping_interval_s: float = Field(default=0.5, gt=0, le=10, description="ILS health ping period")
+    ping_timeout_s: float = Field(default=1.0, gt=0, le=10)
 
     @field_validator("barcode_pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
+        return _regex(value)
+
+    def loan_minutes_for(self, item_id: str) -> int:
+        rule = next((r for r in self.loan_rules if re.search(r.barcode_pattern, item_id)), None)
+        return rule.minutes if rule else self.loan_minutes
 
 
 class LockerSettings(Strict):
@@ -152,6 +177,19 @@ class LockerSettings(Strict):
     checkout_at: Literal["pickup", "load"] = "pickup"
     hold_days: int = Field(default=3, ge=1, le=30)
     reminder_hours: int = Field(default=48, ge=1)
+
+
+class PrivacySettings(Strict):
+    retention_days: int = Field(
+        default=0, ge=0, le=365,
+        description="days a synced transaction keeps patron and item ids before it becomes a count",
+    )
+
+
+class StaffSettings(Strict):
+    session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
 class ServerSettings(Strict):
@@ -171,6 +209,17 @@ class Profile(Strict):
     kiosk: KioskSettings = Field(default_factory=KioskSettings)
     offline: OfflineSettings = Field(default_factory=OfflineSettings)
     lockers: LockerSettings = Field(default_factory=LockerSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    staff: StaffSettings = Field(default_factory=StaffSettings)
+    calendar: dict[str, str] = Field(
+        default_factory=dict, description="weekday -> 'HH:MM-HH:MM' or 'closed'; none = always open"
+    )
+
+    @field_validator("calendar")
+    @classmethod
+    def _hours(cls, value: dict[str, str]) -> dict[str, str]:
+        OpeningHours(value)
+        return value
 
     def board(self, board_id: str) -> LockBoardSettings:
         return next(b for b in self.lock_boards if b.id == board_id)

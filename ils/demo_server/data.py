@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from ils.calendar import OpeningHours
+
 SAMPLE_DATA = Path(__file__).parent / "sample_library.toml"
 
 
@@ -90,11 +90,7 @@ class DemoLibrary(Strict):
     @field_validator("calendar")
     @classmethod
     def _hours(cls, value: dict[str, str]) -> dict[str, str]:
-        for day, hours in value.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r}")
-            if hours != "closed":
-                parse_hours(hours)
+        OpeningHours(value)  # raises ValueError on a bad day or hours
         return value
 
     @model_validator(mode="after")
@@ -111,25 +107,8 @@ class DemoLibrary(Strict):
                 raise ValueError(f"hold {hold.item}/{hold.patron}: unknown item or patron")
         return self
 
-    def opening_hours(self) -> dict[int, tuple[time, time] | None]:
-        """Weekday (0 = Monday) -> (open, close), or None when closed. No calendar = always open."""
-        if not self.calendar:
-            return {}
-        return {
-            index: None if self.calendar.get(day, "closed") == "closed"
-            else parse_hours(self.calendar[day])
-            for index, day in enumerate(WEEKDAYS)
-        }
-
-
-def parse_hours(text: str) -> tuple[time, time]:
-    try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not 'HH:MM-HH:MM'") from None
-    if end <= start:
-        raise ValueError(f"{text!r}: closing must be after opening")
-    return start, end
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours(self.calendar)
 
 
 def load_library(path: Path | None = None) -> DemoLibrary:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,25 +84,8 @@ class Library:
         return HoldState(hold.item, hold.patron, hold.pickup)
 
     # -- calendar -------------------------------------------------------------------------------
-    def next_open(self, moment: datetime) -> datetime:
-        """`moment` if the library is open then, else the next opening time."""
-        if not self.hours:
-            return moment
-        for offset in range(8):
-            day: date = moment.date() + timedelta(days=offset)
-            span = self.hours.get(day.weekday())
-            if span is None:
-                continue
-            opens, closes = (datetime.combine(day, t) for t in span)
-            if offset == 0 and opens <= moment <= closes:
-                return moment
-            if moment < opens:
-                return opens
-        return moment  # a calendar with no open day: nothing to move to
-
     def due_date(self, start: datetime, item: ItemData) -> datetime:
-        rule = self.data.loan_rules[item.loan_rule]
-        return self.next_open(start + timedelta(minutes=rule.minutes)).replace(microsecond=0)
+        return self.hours.due_date(start, self.data.loan_rules[item.loan_rule].minutes)
 
     # -- patrons --------------------------------------------------------------------------------
     def block_reason(self, barcode: str) -> str:

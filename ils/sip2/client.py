@@ -191,6 +191,16 @@ class Sip2Connection:
         except (IlsUnavailable, ProtocolError):
             await self._drop()  # the stream is out of step; start clean next time
             raise
+        except asyncio.CancelledError:
+            # A caller's deadline cut the exchange short: a late reply would be read as the answer
+            # to the next request, so this link cannot be reused.
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        writer, self._reader, self._writer = self._writer, None, None
+        if writer is not None:
+            writer.close()
 
     async def _exchange_once(self, message: Message) -> Message:
         sequence = self._sequence

@@ -237,3 +237,20 @@ async def test_pool_of_one_serialises() -> None:
         await asyncio.gather(*(pool.request(checkout(f"I{n}")) for n in range(5)))
         await pool.close()
     assert acs.max_in_flight == 1
+
+
+async def test_a_request_cancelled_by_a_deadline_does_not_poison_the_link() -> None:
+    async def slow_first(request, frame, write, acs):
+        if request.command == "17" and request.item_id == "SLOW":
+            await asyncio.sleep(0.3)
+        await acs.reply(request, write)
+
+    async with ScriptedAcs(slow_first) as acs:
+        connection = Sip2Connection(settings(acs.port))
+        await connection.connect()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(connection.request(item_info("SLOW")), 0.05)
+        await asyncio.sleep(0.4)  # the late reply to SLOW arrives on the old link
+        reply = await connection.request(item_info("NEXT"))
+        await connection.close()
+    assert reply.item_id == "NEXT"

@@ -1,0 +1,1 @@
+"""The station's database: SQLModel tables, the engine (SQLite WAL or PostgreSQL), migrations."""

@@ -1,0 +1,133 @@
+"""Tables. Patron identifiers live only in circulation rows not yet synced (and in open
+exceptions); the patron cache holds keyed hashes, never a barcode, PIN or name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+class TxnKind(StrEnum):
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    RENEW = "renew"
+
+
+class TxnMode(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class TxnState(StrEnum):
+    PENDING = "pending"  # durable, not yet sent (offline queue)
+    SENT = "sent"  # handed to the ILS; outcome unknown until the reply is recorded
+    DONE = "done"  # the ILS took it
+    REJECTED = "rejected"  # the ILS said no while the patron was at the kiosk (they were told)
+    EXCEPTION = "exception"  # the ILS refused a replay: staff must act
+
+
+class CircTransaction(SQLModel, table=True):
+    __tablename__ = "circ_transaction"
+
+    seq: int | None = Field(default=None, primary_key=True)  # replay order
+    txn_id: str = Field(unique=True, index=True, max_length=36)  # stable id, never reused
+    kind: str = Field(max_length=16)
+    mode: str = Field(max_length=8)
+    state: str = Field(index=True, max_length=16)
+    station_id: str = Field(max_length=64)
+    location: str = Field(default="", max_length=64)
+    session_id: str | None = Field(default=None, max_length=64, index=True)
+    patron_id: str | None = Field(default=None, max_length=64)
+    item_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime  # the transaction date the ILS is given on replay
+    due_at: datetime | None = None  # due date the patron was told (offline: computed here)
+    due_text: str | None = Field(default=None, max_length=64)  # the ILS's own due date text
+    title: str | None = Field(default=None, max_length=255)
+    attempts: int = 0
+    sent_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, index=True)
+    outcome: str = Field(default="", max_length=255)
+
+
+class QueueException(SQLModel, table=True):
+    __tablename__ = "queue_exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    txn_seq: int = Field(foreign_key="circ_transaction.seq", index=True)
+    kind: str = Field(max_length=16)
+    item_id: str = Field(max_length=64)
+    patron_id: str | None = Field(default=None, max_length=64)  # needed to act; cleared on resolve
+    reason: str = Field(max_length=255)
+    created_at: datetime
+    resolved_at: datetime | None = Field(default=None, index=True)
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolution: str | None = Field(default=None, max_length=255)
+
+
+class PatronCacheEntry(SQLModel, table=True):
+    """A patron seen online recently, for offline validation: keyed hashes only."""
+
+    __tablename__ = "patron_cache"
+
+    barcode_hash: str = Field(primary_key=True, max_length=64)
+    pin_hash: str | None = Field(default=None, max_length=255)
+    blocked: bool = False
+    seen_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)  # desk | admin
+    created_at: datetime
+    disabled: bool = False
+
+
+class StaffToken(SQLModel, table=True):
+    """Bearer tokens (tools) and console sessions; only a SHA-256 of the token is stored."""
+
+    __tablename__ = "staff_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    kind: str = Field(max_length=16)  # bearer | session
+    label: str = Field(default="", max_length=64)
+    csrf_token: str = Field(default="", max_length=64)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=128)
+    detail: str = Field(default="", max_length=512)
+
+
+class CirculationCount(SQLModel, table=True):
+    """Anonymous statistics: what purged transactions become."""
+
+    __tablename__ = "circulation_count"
+
+    hour: datetime = Field(primary_key=True)  # the hour the transactions happened in
+    kind: str = Field(primary_key=True, max_length=16)
+    mode: str = Field(primary_key=True, max_length=8)
+    state: str = Field(primary_key=True, max_length=16)
+    count: int = 0
+
+
+class StationSetting(SQLModel, table=True):
+    __tablename__ = "station_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=512)
