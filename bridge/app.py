@@ -9,17 +9,23 @@ from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
+from bridge.metrics import install_metrics
+from bridge.routes.kiosk import router as kiosk_router
 from bridge.routes.simulators import router as simulators_router
+from bridge.routes.staff import login_router as staff_login_router
+from bridge.routes.staff import router as staff_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from bronco import __version__
 from bronco.profile import Profile
+from ils.adapter import IlsAdapter
 
 log = logging.getLogger(__name__)
 
 
-def create_app(profile: Profile) -> FastAPI:
-    station = Station(profile)
+def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> FastAPI:
+    """The station app. `ils_adapter` replaces the SIP2 adapter the profile describes (tests)."""
+    station = Station(profile, ils_adapter=ils_adapter)
     notifier = SystemdNotifier()
 
     @asynccontextmanager
@@ -58,6 +64,10 @@ def create_app(profile: Profile) -> FastAPI:
             except WebSocketDisconnect:
                 return
 
+    app.include_router(kiosk_router)
+    app.include_router(staff_login_router)
+    app.include_router(staff_router)
+    install_metrics(app, station)
     if any(
         s.driver == "simulated"
         for s in [*profile.rfid_readers, *profile.lock_boards, *profile.card_readers]

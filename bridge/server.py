@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 from types import FrameType
 
 import uvicorn
@@ -14,6 +15,19 @@ from bronco.profile import Profile
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:
     """uvicorn re-raises the stop signal once shutdown is done; we have stopped cleanly by then."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def run_station(profile: Profile, host: str | None = None, port: int | None = None,
@@ -30,12 +44,18 @@ def run_station(profile: Profile, host: str | None = None, port: int | None = No
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
+    # Bind before anything starts: a taken port must fail fast, before devices and the ILS link.
+    try:
+        sock = _bind(config.host, config.port)
+    except OSError as exc:
+        logging.getLogger(__name__).error("cannot listen on %s:%s: %s", config.host, config.port, exc)
+        return False
     # Installed before uvicorn's own handlers, so these are what it restores and re-raises into:
     # the process then exits 0, which is what systemd and a terminal user expect after a clean stop.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _after_shutdown)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
     except SystemExit as exc:  # uvicorn exits on start-up failures (bind errors, lifespan errors)
         return exc.code in (0, None)
     return True

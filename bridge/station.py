@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Engine
+
+from bridge.circulation import Circulation
+from bridge.db.engine import open_database
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
+from bridge.ils_link import IlsLink
+from bridge.journal import Journal
+from bridge.offline import OfflinePolicy, PatronCache
+from bridge.privacy import purge_synced
+from bridge.replay import Replayer
+from bridge.sessions import SessionStore
+from bridge.staff_auth import StaffAuth
 from bronco.profile import Profile
 from bronco.registry import (
     DriverUnavailable,
@@ -17,16 +29,45 @@ from bronco.registry import (
     create_lock_board,
     create_rfid_reader,
 )
+from ils.adapter import IlsAdapter
+from ils.sip2.client import Sip2Settings
+from ils.sip2_adapter import Sip2Adapter
 
 log = logging.getLogger(__name__)
+SYNC_INTERVAL_S = 1.0
+PURGE_INTERVAL_S = 60.0
+
+
+def sip2_settings(profile: Profile) -> Sip2Settings:
+    ils = profile.ils
+    return Sip2Settings(
+        host=ils.host, port=ils.port, tls=ils.tls, tls_verify=ils.tls_verify, ca_file=ils.ca_file,
+        client_cert=ils.client_cert, client_key=ils.client_key, encoding=ils.encoding,
+        error_detection=ils.error_detection, strict=not ils.lenient, login_user=ils.login_user,
+        login_password=profile.ils_password(),
+        location_code=ils.login_location or profile.station.location_code,
+        institution_id=profile.station.institution_id, timeout_s=ils.timeout_s,
+        connect_timeout_s=min(ils.timeout_s, 3.0), retries=ils.retries, pool_size=ils.pool_size,
+    )
 
 
 class Station:
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> None:
         self.profile = profile
         self.bus = EventBus()
         self.started_at = time.time()
         self.owners: dict[tuple[str, str], DeviceOwner] = {}
+        self.adapter: IlsAdapter = ils_adapter or Sip2Adapter(sip2_settings(profile))
+        self.link = IlsLink(self.adapter, self.bus, ping_interval_s=profile.offline.ping_interval_s,
+                            ping_timeout_s=profile.offline.ping_timeout_s)
+        self.sessions = SessionStore(profile.kiosk.idle_timeout_s)
+        # Built in start(): they need the database.
+        self.engine: Engine | None = None
+        self.journal: Journal
+        self.auth: StaffAuth
+        self.circulation: Circulation
+        self.replayer: Replayer
+        self._tasks: list[asyncio.Task[None]] = []
         builders: list[tuple[str, list[Any], Callable[[Any], Any]]] = [
             ("rfid_reader", list(profile.rfid_readers), create_rfid_reader),
             ("lock_board", list(profile.lock_boards), create_lock_board),
@@ -48,23 +89,80 @@ class Station:
         owner = self.owners.get((kind, device_id))
         return owner.device if owner else None
 
+    async def open_storage(self) -> None:
+        self.engine = await asyncio.to_thread(open_database, self.profile.server.database_url)
+        self.journal = Journal(self.engine, self.profile.station.id)
+        self.auth = StaffAuth(self.engine, self.profile.staff)
+        cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours)
+        policy = OfflinePolicy(self.profile, cache, self.journal)
+        self.replayer = Replayer(self.journal, self.adapter, self.bus)
+        self.circulation = Circulation(
+            journal=self.journal, link=self.link, adapter=self.adapter, policy=policy, cache=cache,
+            bus=self.bus, location=self.profile.station.location_code,
+            timeout_s=self.profile.ils.timeout_s,
+        )
+
     async def start(self, ready_timeout_s: float = 5.0) -> None:
+        await self.open_storage()
         for owner in self.owners.values():
             await owner.start()
         # Wait until every owner has tried once, so /healthz is meaningful when READY=1 is sent.
         waits = [owner.ready.wait() for owner in self.owners.values()]
         if waits:
             await asyncio.wait_for(asyncio.gather(*waits), ready_timeout_s)
+        self.link.start()
+        self._tasks = [asyncio.create_task(self._sync_loop(), name="queue-sync"),
+                       asyncio.create_task(self._purge_loop(), name="privacy-purge")]
+
+    async def _sync_loop(self) -> None:
+        """Replay whenever the ILS is up and something waits (after a restart, too)."""
+        while True:
+            await asyncio.sleep(SYNC_INTERVAL_S)
+            if self.link.online and not self.replayer.running and self.queue_depth():
+                try:
+                    await self.replayer.replay()
+                except Exception:  # the loop must outlive any single bad replay
+                    log.exception("replay failed")
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(purge_synced, self.journal, self.profile.privacy.retention_days)
+                await asyncio.to_thread(self.circulation.cache.purge_expired)
+            except Exception:
+                log.exception("privacy purge failed")
+            await asyncio.sleep(PURGE_INTERVAL_S)
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.link.stop()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
+        if self.engine is not None:
+            self.engine.dispose()
+
+    # -- status ----------------------------------------------------------------------------------
+    def ils_online(self) -> bool:
+        return self.link.online
+
+    def queue_depth(self) -> int:
+        if self.engine is None:
+            return 0
+        status = self.journal.status()
+        return status.pending + status.in_doubt
+
+    def open_exceptions(self) -> int:
+        return self.journal.status().open_exceptions if self.engine is not None else 0
 
     def health(self) -> dict[str, Any]:
         devices = [owner.health.as_dict() for owner in self.owners.values()]
-        degraded = any(d["state"] != "ok" for d in devices)
+        degraded = any(d["state"] != "ok" for d in devices)  # the ILS link is reported apart
         return {
             "status": "degraded" if degraded else "ok",
             "station": self.profile.station.id,
             "uptime_s": round(time.time() - self.started_at, 1),
+            "ils": self.link.as_dict(),
             "devices": devices,
         }

@@ -7,9 +7,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from bronco.profile import Profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "hardware_profiles"
@@ -126,3 +130,25 @@ def demo_ils(tmp_path: Path) -> Iterator[DemoIls]:
         yield ils
     finally:
         stop(ils.proc)
+
+
+def station_profile(tmp_path: Path, *, ils_port: int | None = None, database_url: str | None = None,
+                    **sections: dict) -> Profile:
+    """simulated.toml with a private database, the given ILS port and section overrides."""
+    from bronco.profile import load_profile
+
+    profile = load_profile(SIMULATED)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    updates: dict = {"server": profile.server.model_copy(update={
+        "database_url": database_url or f"sqlite:///{tmp_path / 'station.db'}"})}
+    if ils_port is not None:
+        updates["ils"] = profile.ils.model_copy(update={"port": ils_port})
+    for name, values in sections.items():
+        updates[name] = getattr(profile, name).model_copy(update=values)
+    return profile.model_copy(update=updates)
+
+
+@pytest.fixture(autouse=True)
+def _demo_ils_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo ILS's kiosk login; real sites put theirs in the environment or a secrets file.
+    monkeypatch.setenv("BRONCO_ILS_PASSWORD", "demo")

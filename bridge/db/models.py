@@ -26,6 +26,7 @@ class TxnState(StrEnum):
     DONE = "done"  # the ILS took it
     REJECTED = "rejected"  # the ILS said no while the patron was at the kiosk (they were told)
     EXCEPTION = "exception"  # the ILS refused a replay: staff must act
+    RESOLVED = "resolved"  # an exception staff closed by hand
 
 
 class CircTransaction(SQLModel, table=True):

@@ -6,12 +6,12 @@ import tomllib
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from bronco.profile import load_profile, parse_profile
-from tests.conftest import SIMULATED
+from bronco.profile import parse_profile
+from tests.conftest import SIMULATED, station_profile
 
 
-def test_healthz_reports_every_device() -> None:
-    with TestClient(create_app(load_profile(SIMULATED))) as client:
+def test_healthz_reports_every_device(tmp_path) -> None:
+    with TestClient(create_app(station_profile(tmp_path))) as client:
         health = client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["station"] == "demo-station"
@@ -20,24 +20,25 @@ def test_healthz_reports_every_device() -> None:
     }
 
 
-def test_openapi_is_served() -> None:
-    with TestClient(create_app(load_profile(SIMULATED))) as client:
+def test_openapi_is_served(tmp_path) -> None:
+    with TestClient(create_app(station_profile(tmp_path))) as client:
         doc = client.get("/openapi.json").json()
     assert doc["info"]["title"] == "Bronco Station"
     assert "/healthz" in doc["paths"]
 
 
-def test_two_apps_share_nothing() -> None:
+def test_two_apps_share_nothing(tmp_path) -> None:
     # The factory builds everything; two stations in one process do not see each other's devices.
-    one, two = create_app(load_profile(SIMULATED)), create_app(load_profile(SIMULATED))
+    one = create_app(station_profile(tmp_path / "a"))
+    two = create_app(station_profile(tmp_path / "b"))
     with TestClient(one) as a, TestClient(two) as b:
         a.post("/sim/readers/pad/tags", json={"uid": "E0040100AA"})
         assert [t["uid"] for t in a.get("/sim/readers/pad/tags").json()] == ["E0040100AA"]
         assert b.get("/sim/readers/pad/tags").json() == []
 
 
-def test_simulator_control_routes() -> None:
-    app = create_app(load_profile(SIMULATED))
+def test_simulator_control_routes(tmp_path) -> None:
+    app = create_app(station_profile(tmp_path))
     with TestClient(app) as client:
         assert client.post("/sim/readers/pad/tags", json={"uid": "e004", "data": "1101"}).status_code == 201
         assert client.get("/sim/readers/pad/tags").json()[0] == {
@@ -59,12 +60,13 @@ def test_simulator_control_routes() -> None:
         assert board.faults.next_fault() == "timeout"
 
 
-def test_a_broken_device_degrades_health_but_the_station_serves() -> None:
+def test_a_broken_device_degrades_health_but_the_station_serves(tmp_path) -> None:
     text = SIMULATED.read_text().replace(
         '[[card_readers]]\nid = "campus"\ndriver = "simulated"',
         '[[card_readers]]\nid = "campus"\ndriver = "pcsc"',
     )
-    profile = parse_profile(tomllib.loads(text))
+    profile = parse_profile(tomllib.loads(text.replace(
+        'database_url = "sqlite:///bronco-demo.db"', f'database_url = "sqlite:///{tmp_path}/s.db"')))
     with TestClient(create_app(profile)) as client:
         health = client.get("/healthz").json()
     assert health["status"] == "degraded"
@@ -73,8 +75,8 @@ def test_a_broken_device_degrades_health_but_the_station_serves() -> None:
     assert "card reader driver 'pcsc'" in card["last_error"]
 
 
-def test_an_unplugged_device_is_retried_until_it_comes_back() -> None:
-    app = create_app(load_profile(SIMULATED))
+def test_an_unplugged_device_is_retried_until_it_comes_back(tmp_path) -> None:
+    app = create_app(station_profile(tmp_path))
     reader = app.state.station.device("rfid_reader", "pad")
     reader.inject("disconnect")  # unplugged before the station starts
     with TestClient(app) as client:
@@ -90,8 +92,8 @@ def test_an_unplugged_device_is_retried_until_it_comes_back() -> None:
         assert pad["state"] == "ok"
 
 
-def test_event_stream_delivers_published_events() -> None:
-    app = create_app(load_profile(SIMULATED))
+def test_event_stream_delivers_published_events(tmp_path) -> None:
+    app = create_app(station_profile(tmp_path))
     with TestClient(app) as client, client.websocket_connect("/api/v1/events") as socket:
         deadline = time.monotonic() + 5
         while app.state.station.bus.subscriber_count == 0 and time.monotonic() < deadline:

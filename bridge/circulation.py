@@ -1,0 +1,241 @@
+"""Circulation at the station: identify, check out, check in, renew, account - online through the
+ILS adapter, offline under local rules - every transaction journaled before it is acted on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bridge.db.models import TxnKind, TxnMode, TxnState
+from bridge.events import EventBus
+from bridge.ils_link import IlsLink
+from bridge.journal import Journal, utcnow
+from bridge.offline import OfflinePolicy, PatronCache
+from bridge.sessions import KioskSession
+from ils.adapter import IlsAdapter, PatronAccount
+from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OFFLINE_NOTE = "Recorded while the library system is offline; it will be sent when it is back."
+
+
+class Refused(Exception):
+    """Something the patron is told plainly (wrong PIN, blocked, not possible offline)."""
+
+
+@dataclass
+class ItemResult:
+    item_id: str
+    ok: bool
+    title: str = ""
+    due_date: str = ""  # ISO 8601 when known, else the ILS's own text
+    message: str = ""
+    offline: bool = False
+    txn_id: str = ""
+    hold_patron_name: str = ""  # checkin: trapped for someone (staff screens only show initials)
+    hold_pickup: str = ""
+    in_transit_to: str = ""
+    sort_bin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Identity:
+    patron_id: str
+    name: str
+    offline: bool
+    blocked: bool = False
+    message: str = ""
+
+
+def sip_due_to_iso(text: str) -> str:
+    """'YYYYMMDD    HHMMSS' (the usual AH format) to ISO; other formats are passed through."""
+    compact = text.replace(" ", "")
+    if len(compact) == 14 and compact.isdigit():
+        return f"{compact[:4]}-{compact[4:6]}-{compact[6:8]}T{compact[8:10]}:{compact[10:12]}:{compact[12:]}"
+    return text
+
+
+class Circulation:
+    def __init__(
+        self, *, journal: Journal, link: IlsLink, adapter: IlsAdapter, policy: OfflinePolicy,
+        cache: PatronCache, bus: EventBus, location: str, timeout_s: float,
+    ) -> None:
+        self.journal = journal
+        self.link = link
+        self.adapter = adapter
+        self.policy = policy
+        self.cache = cache
+        self.bus = bus
+        self.location = location
+        self.timeout_s = timeout_s
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def _ils(self, call: Awaitable[T]) -> T:
+        """One ILS call under the station's deadline; a failure takes the link offline at once."""
+        try:
+            return await asyncio.wait_for(call, self.timeout_s)
+        except TimeoutError as exc:
+            self.link.report(exc)
+            raise IlsUnavailable("the library system did not answer in time", uncertain=True) from exc
+        except (IlsUnavailable, ProtocolError) as exc:
+            self.link.report(exc)
+            raise
+
+    def _later(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- patrons ---------------------------------------------------------------------------------
+    async def identify(self, barcode: str, pin: str | None) -> Identity:
+        if self.link.online:
+            try:
+                patron = await self._ils(self.adapter.authenticate_patron(barcode, pin))
+            except IlsRejected as exc:
+                raise Refused(exc.screen_message or "Library card not recognised") from None
+            except (IlsUnavailable, ProtocolError):
+                pass  # fall through to the offline rules
+            else:
+                # Hashing the PIN costs tens of ms: do it after the patron has their answer.
+                self._later(asyncio.to_thread(self.cache.remember, barcode, pin, blocked=patron.blocked))
+                return Identity(patron.patron_id, patron.name, False, patron.blocked, patron.block_reason)
+        verdict = await asyncio.to_thread(self.policy.identify, barcode, pin)
+        if not verdict.accepted:
+            raise Refused(verdict.reason)
+        return Identity(barcode, "", True, message=OFFLINE_NOTE)
+
+    async def account(self, session: KioskSession) -> PatronAccount:
+        if not self.link.online:
+            raise Refused("Your account cannot be shown while the library system is offline.")
+        try:
+            return await self._ils(self.adapter.patron_account(session.patron_id, session.pin))
+        except IlsRejected as exc:
+            raise Refused(exc.screen_message) from None
+        except (IlsUnavailable, ProtocolError):
+            raise Refused("Your account cannot be shown while the library system is offline.") from None
+
+    async def end_session(self, session: KioskSession) -> None:
+        if self.link.online:
+            try:
+                await self._ils(self.adapter.end_session(session.patron_id))
+            except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+                log.info("end session not confirmed: %s", type(exc).__name__)
+
+    # -- checkout --------------------------------------------------------------------------------
+    def _offline_checkout(self, session: KioskSession, item_id: str, seq: int | None = None,
+                          ) -> ItemResult:
+        verdict = self.policy.may_lend(session.offline_checkouts)
+        if not verdict.accepted:
+            if seq is not None:
+                self.journal.finish(seq, TxnState.REJECTED, outcome="offline limit reached")
+            return ItemResult(item_id, False, message=verdict.reason, offline=True)
+        due = self.policy.due_date(item_id, utcnow())
+        if seq is None:
+            txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id=session.patron_id,
+                                      item_id=item_id, location=self.location,
+                                      session_id=session.token[:16], due_at=due)
+        else:
+            txn = self.journal.back_to_pending(seq, mode=TxnMode.OFFLINE, due_at=due)
+        session.offline_checkouts += 1
+        return ItemResult(item_id, True, due_date=due.astimezone().replace(tzinfo=None).isoformat(),
+                          message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+
+    async def checkout(self, session: KioskSession, item_id: str) -> ItemResult:
+        result = await self._checkout(session, item_id)
+        self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline)
+        return result
+
+    async def _checkout(self, session: KioskSession, item_id: str) -> ItemResult:
+        if not self.link.online:
+            return self._offline_checkout(session, item_id)
+        txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.ONLINE, patron_id=session.patron_id,
+                                  item_id=item_id, location=self.location,
+                                  session_id=session.token[:16])
+        assert txn.seq is not None
+        try:
+            out = await self._ils(self.adapter.checkout(session.patron_id, item_id, pin=session.pin))
+        except IlsRejected as exc:
+            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
+            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
+        except (IlsUnavailable, ProtocolError) as exc:
+            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
+                return self._offline_checkout(session, item_id, txn.seq)  # never reached the ILS
+            # In doubt: the ILS may have it. Lend it under offline rules; on reconnect item
+            # information settles whether to replay it.
+            due = self.policy.due_date(item_id, utcnow())
+            self.journal.set_due(txn.seq, due)
+            session.offline_checkouts += 1
+            return ItemResult(item_id, True, due_date=due.astimezone().replace(tzinfo=None).isoformat(),
+                              message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+        self.journal.finish(txn.seq, TxnState.DONE, due_text=out.due_date, title=out.title)
+        return ItemResult(item_id, True, title=out.title, due_date=sip_due_to_iso(out.due_date),
+                          message=out.screen_message, txn_id=txn.txn_id,
+                          extra={"renewal": out.renewal, "desensitize": out.desensitize})
+
+    # -- checkin ---------------------------------------------------------------------------------
+    async def checkin(self, item_id: str) -> ItemResult:
+        result = await self._checkin(item_id)
+        self.bus.publish("checkin", item_id=item_id, ok=result.ok, offline=result.offline,
+                         hold=bool(result.hold_pickup), in_transit=bool(result.in_transit_to))
+        return result
+
+    async def _checkin(self, item_id: str) -> ItemResult:
+        if not self.link.online:
+            txn = self.journal.record(TxnKind.CHECKIN, TxnMode.OFFLINE, patron_id=None,
+                                      item_id=item_id, location=self.location)
+            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+        txn = self.journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id=item_id,
+                                  location=self.location)
+        assert txn.seq is not None
+        try:
+            back = await self._ils(self.adapter.checkin(item_id, location=self.location))
+        except IlsRejected as exc:
+            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
+            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
+        except (IlsUnavailable, ProtocolError) as exc:
+            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
+                self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
+            # Returns are always accepted: in doubt, item information settles it later.
+            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+        self.journal.finish(txn.seq, TxnState.DONE, title=back.title,
+                            outcome="hold" if back.hold else ("transit" if back.in_transit_to else ""))
+        return ItemResult(
+            item_id, True, title=back.title, message=back.screen_message, txn_id=txn.txn_id,
+            hold_patron_name=back.hold.patron_name if back.hold else "",
+            hold_pickup=back.hold.pickup_location if back.hold else "",
+            in_transit_to=back.in_transit_to, sort_bin=back.sort_bin,
+        )
+
+    # -- renew -----------------------------------------------------------------------------------
+    async def renew(self, session: KioskSession, item_id: str) -> ItemResult:
+        if not self.link.online:
+            return ItemResult(item_id, False, offline=True,
+                              message="Renewals are not available while the library system is "
+                                      "offline. Please try again later.")
+        txn = self.journal.record(TxnKind.RENEW, TxnMode.ONLINE, patron_id=session.patron_id,
+                                  item_id=item_id, location=self.location,
+                                  session_id=session.token[:16])
+        assert txn.seq is not None
+        try:
+            out = await self._ils(self.adapter.renew(session.patron_id, item_id, pin=session.pin))
+        except IlsRejected as exc:
+            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
+            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
+        except (IlsUnavailable, ProtocolError) as exc:
+            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
+                self.journal.finish(txn.seq, TxnState.REJECTED, outcome="library system unavailable")
+            return ItemResult(item_id, False, offline=True, txn_id=txn.txn_id,
+                              message="The renewal could not be confirmed. Please try again later.")
+        self.journal.finish(txn.seq, TxnState.DONE, due_text=out.due_date, title=out.title)
+        return ItemResult(item_id, True, title=out.title, due_date=sip_due_to_iso(out.due_date),
+                          message=out.screen_message, txn_id=txn.txn_id)
+
+    async def renew_all(self, session: KioskSession) -> list[ItemResult]:
+        account = await self.account(session)
+        return [await self.renew(session, loan.item_id) for loan in account.loans]

@@ -1,0 +1,245 @@
+"""The transaction journal: every circulation transaction, online or offline, is a row here.
+
+State changes are committed one by one (SQLite synchronous=FULL), so after a kill -9 at any point
+each transaction is in exactly one known state:
+  pending   -> not sent; replay sends it
+  sent      -> maybe reached the ILS; resolved by asking the ILS (item information), never resent
+               blindly
+  done / rejected / exception / resolved -> finished
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from bridge.db.models import (
+    CircTransaction,
+    QueueException,
+    StationSetting,
+    TxnKind,
+    TxnMode,
+    TxnState,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    pending: int
+    in_doubt: int
+    open_exceptions: int
+    offline_checkouts_pending: int
+    last_sync: datetime | None
+
+
+class Journal:
+    def __init__(self, engine: Engine, station_id: str) -> None:
+        self.engine = engine
+        self.station_id = station_id
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def record(
+        self, kind: TxnKind, mode: TxnMode, *, patron_id: str | None, item_id: str, location: str,
+        session_id: str | None = None, due_at: datetime | None = None,
+        created_at: datetime | None = None,
+    ) -> CircTransaction:
+        """A new transaction: offline ones start pending, online ones start sent (journaled
+        before they are sent, so a crash mid-request leaves a row to resolve)."""
+        now = utcnow()
+        txn = CircTransaction(
+            txn_id=str(uuid.uuid4()), kind=kind.value, mode=mode.value,
+            state=(TxnState.PENDING if mode is TxnMode.OFFLINE else TxnState.SENT).value,
+            station_id=self.station_id, location=location, session_id=session_id,
+            patron_id=patron_id, item_id=item_id, created_at=created_at or now, due_at=due_at,
+            attempts=0 if mode is TxnMode.OFFLINE else 1,
+            sent_at=None if mode is TxnMode.OFFLINE else now,
+        )
+        with self._session() as session:
+            session.add(txn)
+            session.commit()
+            session.refresh(txn)
+        return txn
+
+    def _update(self, seq: int, **changes: object) -> CircTransaction:
+        with self._session() as session:
+            txn = session.get(CircTransaction, seq)
+            if txn is None:
+                raise KeyError(f"no transaction {seq}")
+            for key, value in changes.items():
+                setattr(txn, key, value)
+            session.add(txn)
+            session.commit()
+            session.refresh(txn)
+            return txn
+
+    def mark_sent(self, seq: int) -> CircTransaction:
+        """Committed before the request leaves: a crash after this is resolved, not resent."""
+        with self._session() as session:
+            txn = session.get(CircTransaction, seq)
+            if txn is None:
+                raise KeyError(f"no transaction {seq}")
+            txn.state, txn.sent_at, txn.attempts = TxnState.SENT.value, utcnow(), txn.attempts + 1
+            session.add(txn)
+            session.commit()
+            session.refresh(txn)
+            return txn
+
+    def finish(self, seq: int, state: TxnState, *, outcome: str = "", due_text: str | None = None,
+               title: str | None = None) -> CircTransaction:
+        changes: dict[str, object] = {"state": state.value, "finished_at": utcnow(),
+                                      "outcome": outcome[:255]}
+        if due_text is not None:
+            changes["due_text"] = due_text[:64]
+        if title is not None:
+            changes["title"] = title[:255]
+        return self._update(seq, **changes)
+
+    def back_to_pending(self, seq: int, *, mode: TxnMode | None = None,
+                        due_at: datetime | None = None) -> CircTransaction:
+        """Known not to have reached the ILS: it will be (re)played."""
+        changes: dict[str, object] = {"state": TxnState.PENDING.value}
+        if mode is not None:
+            changes["mode"] = mode.value
+        if due_at is not None:
+            changes["due_at"] = due_at
+        return self._update(seq, **changes)
+
+    def set_due(self, seq: int, due_at: datetime) -> CircTransaction:
+        """The due date the patron was told for a transaction still in doubt."""
+        return self._update(seq, due_at=due_at)
+
+    def to_exception(self, seq: int, reason: str) -> QueueException:
+        """The ILS refused a replay: one commit turns it into a record staff must act on."""
+        with self._session() as session:
+            txn = session.get(CircTransaction, seq)
+            if txn is None:
+                raise KeyError(f"no transaction {seq}")
+            txn.state, txn.finished_at, txn.outcome = TxnState.EXCEPTION.value, utcnow(), reason[:255]
+            record = QueueException(
+                txn_seq=seq, kind=txn.kind, item_id=txn.item_id or "", patron_id=txn.patron_id,
+                reason=reason[:255], created_at=utcnow(),
+            )
+            session.add(txn)
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+            return record
+
+    def retry_exception(self, exception_id: int, actor: str) -> CircTransaction:
+        """Staff fixed the cause (e.g. lifted a block): replay the same transaction again."""
+        with self._session() as session:
+            record = session.get(QueueException, exception_id)
+            if record is None or record.resolved_at is not None:
+                raise KeyError(f"no open exception {exception_id}")
+            txn = session.get(CircTransaction, record.txn_seq)
+            assert txn is not None
+            record.resolved_at, record.resolved_by, record.resolution = utcnow(), actor, "retried"
+            record.patron_id = None
+            txn.state, txn.finished_at = TxnState.PENDING.value, None
+            session.add(record)
+            session.add(txn)
+            session.commit()
+            session.refresh(txn)
+            return txn
+
+    def resolve_exception(self, exception_id: int, actor: str, note: str) -> QueueException:
+        """Staff handled it by hand: the record closes and its patron id is dropped."""
+        with self._session() as session:
+            record = session.get(QueueException, exception_id)
+            if record is None or record.resolved_at is not None:
+                raise KeyError(f"no open exception {exception_id}")
+            txn = session.get(CircTransaction, record.txn_seq)
+            assert txn is not None
+            record.resolved_at, record.resolved_by = utcnow(), actor
+            record.resolution, record.patron_id = (note or "resolved")[:255], None
+            txn.state, txn.finished_at = TxnState.RESOLVED.value, utcnow()
+            session.add(record)
+            session.add(txn)
+            session.commit()
+            session.refresh(record)
+            return record
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, seq: int) -> CircTransaction | None:
+        with self._session() as session:
+            return session.get(CircTransaction, seq)
+
+    def by_txn_id(self, txn_id: str) -> CircTransaction | None:
+        with self._session() as session:
+            return session.exec(select(CircTransaction).where(CircTransaction.txn_id == txn_id)).first()
+
+    def next_pending(self) -> CircTransaction | None:
+        with self._session() as session:
+            return session.exec(
+                select(CircTransaction).where(CircTransaction.state == TxnState.PENDING.value)
+                .order_by(col(CircTransaction.seq)).limit(1)
+            ).first()
+
+    def in_doubt(self) -> list[CircTransaction]:
+        with self._session() as session:
+            return list(session.exec(
+                select(CircTransaction).where(CircTransaction.state == TxnState.SENT.value)
+                .order_by(col(CircTransaction.seq))
+            ))
+
+    def count(self, *, state: TxnState | None = None, kind: TxnKind | None = None,
+              mode: TxnMode | None = None, session_id: str | None = None) -> int:
+        query = select(func.count()).select_from(CircTransaction)
+        if state is not None:
+            query = query.where(CircTransaction.state == state.value)
+        if kind is not None:
+            query = query.where(CircTransaction.kind == kind.value)
+        if mode is not None:
+            query = query.where(CircTransaction.mode == mode.value)
+        if session_id is not None:
+            query = query.where(CircTransaction.session_id == session_id)
+        with self._session() as session:
+            return int(session.exec(query).one())
+
+    def offline_checkouts_unsynced(self) -> int:
+        """Offline checkouts the ILS has not yet taken: the station-wide offline limit counts these."""
+        query = select(func.count()).select_from(CircTransaction).where(
+            CircTransaction.kind == TxnKind.CHECKOUT.value,
+            CircTransaction.mode == TxnMode.OFFLINE.value,
+            col(CircTransaction.state).in_([TxnState.PENDING.value, TxnState.SENT.value]),
+        )
+        with self._session() as session:
+            return int(session.exec(query).one())
+
+    def exceptions(self, *, include_resolved: bool = False) -> list[QueueException]:
+        query = select(QueueException).order_by(col(QueueException.id))
+        if not include_resolved:
+            query = query.where(col(QueueException.resolved_at).is_(None))
+        with self._session() as session:
+            return list(session.exec(query))
+
+    # -- station settings (small key/value facts that must survive restarts) ----------------------
+    def setting(self, key: str) -> str | None:
+        with self._session() as session:
+            row = session.get(StationSetting, key)
+            return row.value if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._session() as session:
+            session.merge(StationSetting(key=key, value=value))
+            session.commit()
+
+    def status(self) -> QueueStatus:
+        last_text = self.setting("last_sync")
+        last = datetime.fromisoformat(last_text) if last_text else None
+        return QueueStatus(
+            pending=self.count(state=TxnState.PENDING), in_doubt=self.count(state=TxnState.SENT),
+            open_exceptions=len(self.exceptions()),
+            offline_checkouts_pending=self.offline_checkouts_unsynced(), last_sync=last,
+        )

@@ -1,0 +1,192 @@
+"""The kiosk API (/api/v1): what the touchscreen app calls. JSON in and out, OpenAPI documented."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from pydantic import BaseModel, Field, model_validator
+
+from bridge.circulation import ItemResult, Refused
+from bridge.sessions import KioskSession
+from bridge.station import Station
+from rfid.cards.uid_rule import uid_to_barcode
+
+router = APIRouter(prefix="/api/v1", tags=["kiosk"])
+
+Barcode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+
+
+def station_of(request: Request) -> Station:
+    return request.app.state.station
+
+
+StationDep = Annotated[Station, Depends(station_of)]
+
+
+def patron_session(
+    station: StationDep,
+    x_kiosk_session: Annotated[str | None, Header(description="token from POST /sessions")] = None,
+) -> KioskSession:
+    session = station.sessions.get(x_kiosk_session or "")
+    if session is None:
+        raise HTTPException(401, "No patron session, or it expired: please sign in again")
+    return session
+
+
+SessionDep = Annotated[KioskSession, Depends(patron_session)]
+
+
+class SignIn(BaseModel):
+    barcode: Barcode | None = None
+    pin: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    card_uid: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")] | None = Field(
+        default=None, description="card UID in hex, from the kiosk's card reader")
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> SignIn:
+        if (self.barcode is None) == (self.card_uid is None):
+            raise ValueError("give exactly one of barcode or card_uid")
+        return self
+
+
+class SessionOut(BaseModel):
+    token: str
+    name: str
+    offline: bool
+    blocked: bool
+    message: str
+    idle_timeout_s: float
+
+
+class ItemIn(BaseModel):
+    item_id: Barcode
+
+
+class RenewIn(BaseModel):
+    item_ids: list[Barcode] = Field(default_factory=list, max_length=100)
+    all: bool = False
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    ok: bool
+    title: str
+    due_date: str
+    message: str
+    offline: bool
+    txn_id: str
+    hold_pickup: str = ""
+    in_transit_to: str = ""
+    sort_bin: str = ""
+
+    @classmethod
+    def of(cls, result: ItemResult) -> ItemOut:
+        return cls(item_id=result.item_id, ok=result.ok, title=result.title,
+                   due_date=result.due_date, message=result.message, offline=result.offline,
+                   txn_id=result.txn_id, hold_pickup=result.hold_pickup,
+                   in_transit_to=result.in_transit_to, sort_bin=result.sort_bin)
+
+
+class LoanOut(BaseModel):
+    item_id: str
+    title: str
+    due_date: str
+    overdue: bool
+
+
+class HoldOut(BaseModel):
+    item_id: str
+    title: str
+    ready: bool
+
+
+class AccountOut(BaseModel):
+    name: str
+    loans: list[LoanOut]
+    holds: list[HoldOut]
+    fines: list[str]
+    fee_amount: str
+    blocked: bool
+    block_reason: str
+
+
+@router.get("/status")
+async def status(station: StationDep) -> dict[str, Any]:
+    """Is the ILS reachable (offline mode shows plainly on the kiosk), and what waits to sync."""
+    queue = station.journal.status()
+    return {
+        "station": station.profile.station.id, "offline": not station.link.online,
+        "ils": station.link.as_dict(),
+        "queue": {"pending": queue.pending, "in_doubt": queue.in_doubt,
+                  "open_exceptions": queue.open_exceptions},
+    }
+
+
+@router.post("/sessions", status_code=201, responses={403: {"description": "refused"}})
+async def sign_in(body: SignIn, station: StationDep) -> SessionOut:
+    """Start a patron session with a card barcode (+ PIN) or a campus card UID."""
+    if body.card_uid is not None:
+        reader = next(iter(station.profile.card_readers), None)
+        rule = reader.uid_rule if reader else None
+        barcode = uid_to_barcode(bytes.fromhex(body.card_uid), **(rule.model_dump() if rule else {}))
+    else:
+        assert body.barcode is not None
+        barcode = body.barcode
+    try:
+        identity = await station.circulation.identify(barcode, body.pin)
+    except Refused as exc:
+        raise HTTPException(403, str(exc)) from None
+    session = station.sessions.open(identity.patron_id, identity.name, offline=identity.offline,
+                                    pin=body.pin)
+    station.bus.publish("session", state="started", offline=identity.offline)
+    return SessionOut(token=session.token, name=identity.name, offline=identity.offline,
+                      blocked=identity.blocked, message=identity.message,
+                      idle_timeout_s=station.sessions.idle_timeout_s)
+
+
+@router.delete("/sessions/current", status_code=204)
+async def sign_out(session: SessionDep, station: StationDep) -> None:
+    station.sessions.close(session.token)
+    await station.circulation.end_session(session)
+    station.bus.publish("session", state="ended")
+
+
+@router.get("/account", responses={409: {"description": "not available offline"}})
+async def account(session: SessionDep, station: StationDep) -> AccountOut:
+    try:
+        acct = await station.circulation.account(session)
+    except Refused as exc:
+        raise HTTPException(409, str(exc)) from None
+    return AccountOut(
+        name=acct.patron.name,
+        loans=[LoanOut(item_id=x.item_id, title=x.title, due_date=x.due_date, overdue=x.overdue)
+               for x in acct.loans],
+        holds=[HoldOut(item_id=h.item_id, title=h.title, ready=h.ready) for h in acct.holds],
+        fines=[f.description for f in acct.fines], fee_amount=acct.patron.fee_amount,
+        blocked=acct.patron.blocked, block_reason=acct.patron.block_reason,
+    )
+
+
+@router.post("/checkout")
+async def checkout(body: ItemIn, session: SessionDep, station: StationDep) -> ItemOut:
+    """Check out one item to the signed-in patron (by barcode; RFID pads call this per tag)."""
+    return ItemOut.of(await station.circulation.checkout(session, body.item_id))
+
+
+@router.post("/checkin")
+async def checkin(body: ItemIn, station: StationDep) -> ItemOut:
+    """Return an item: no sign-in needed; always accepted, even offline."""
+    return ItemOut.of(await station.circulation.checkin(body.item_id))
+
+
+@router.post("/renew", responses={409: {"description": "not available offline"}})
+async def renew(body: RenewIn, session: SessionDep, station: StationDep) -> list[ItemOut]:
+    if body.all:
+        try:
+            results = await station.circulation.renew_all(session)
+        except Refused as exc:
+            raise HTTPException(409, str(exc)) from None
+    else:
+        results = [await station.circulation.renew(session, item) for item in body.item_ids]
+    return [ItemOut.of(r) for r in results]

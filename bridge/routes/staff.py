@@ -1,0 +1,252 @@
+"""The staff API (/api/v1/staff). Every route but login requires a bearer token or a console
+session cookie; a cookie-authenticated change also needs the session's CSRF token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from bridge.db.models import StaffToken, StaffUser
+from bridge.staff_auth import StaffError
+from bridge.station import Station
+
+COOKIE = "bronco_staff"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+login_router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+
+
+def _station(request: Request) -> Station:
+    return request.app.state.station
+
+
+class StaffIdentity(BaseModel):
+    username: str
+    role: str
+    via: Literal["bearer", "session"]
+    csrf_token: str = ""
+
+
+def require_staff(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> StaffIdentity:
+    station = _station(request)
+    found: tuple[StaffUser, StaffToken] | None = None
+    if authorization and authorization.lower().startswith("bearer "):
+        found = station.auth.lookup(authorization[7:].strip())
+        if found and found[1].kind != "bearer":
+            found = None
+    elif COOKIE in request.cookies:
+        found = station.auth.lookup(request.cookies[COOKIE])
+        if found and found[1].kind != "session":
+            found = None
+        if found and request.method not in SAFE_METHODS and x_csrf_token != found[1].csrf_token:
+            raise HTTPException(403, "missing or wrong CSRF token")
+    if found is None:
+        raise HTTPException(401, "staff sign-in required", headers={"WWW-Authenticate": "Bearer"})
+    user, token = found
+    return StaffIdentity(username=user.username, role=user.role,
+                         via="bearer" if token.kind == "bearer" else "session",
+                         csrf_token=token.csrf_token)
+
+
+Staff = Annotated[StaffIdentity, Depends(require_staff)]
+
+
+def require_admin(staff: Staff) -> StaffIdentity:
+    if staff.role != "admin":
+        raise HTTPException(403, "an admin account is needed for this")
+    return staff
+
+
+Admin = Annotated[StaffIdentity, Depends(require_admin)]
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"], dependencies=[Depends(require_staff)])
+
+
+class LoginIn(BaseModel):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class LoginOut(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+    expires_in_s: int
+
+
+@login_router.post("/login", responses={401: {"description": "wrong user or password"},
+                                        429: {"description": "too many failed logins"}})
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+    """Console sign-in: sets an HttpOnly session cookie and returns the CSRF token."""
+    station = _station(request)
+    client = request.client.host if request.client else "unknown"
+    keys = (f"user:{body.username}", f"addr:{client}")
+    wait = station.auth.limiter.retry_after(*keys)
+    if wait > 0:
+        raise HTTPException(429, "too many failed sign-ins; try again later",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    user = station.auth.authenticate(body.username, body.password)
+    if user is None:
+        station.auth.limiter.failed(*keys)
+        station.auth.audit(body.username[:64], "login_failed", detail=f"from {client}")
+        raise HTTPException(401, "wrong user name or password")
+    station.auth.limiter.succeeded(*keys)
+    issued = station.auth.issue(user, "session")
+    response.set_cookie(COOKIE, issued.token, max_age=issued.expires_in_s, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    station.auth.audit(user.username, "login", detail=f"from {client}")
+    return LoginOut(username=user.username, role=user.role, csrf_token=issued.csrf_token,
+                    expires_in_s=issued.expires_in_s)
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, response: Response, staff: Staff) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        _station(request).auth.revoke(token)
+    response.delete_cookie(COOKIE, path="/")
+
+
+@router.get("/me")
+async def me(staff: Staff) -> StaffIdentity:
+    return staff
+
+
+class TokenIn(BaseModel):
+    label: Annotated[str, Field(min_length=1, max_length=64)]
+    days: int = Field(default=90, ge=1, le=366)
+
+
+@router.post("/tokens", status_code=201)
+async def create_token(body: TokenIn, request: Request, admin: Admin) -> dict[str, Any]:
+    """A bearer token for a tool (e.g. `bronco queue replay`); shown once."""
+    station = _station(request)
+    user = station.auth.authenticate_name(admin.username)
+    issued = station.auth.issue(user, "bearer", label=body.label, minutes=body.days * 24 * 60)
+    station.auth.audit(admin.username, "token_created", body.label)
+    return {"token": issued.token, "expires_in_s": issued.expires_in_s}
+
+
+class UserIn(BaseModel):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+    role: Literal["desk", "admin"]
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: UserIn, request: Request, admin: Admin) -> dict[str, str]:
+    station = _station(request)
+    try:
+        station.auth.create_user(body.username, body.password, body.role)
+    except StaffError as exc:
+        raise HTTPException(409, str(exc)) from None
+    station.auth.audit(admin.username, "staff_user_created", body.username, f"role {body.role}")
+    return {"username": body.username, "role": body.role}
+
+
+class QueueOut(BaseModel):
+    ils_online: bool
+    pending: int
+    in_doubt: int
+    open_exceptions: int
+    offline_checkouts_pending: int
+    last_sync: datetime | None
+    replaying: bool
+
+
+@router.get("/queue")
+async def queue(request: Request) -> QueueOut:
+    station = _station(request)
+    status = station.journal.status()
+    return QueueOut(ils_online=station.link.online, pending=status.pending,
+                    in_doubt=status.in_doubt, open_exceptions=status.open_exceptions,
+                    offline_checkouts_pending=status.offline_checkouts_pending,
+                    last_sync=status.last_sync, replaying=station.replayer.running)
+
+
+@router.post("/queue/replay")
+async def replay(request: Request, staff: Staff) -> dict[str, Any]:
+    """Send the offline queue now (it is sent by itself within a second of the ILS coming back)."""
+    station = _station(request)
+    if not station.link.online:
+        raise HTTPException(409, "the ILS is offline; the queue is sent when it is back")
+    result = await station.replayer.replay()
+    station.auth.audit(staff.username, "queue_replay", detail=f"{result.sent} sent")
+    return {"sent": result.sent, "exceptions": result.exceptions,
+            "resolved_in_doubt": result.resolved_in_doubt, "stopped_by": result.stopped_by}
+
+
+class ExceptionOut(BaseModel):
+    id: int
+    kind: str
+    item_id: str
+    patron_id: str | None
+    reason: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+@router.get("/exceptions")
+async def exceptions(request: Request, include_resolved: bool = False) -> list[ExceptionOut]:
+    """Replays the ILS refused: each needs staff (item, reason, when)."""
+    records = _station(request).journal.exceptions(include_resolved=include_resolved)
+    return [ExceptionOut.model_validate(r, from_attributes=True) for r in records]
+
+
+@router.post("/exceptions/{exception_id}/retry")
+async def retry_exception(exception_id: int, request: Request, staff: Staff) -> dict[str, Any]:
+    station = _station(request)
+    try:
+        txn = station.journal.retry_exception(exception_id, staff.username)
+    except KeyError:
+        raise HTTPException(404, f"no open exception {exception_id}") from None
+    station.auth.audit(staff.username, "exception_retry", f"exception {exception_id}")
+    return {"requeued": txn.txn_id}
+
+
+class ResolveIn(BaseModel):
+    note: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+@router.post("/exceptions/{exception_id}/resolve")
+async def resolve_exception(exception_id: int, body: ResolveIn, request: Request,
+                            staff: Staff) -> ExceptionOut:
+    station = _station(request)
+    try:
+        record = station.journal.resolve_exception(exception_id, staff.username, body.note)
+    except KeyError:
+        raise HTTPException(404, f"no open exception {exception_id}") from None
+    station.auth.audit(staff.username, "exception_resolved", f"exception {exception_id}", body.note)
+    return ExceptionOut.model_validate(record, from_attributes=True)
+
+
+@router.get("/status")
+async def station_status(request: Request) -> dict[str, Any]:
+    station = _station(request)
+    status = station.journal.status()
+    return {**station.health(), "queue": {"pending": status.pending, "in_doubt": status.in_doubt,
+                                          "open_exceptions": status.open_exceptions},
+            "kiosk_sessions": len(station.sessions)}
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+@router.get("/audit")
+async def audit(request: Request, limit: int = 100) -> list[AuditOut]:
+    limit = max(1, min(limit, 1000))
+    return [AuditOut.model_validate(e, from_attributes=True)
+            for e in _station(request).auth.audit_entries(limit)]

@@ -1,0 +1,168 @@
+"""Staff accounts, tokens and the audit log.
+
+Passwords are argon2id hashes; bearer tokens (for tools) and console sessions (a cookie plus a
+CSRF token) are random strings stored only as SHA-256 digests. Failed logins are rate-limited per
+account and per client address.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bridge.db.models import AuditEntry, StaffToken, StaffUser
+from bridge.hashing import STAFF_HASHER, hash_secret, token_digest, verify_secret
+from bridge.journal import utcnow
+from bronco.profile import StaffSettings
+
+ROLES = ("desk", "admin")
+MIN_PASSWORD = 10
+# Verified when the account does not exist, so a wrong user name takes as long as a wrong password.
+_DUMMY_HASH = hash_secret("not-a-real-password", STAFF_HASHER)
+
+
+class StaffError(ValueError):
+    pass
+
+
+class LoginLimiter:
+    """At most `max_failures` failed logins per key within the lockout window."""
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        now = time.monotonic()
+        failures = self._failures.setdefault(key, deque())
+        while failures and now - failures[0] > self.window_s:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, *keys: str) -> float:
+        """Seconds until a login may be tried again, 0 if it may now."""
+        waits = [
+            self.window_s - (time.monotonic() - failures[0])
+            for key in keys if len(failures := self._recent(key)) >= self.max_failures
+        ]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._recent(key).append(time.monotonic())
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    csrf_token: str
+    expires_in_s: int
+
+
+class StaffAuth:
+    def __init__(self, engine: Engine, settings: StaffSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.limiter = LoginLimiter(settings.login_max_failures, settings.lockout_minutes * 60)
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def create_user(self, username: str, password: str, role: str) -> StaffUser:
+        if role not in ROLES:
+            raise StaffError(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < MIN_PASSWORD:
+            raise StaffError(f"a staff password needs at least {MIN_PASSWORD} characters")
+        if not username or len(username) > 64:
+            raise StaffError("a user name needs 1 to 64 characters")
+        with self._session() as session:
+            if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+                raise StaffError(f"staff user '{username}' exists already")
+            user = StaffUser(username=username, password_hash=hash_secret(password, STAFF_HASHER),
+                             role=role, created_at=utcnow())
+            session.add(user)
+            session.commit()
+            session.refresh(user)
+        self.audit("system", "staff_user_created", username, f"role {role}")
+        return user
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise StaffError(f"a staff password needs at least {MIN_PASSWORD} characters")
+        with self._session() as session:
+            user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+            if user is None:
+                raise StaffError(f"no staff user '{username}'")
+            user.password_hash = hash_secret(password, STAFF_HASHER)
+            session.add(user)
+            session.commit()
+
+    def authenticate(self, username: str, password: str) -> StaffUser | None:
+        with self._session() as session:
+            user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        if user is None or user.disabled:
+            verify_secret(_DUMMY_HASH, password, STAFF_HASHER)
+            return None
+        return user if verify_secret(user.password_hash, password, STAFF_HASHER) else None
+
+    def authenticate_name(self, username: str) -> StaffUser:
+        """The account behind an already authenticated request."""
+        with self._session() as session:
+            user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        if user is None:
+            raise StaffError(f"no staff user '{username}'")
+        return user
+
+    def issue(self, user: StaffUser, kind: str, *, label: str = "",
+              minutes: int | None = None) -> IssuedToken:
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        minutes = minutes or self.settings.session_minutes
+        assert user.id is not None
+        with self._session() as session:
+            session.add(StaffToken(
+                token_hash=token_digest(token), user_id=user.id, kind=kind, label=label[:64],
+                csrf_token=csrf if kind == "session" else "", created_at=utcnow(),
+                expires_at=utcnow() + timedelta(minutes=minutes),
+            ))
+            session.commit()
+        return IssuedToken(token, csrf, minutes * 60)
+
+    def lookup(self, token: str) -> tuple[StaffUser, StaffToken] | None:
+        if not token or len(token) > 256 or not token.isascii():
+            return None
+        with self._session() as session:
+            record = session.get(StaffToken, token_digest(token))
+            if record is None or record.expires_at <= utcnow():
+                return None
+            user = session.get(StaffUser, record.user_id)
+        if user is None or user.disabled:
+            return None
+        return user, record
+
+    def revoke(self, token: str) -> None:
+        with self._session() as session:
+            record = session.get(StaffToken, token_digest(token))
+            if record is not None:
+                session.delete(record)
+                session.commit()
+
+    def audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        with self._session() as session:
+            session.add(AuditEntry(at=utcnow(), actor=actor[:64], action=action[:64],
+                                   target=target[:128], detail=detail[:512]))
+            session.commit()
+
+    def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
+        with self._session() as session:
+            return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)))
