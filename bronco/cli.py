@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bronco.cli_ils import demo_ils, sip2_app
+from bronco.cli_station import queue_app, staff_app
 from bronco.profile import Profile, ProfileError, load_profile
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -26,6 +27,8 @@ profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.command("demo-ils")(demo_ils)
 app.add_typer(sip2_app, name="sip2")
+app.add_typer(staff_app, name="staff")
+app.add_typer(queue_app, name="queue")
 
 ProfileOption = Annotated[
     Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)

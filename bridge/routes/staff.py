@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from bridge.db.models import StaffToken, StaffUser
@@ -65,6 +65,8 @@ def require_admin(staff: Staff) -> StaffIdentity:
 
 
 Admin = Annotated[StaffIdentity, Depends(require_admin)]
+# Database ids are 32-bit here and in PostgreSQL: a bigger number is a 422, not a 500.
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], dependencies=[Depends(require_staff)])
 
 
@@ -202,7 +204,7 @@ async def exceptions(request: Request, include_resolved: bool = False) -> list[E
 
 
 @router.post("/exceptions/{exception_id}/retry")
-async def retry_exception(exception_id: int, request: Request, staff: Staff) -> dict[str, Any]:
+async def retry_exception(exception_id: RecordId, request: Request, staff: Staff) -> dict[str, Any]:
     station = _station(request)
     try:
         txn = station.journal.retry_exception(exception_id, staff.username)
@@ -217,7 +219,7 @@ class ResolveIn(BaseModel):
 
 
 @router.post("/exceptions/{exception_id}/resolve")
-async def resolve_exception(exception_id: int, body: ResolveIn, request: Request,
+async def resolve_exception(exception_id: RecordId, body: ResolveIn, request: Request,
                             staff: Staff) -> ExceptionOut:
     station = _station(request)
     try:
@@ -246,7 +248,7 @@ class AuditOut(BaseModel):
 
 
 @router.get("/audit")
-async def audit(request: Request, limit: int = 100) -> list[AuditOut]:
-    limit = max(1, min(limit, 1000))
+async def audit(request: Request,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True)
             for e in _station(request).auth.audit_entries(limit)]
