@@ -190,3 +190,18 @@ def test_metrics_in_prometheus_format(tmp_path: Path) -> None:
     assert "bronco_queue_depth 1.0" in text
     assert "bronco_ils_online 0.0" in text
     assert 'bronco_request_seconds_count{method="POST",route="/api/v1/checkin"} 1.0' in text
+
+
+def test_logs_carry_no_patron_data(tmp_path: Path, ils: DemoIls, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO), client_for(tmp_path, ils.port) as client:
+        wait_for(lambda: online(client))
+        headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+        client.post("/api/v1/checkout", json={"item_id": BOOKS[0]}, headers=headers)
+        client.post("/api/v1/sessions", json={"barcode": MARIA, "pin": "0000"})
+        client.get("/api/v1/account", headers=headers)
+    text = caplog.text
+    assert caplog.records  # something was logged
+    for secret in (MARIA, MARIA_PIN, "María", "Núñez"):
+        assert secret not in text
