@@ -26,3 +26,10 @@ def test_benchmark_scripts_print_json() -> None:
                           "print(json.dumps(b.run(seconds=0.1)))"],
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert json.loads(out.stdout)["benchmark"] == "sip2_codec"
+
+
+def test_queue_benchmark_reports_enqueue_and_replay() -> None:
+    from bench import queue
+
+    result = queue.run(count=50)
+    assert result["enqueue_per_s"] > 0 and result["replay_per_s"] > 0
