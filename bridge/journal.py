@@ -136,19 +136,25 @@ class Journal:
             session.refresh(record)
             return record
 
+    @staticmethod
+    def _close_exception(session: Session, exception_id: int, actor: str,
+                         resolution: str) -> tuple[QueueException, CircTransaction]:
+        record = session.get(QueueException, exception_id)
+        if record is None or record.resolved_at is not None:
+            raise KeyError(f"no open exception {exception_id}")
+        txn = session.get(CircTransaction, record.txn_seq)
+        assert txn is not None
+        # The record no longer needs the patron: the transaction row keeps it until synced.
+        record.resolved_at, record.resolved_by = utcnow(), actor
+        record.resolution, record.patron_id = resolution[:255], None
+        return record, txn
+
     def retry_exception(self, exception_id: int, actor: str) -> CircTransaction:
         """Staff fixed the cause (e.g. lifted a block): replay the same transaction again."""
         with self._session() as session:
-            record = session.get(QueueException, exception_id)
-            if record is None or record.resolved_at is not None:
-                raise KeyError(f"no open exception {exception_id}")
-            txn = session.get(CircTransaction, record.txn_seq)
-            assert txn is not None
-            record.resolved_at, record.resolved_by, record.resolution = utcnow(), actor, "retried"
-            record.patron_id = None
+            record, txn = self._close_exception(session, exception_id, actor, "retried")
             txn.state, txn.finished_at = TxnState.PENDING.value, None
-            session.add(record)
-            session.add(txn)
+            session.add_all([record, txn])
             session.commit()
             session.refresh(txn)
             return txn
@@ -156,16 +162,9 @@ class Journal:
     def resolve_exception(self, exception_id: int, actor: str, note: str) -> QueueException:
         """Staff handled it by hand: the record closes and its patron id is dropped."""
         with self._session() as session:
-            record = session.get(QueueException, exception_id)
-            if record is None or record.resolved_at is not None:
-                raise KeyError(f"no open exception {exception_id}")
-            txn = session.get(CircTransaction, record.txn_seq)
-            assert txn is not None
-            record.resolved_at, record.resolved_by = utcnow(), actor
-            record.resolution, record.patron_id = (note or "resolved")[:255], None
+            record, txn = self._close_exception(session, exception_id, actor, note or "resolved")
             txn.state, txn.finished_at = TxnState.RESOLVED.value, utcnow()
-            session.add(record)
-            session.add(txn)
+            session.add_all([record, txn])
             session.commit()
             session.refresh(record)
             return record
