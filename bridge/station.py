@@ -18,6 +18,7 @@ from bridge.events import EventBus
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
 from bridge.offline import OfflinePolicy, PatronCache
+from bridge.pad import Pad
 from bridge.privacy import purge_synced
 from bridge.replay import Replayer
 from bridge.sessions import SessionStore
@@ -68,6 +69,7 @@ class Station:
         self.circulation: Circulation
         self.replayer: Replayer
         self._tasks: list[asyncio.Task[None]] = []
+        self.pads: dict[str, Pad] = {}
         builders: list[tuple[str, list[Any], Callable[[Any], Any]]] = [
             ("rfid_reader", list(profile.rfid_readers), create_rfid_reader),
             ("lock_board", list(profile.lock_boards), create_lock_board),
@@ -101,6 +103,12 @@ class Station:
             bus=self.bus, location=self.profile.station.location_code,
             timeout_s=self.profile.ils.timeout_s,
         )
+        for reader in self.profile.rfid_readers:
+            if reader.role in ("checkout", "return", "both"):
+                self.pads[reader.id] = Pad(
+                    reader.id, self.owners[("rfid_reader", reader.id)], self.circulation, self.bus,
+                    scheme=reader.tag_scheme, poll_s=reader.poll_ms / 1000,
+                )
 
     async def start(self, ready_timeout_s: float = 5.0) -> None:
         await self.open_storage()
@@ -111,6 +119,8 @@ class Station:
         if waits:
             await asyncio.wait_for(asyncio.gather(*waits), ready_timeout_s)
         self.link.start()
+        for pad in self.pads.values():
+            pad.start()
         self._tasks = [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge")]
 
@@ -138,6 +148,8 @@ class Station:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for pad in self.pads.values():
+            await pad.stop()
         await self.link.stop()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
         if self.engine is not None:

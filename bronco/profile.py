@@ -68,7 +68,10 @@ class RfidReaderSettings(Strict):
     host: str = Field(default="", description="host name for network (LLRP) readers")
     port: int | None = Field(default=None, ge=1, le=65535)
     role: Literal["checkout", "return", "both", "locker"] = "both"
-    options: dict[str, Any] = Field(default_factory=dict)
+    tag_scheme: Literal["hf-auto", "28560-3", "28560-2", "28560-4", "gs1"] = Field(
+        default="hf-auto", description="library data model on this site's tags")
+    poll_ms: int = Field(default=200, ge=50, le=2000, description="inventory period")
+    options: dict[str, Any] = Field(default_factory=dict, description="driver settings")
 
 
 class LockBoardSettings(Strict):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field, model_validator
 
 from bridge.circulation import ItemResult, Refused
+from bridge.pad import Pad
 from bridge.sessions import KioskSession
 from bridge.station import Station
 from rfid.cards.uid_rule import uid_to_barcode
@@ -148,6 +149,9 @@ async def sign_in(body: SignIn, station: StationDep) -> SessionOut:
 @router.delete("/sessions/current", status_code=204)
 async def sign_out(session: SessionDep, station: StationDep) -> None:
     station.sessions.close(session.token)
+    for pad in station.pads.values():
+        if pad.session is session:
+            pad.stop_mode()  # the next patron must not inherit this checkout
     await station.circulation.end_session(session)
     station.bus.publish("session", state="ended")
 
@@ -190,3 +194,61 @@ async def renew(body: RenewIn, session: SessionDep, station: StationDep) -> list
     else:
         results = [await station.circulation.renew(session, item) for item in body.item_ids]
     return [ItemOut.of(r) for r in results]
+
+
+def kiosk_pad(station: StationDep) -> Pad:
+    wanted = station.profile.kiosk.rfid_reader
+    pad = station.pads.get(wanted) if wanted else next(iter(station.pads.values()), None)
+    if pad is None:
+        raise HTTPException(404, "this station has no RFID pad")
+    return pad
+
+
+PadDep = Annotated[Pad, Depends(kiosk_pad)]
+
+
+class PadItemOut(BaseModel):
+    item_id: str
+    status: str
+    message: str
+    title: str
+    due_date: str
+    parts: int
+    missing: list[int]
+    offline: bool
+    hold_pickup: str
+    in_transit_to: str
+    sort_bin: str
+
+
+class PadOut(BaseModel):
+    reader: str
+    mode: str
+    items: list[PadItemOut]
+    tags_on_pad: int
+
+
+@router.get("/pad")
+async def pad_state(pad: PadDep) -> PadOut:
+    """What the pad is doing and each item's result so far (also pushed as pad_item events)."""
+    return PadOut.model_validate(pad.snapshot())
+
+
+@router.post("/pad/checkout")
+async def pad_checkout(pad: PadDep, session: SessionDep) -> PadOut:
+    """Check out every complete item placed on the pad to the signed-in patron."""
+    pad.start_checkout(session)
+    return PadOut.model_validate(pad.snapshot())
+
+
+@router.post("/pad/return")
+async def pad_return(pad: PadDep) -> PadOut:
+    """Return every complete item placed on the pad (no sign-in)."""
+    pad.start_return()
+    return PadOut.model_validate(pad.snapshot())
+
+
+@router.post("/pad/stop")
+async def pad_stop(pad: PadDep) -> PadOut:
+    pad.stop_mode()
+    return PadOut.model_validate(pad.snapshot())
