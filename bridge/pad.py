@@ -85,6 +85,12 @@ class Pad:
         self._handled.clear()
         self.bus.publish("pad", reader=self.reader_id, mode=mode)
 
+    def tags(self) -> list[dict[str, Any]]:
+        return [{"uid": t.uid, "item_id": t.value.item_id if t.value else None,
+                 "part": t.value.part if t.value else None, "parts": t.value.parts if t.value else None,
+                 "data_model": t.value.data_model if t.value else None, "error": t.error}
+                for t in self.tracker.present()]
+
     def snapshot(self) -> dict[str, Any]:
         return {"reader": self.reader_id, "mode": self.mode,
                 "items": [i.as_dict() for i in self.items.values()],

@@ -234,6 +234,12 @@ async def pad_state(pad: PadDep) -> PadOut:
     return PadOut.model_validate(pad.snapshot())
 
 
+@router.get("/pad/tags")
+async def pad_tags(pad: PadDep) -> list[dict[str, Any]]:
+    """The tags on the pad now, decoded (for `bronco rfid watch` and staff screens)."""
+    return pad.tags()
+
+
 @router.post("/pad/checkout")
 async def pad_checkout(pad: PadDep, session: SessionDep) -> PadOut:
     """Check out every complete item placed on the pad to the signed-in patron."""
