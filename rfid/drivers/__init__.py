@@ -1,0 +1,1 @@
+"""Reader drivers, chosen by name through bronco.registry."""
