@@ -15,9 +15,6 @@ from typing import Any
 
 import serial
 
-# A pty or USB adapter that vanishes shows up as any of these, depending on the call.
-PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-
 from rfid.drivers import feig_protocol as p
 from rfid.reader import (
     ReaderDisconnected,
@@ -28,6 +25,9 @@ from rfid.reader import (
     TagNotFound,
     TagRead,
 )
+
+# A pty or USB adapter that vanishes shows up as any of these, depending on the call.
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
 class FeigReader(RfidReader):

@@ -56,7 +56,8 @@ async def test_inventory_read_and_decode(emulator: FeigEmulator, reader: FeigRea
     data = await reader.read_data(UID)
     assert len(data) == 36 and decode_tag(data).item_id == "3100002000"
     # the bytes on the wire: LEN(17) FF B0 23 01 UID(8) 00 09 CRC CRC
-    assert emulator.requests[-1][:15] == bytes([0x11, 0xFF, 0xB0, 0x23, 0x01]) + bytes.fromhex(UID) + b"\x00\x09"
+    sent = emulator.requests[-1]
+    assert sent[:15] == bytes([0x11, 0xFF, 0xB0, 0x23, 0x01]) + bytes.fromhex(UID) + b"\x00\x09"
 
 
 async def test_write_data_and_security_marker(emulator: FeigEmulator, reader: FeigReader) -> None:
