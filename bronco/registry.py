@@ -61,7 +61,7 @@ class DriverRegistry:
                 ) from exc
             hint = f"; install {spec.needs}" if spec.needs else ""
             raise DriverUnavailable(
-                f"{self.kind} driver '{name}' needs the Python package '{missing}'{hint}"
+                f"{self.kind} driver '{name}' needs the Python package '{missing.split('.')[0]}'{hint}"
             ) from exc
         return getattr(module, spec.cls)
 
@@ -73,7 +73,8 @@ RFID_READERS = DriverRegistry(
     "RFID reader",
     {
         "simulated": DriverSpec("rfid.simulator", "SimulatedReader"),
-        "llrp": DriverSpec("rfid.drivers.llrp", "LlrpReader", needs="sllurp (pip install sllurp)"),
+        "llrp": DriverSpec("rfid.drivers.llrp", "LlrpReader",
+                           needs="sllurp (pip install 'bronco-station[llrp]')"),
         "feig_hf": DriverSpec("rfid.drivers.feig", "FeigReader", needs="pyserial"),
     },
 )

@@ -58,3 +58,11 @@ def test_driver_module_absent_from_this_build() -> None:
     registry = DriverRegistry("card reader", {"x": DriverSpec("rfid.cards.not_written", "X")})
     with pytest.raises(DriverUnavailable, match="not available in this version"):
         registry.load("x")
+
+
+def test_llrp_driver_without_sllurp_names_the_package(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "sllurp", None)
+    monkeypatch.setitem(sys.modules, "sllurp.llrp", None)
+    monkeypatch.delitem(sys.modules, "rfid.drivers.llrp", raising=False)
+    with pytest.raises(DriverUnavailable, match=r"needs the Python package 'sllurp'.*\[llrp\]"):
+        RFID_READERS.load("llrp")

@@ -1,0 +1,207 @@
+"""A test LLRP reader on loopback: speaks LLRP 1.0.1 binary to a real client (sllurp).
+
+It answers the configuration sequence (capabilities, config, ROSpec and AccessSpec management),
+then sends RO_ACCESS_REPORTs with the tags in its field every `report_interval_s`. Tests put tags
+in the field and can drop the connection. Messages are packed here with struct, independently of
+the client's own encoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+
+VERSION = 1
+# message types
+GET_READER_CAPABILITIES, GET_READER_CONFIG, SET_READER_CONFIG = 1, 2, 3
+CLOSE_CONNECTION_RESPONSE, CLOSE_CONNECTION = 4, 14
+ADD_ROSPEC, DELETE_ROSPEC, START_ROSPEC, STOP_ROSPEC, ENABLE_ROSPEC, DISABLE_ROSPEC = range(20, 26)
+ADD_ACCESSSPEC, DELETE_ACCESSSPEC, ENABLE_ACCESSSPEC, DISABLE_ACCESSSPEC = range(40, 44)
+RO_ACCESS_REPORT, KEEPALIVE, READER_EVENT_NOTIFICATION = 61, 62, 63
+ENABLE_EVENTS_AND_REPORTS, KEEPALIVE_ACK, ERROR_MESSAGE = 64, 72, 100
+# requests whose response type is request + 10
+ANSWERED = {GET_READER_CAPABILITIES, GET_READER_CONFIG, SET_READER_CONFIG, *range(20, 26),
+            *range(40, 44)}
+# parameter types
+LLRP_STATUS, GENERAL_DEVICE_CAPABILITIES, REGULATORY_CAPABILITIES = 287, 137, 143
+UHF_BAND_CAPABILITIES, TRANSMIT_POWER_ENTRY, RF_MODE_TABLE, RF_MODE_ENTRY = 144, 145, 328, 329
+READER_EVENT_NOTIFICATION_DATA, UTC_TIMESTAMP, CONNECTION_ATTEMPT_EVENT = 246, 128, 256
+TAG_REPORT_DATA, EPC_DATA = 240, 241
+TV_ANTENNA_ID, TV_LAST_SEEN_UTC, TV_PEAK_RSSI, TV_EPC96, TV_TAG_SEEN_COUNT = 1, 4, 6, 13, 8
+
+
+def message(msg_type: int, msg_id: int, body: bytes) -> bytes:
+    return struct.pack("!HII", (VERSION << 10) | msg_type, 10 + len(body), msg_id) + body
+
+
+def tlv(param_type: int, body: bytes) -> bytes:
+    return struct.pack("!HH", param_type, 4 + len(body)) + body
+
+
+def tv(param_type: int, fmt: str, *values: object) -> bytes:
+    return bytes([0x80 | param_type]) + struct.pack("!" + fmt, *values)
+
+
+def status_ok() -> bytes:
+    return tlv(LLRP_STATUS, struct.pack("!HH", 0, 0))
+
+
+def capabilities(antennas: int) -> bytes:
+    firmware = b"bronco-test-1.0"
+    general = tlv(GENERAL_DEVICE_CAPABILITIES, struct.pack(
+        "!HHIIH", antennas, 0x4000, 0, 0, len(firmware)) + firmware)
+    power = b"".join(tlv(TRANSMIT_POWER_ENTRY, struct.pack("!HH", i + 1, 1000 + 50 * i))
+                     for i in range(81))  # 10.00 .. 30.00 dBm
+    mode = tlv(RF_MODE_ENTRY, struct.pack("!IBBBBIIIII", 1000, 0x80, 2, 0, 4, 640000, 1500,
+                                          6250, 25000, 0))
+    band = tlv(UHF_BAND_CAPABILITIES, power + tlv(RF_MODE_TABLE, mode))
+    regulatory = tlv(REGULATORY_CAPABILITIES, struct.pack("!HH", 840, 1) + band)
+    return status_ok() + general + regulatory
+
+
+def connection_event() -> bytes:
+    now_us = int(time.time() * 1_000_000)
+    return tlv(READER_EVENT_NOTIFICATION_DATA, tlv(UTC_TIMESTAMP, struct.pack("!Q", now_us))
+               + tlv(CONNECTION_ATTEMPT_EVENT, struct.pack("!H", 0)))
+
+
+@dataclass
+class FieldTag:
+    epc: bytes
+    antenna: int = 1
+    rssi: int = -50
+    seen: int = 0
+
+
+def tag_report(tags: list[FieldTag]) -> bytes:
+    now_us = int(time.time() * 1_000_000)
+    out = b""
+    for tag in tags:
+        tag.seen += 1
+        epc = tv(TV_EPC96, "12s", tag.epc) if len(tag.epc) == 12 else \
+            tlv(EPC_DATA, struct.pack("!H", len(tag.epc) * 8) + tag.epc)
+        out += tlv(TAG_REPORT_DATA, epc + tv(TV_ANTENNA_ID, "H", tag.antenna)
+                   + tv(TV_PEAK_RSSI, "b", tag.rssi) + tv(TV_LAST_SEEN_UTC, "Q", now_us)
+                   + tv(TV_TAG_SEEN_COUNT, "H", 1))
+    return out
+
+
+class TestLlrpReader:
+    """One client at a time, on 127.0.0.1 (port 0 picks a free one)."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, port: int = 0, *, antennas: int = 4, report_interval_s: float = 0.1) -> None:
+        self.antennas = antennas
+        self.report_interval_s = report_interval_s
+        self.field: dict[bytes, FieldTag] = {}
+        self.received: list[int] = []  # message types, in order
+        self.connections = 0
+        self.inventorying = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", port))
+        self.port = self._listener.getsockname()[1]
+        self._client: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._next_id = 1000
+        self._thread = threading.Thread(target=self._accept_loop, name="llrp-test-reader", daemon=True)
+
+    # -- control ---------------------------------------------------------------------------------
+    def start(self) -> TestLlrpReader:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self.drop()
+        self._listener.close()
+        self._thread.join(3)
+
+    def put(self, epc_hex: str, antenna: int = 1) -> None:
+        epc = bytes.fromhex(epc_hex)
+        self.field[epc] = FieldTag(epc, antenna)
+
+    def remove(self, epc_hex: str) -> None:
+        self.field.pop(bytes.fromhex(epc_hex), None)
+
+    def drop(self) -> None:
+        """Cut the connection without a goodbye (a cable pulled, a reader rebooting)."""
+        with self._lock:
+            client, self._client = self._client, None
+        self.inventorying.clear()
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+            client.close()
+
+    # -- serving ---------------------------------------------------------------------------------
+    def _send(self, msg_type: int, body: bytes, msg_id: int | None = None) -> None:
+        if msg_id is None:
+            self._next_id += 1
+            msg_id = self._next_id
+        with self._lock:
+            if self._client is not None:
+                with contextlib.suppress(OSError):
+                    self._client.sendall(message(msg_type, msg_id, body))
+
+    def _accept_loop(self) -> None:
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.drop()
+            with self._lock:
+                self._client = client
+            self.connections += 1
+            self._send(READER_EVENT_NOTIFICATION, connection_event())
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            threading.Thread(target=self._report, args=(client,), daemon=True).start()
+
+    def _read_exact(self, client: socket.socket, count: int) -> bytes | None:
+        data = b""
+        while len(data) < count:
+            try:
+                chunk = client.recv(count - len(data))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def _serve(self, client: socket.socket) -> None:
+        while True:
+            header = self._read_exact(client, 10)
+            if header is None:
+                return
+            type_field, length, msg_id = struct.unpack("!HII", header)
+            if length < 10 or self._read_exact(client, length - 10) is None:
+                return
+            msg_type = type_field & 0x3FF
+            self.received.append(msg_type)
+            if msg_type == GET_READER_CAPABILITIES:
+                self._send(msg_type + 10, capabilities(self.antennas), msg_id)
+            elif msg_type in ANSWERED:
+                self._send(msg_type + 10, status_ok(), msg_id)
+                if msg_type in (ENABLE_ROSPEC, START_ROSPEC):
+                    self.inventorying.set()
+                elif msg_type in (DELETE_ROSPEC, DISABLE_ROSPEC, STOP_ROSPEC):
+                    self.inventorying.clear()
+            elif msg_type == CLOSE_CONNECTION:
+                self._send(CLOSE_CONNECTION_RESPONSE, status_ok(), msg_id)
+            elif msg_type not in (ENABLE_EVENTS_AND_REPORTS, KEEPALIVE_ACK):
+                self._send(ERROR_MESSAGE, tlv(LLRP_STATUS, struct.pack("!HH", 100, 0)), msg_id)
+
+    def _report(self, client: socket.socket) -> None:
+        while self._client is client and not self._stop.is_set():
+            time.sleep(self.report_interval_s)
+            if self.inventorying.is_set() and self.field:
+                self._send(RO_ACCESS_REPORT, tag_report(list(self.field.values())))
