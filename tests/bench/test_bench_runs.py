@@ -33,3 +33,12 @@ def test_queue_benchmark_reports_enqueue_and_replay() -> None:
 
     result = queue.run(count=50)
     assert result["enqueue_per_s"] > 0 and result["replay_per_s"] > 0
+
+
+def test_rfid_benchmark_reports_reads_cpu_and_decodes() -> None:
+    from bench import rfid
+
+    result = rfid.llrp_reports(tags=10, interval_s=0.05, seconds=1.0)
+    assert result["reads_per_s"] > 0 and result["cpu_share_of_one_core"] > 0
+    assert result["tags_present"] == 10
+    assert set(rfid.decode_rates(seconds=0.05)) == {"28560-3", "28560-2", "28560-4", "gs1-giai"}
