@@ -41,8 +41,9 @@ class LockBoard(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def pulse(self, lock: int, duration_ms: int) -> None:
-        """Energise lock `lock` (from 1) for a bounded time. Says nothing about the door."""
+    async def pulse(self, lock: int, duration_ms: int) -> bool:
+        """Energise lock `lock` (from 1) for a bounded time. True if the board acknowledged;
+        either way it says nothing about the door, which only its sensor can confirm."""
 
     @abstractmethod
     async def read_doors(self) -> dict[int, DoorSensor]:

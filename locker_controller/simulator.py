@@ -92,12 +92,13 @@ class SimulatedLockBoard(LockBoard):
     async def close(self) -> None:
         self.is_open = False
 
-    async def pulse(self, lock: int, duration_ms: int) -> None:
+    async def pulse(self, lock: int, duration_ms: int) -> bool:
         door = self._door(lock)
         await self._check()
         self.pulses.append(PulseRecord(lock, duration_ms))
         if not door.jammed:
             door.is_open = True
+        return True
 
     async def read_doors(self) -> dict[int, DoorSensor]:
         await self._check()

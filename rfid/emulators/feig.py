@@ -4,13 +4,10 @@ switch on (silence, garbage, bad CRCs, tags that refuse writes, a port that vani
 
 from __future__ import annotations
 
-import os
-import select
-import threading
-import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bronco.pty_device import PtyDevice
 from rfid.drivers import feig_protocol as p
 
 
@@ -24,42 +21,14 @@ class EmulatedTag:
     write_fails: bool = False
 
 
-class FeigEmulator:
+class FeigEmulator(PtyDevice):
     def __init__(self, link: Path, *, address: int = 0x00, block_size: int = 4) -> None:
-        self.link = link  # a stable path (symlink) to the current pty, like /dev/serial/by-id
+        super().__init__(link)  # a stable path to the current pty, like /dev/serial/by-id
         self.address, self.block_size = address, block_size
         self.tags: dict[bytes, EmulatedTag] = {}
-        self.silent = False
         self.garbage_next = 0  # reply with noise this many times
         self.bad_crc_next = 0
         self.requests: list[bytes] = []
-        self._master = -1
-        self._slave = -1
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- the pty -----------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._master)
-        tty.setraw(self._slave)
-        tmp = self.link.with_suffix(".new")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(os.ttyname(self._slave))
-        tmp.replace(self.link)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._serve, name="feig-emulator", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Unplug: the pty disappears (the link points nowhere until start() again)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
 
     def put(self, uid_hex: str, data: bytes = b"", *, afi: int = 0x07) -> EmulatedTag:
         tag = EmulatedTag(bytes.fromhex(uid_hex), bytearray(data.ljust(36, b"\x00")), afi=afi)
@@ -70,24 +39,14 @@ class FeigEmulator:
         self.tags.pop(bytes.fromhex(uid_hex), None)
 
     # -- serving ---------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        buffer = b""
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                buffer += os.read(self._master, 512)
-            except OSError:
-                return
-            while buffer and len(buffer) >= buffer[0] >= 5:
-                raw, buffer = buffer[:buffer[0]], buffer[buffer[0]:]
-                self.requests.append(raw)
-                reply = self._reply(raw)
-                if reply and not self.silent:
-                    os.write(self._master, reply)
-            if buffer and buffer[0] < 5:
-                buffer = b""  # not a frame start: drop the noise
+    def handle(self, buffer: bytes) -> bytes:
+        while buffer and len(buffer) >= buffer[0] >= 5:
+            raw, buffer = buffer[:buffer[0]], buffer[buffer[0]:]
+            self.requests.append(raw)
+            reply = self._reply(raw)
+            if reply:
+                self.write(reply)
+        return b"" if buffer and buffer[0] < 5 else buffer  # not a frame start: drop the noise
 
     def _reply(self, raw: bytes) -> bytes | None:
         try:

@@ -1,0 +1,1 @@
+"""Lock-board drivers, chosen by name through bronco.registry."""

@@ -1,0 +1,1 @@
+"""Byte-exact emulators of lock boards on a pty, for tests and `bronco locker emulate`."""
