@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ async def test_one_lock_energised_at_a_time() -> None:
     controller, board, _ = await make()
     await asyncio.gather(*(controller.open(d, request_id=d) for d in ("A01", "A02", "A03")))
     starts = sorted(p.started for p in board.pulses)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 3 and all(g >= (50 + 20) / 1000 - 0.005 for g in gaps), gaps
     await controller.stop()
 
