@@ -11,6 +11,8 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from bridge.metrics import install_metrics
 from bridge.routes.kiosk import router as kiosk_router
+from bridge.routes.lockers import patron_router as lockers_patron_router
+from bridge.routes.lockers import staff_router as lockers_staff_router
 from bridge.routes.simulators import router as simulators_router
 from bridge.routes.staff import login_router as staff_login_router
 from bridge.routes.staff import router as staff_router
@@ -67,6 +69,8 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(kiosk_router)
     app.include_router(staff_login_router)
     app.include_router(staff_router)
+    app.include_router(lockers_staff_router)
+    app.include_router(lockers_patron_router)
     install_metrics(app, station)
     if any(
         s.driver == "simulated"

@@ -17,6 +17,8 @@ from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
+from bridge.lockers import LockerBank
+from bridge.notices import Notifier
 from bridge.offline import OfflinePolicy, PatronCache
 from bridge.pad import Pad
 from bridge.privacy import purge_synced
@@ -33,9 +35,11 @@ from bronco.registry import (
 from ils.adapter import IlsAdapter
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter
+from locker_controller.controller import DoorController, DoorWiring
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
+EXPIRY_INTERVAL_S = 60.0
 PURGE_INTERVAL_S = 60.0
 
 
@@ -70,6 +74,9 @@ class Station:
         self.replayer: Replayer
         self._tasks: list[asyncio.Task[None]] = []
         self.pads: dict[str, Pad] = {}
+        self.doors: DoorController | None = None
+        self.lockers: LockerBank | None = None
+        self._door_work: set[asyncio.Future[None]] = set()
         builders: list[tuple[str, list[Any], Callable[[Any], Any]]] = [
             ("rfid_reader", list(profile.rfid_readers), create_rfid_reader),
             ("lock_board", list(profile.lock_boards), create_lock_board),
@@ -103,12 +110,59 @@ class Station:
             bus=self.bus, location=self.profile.station.location_code,
             timeout_s=self.profile.ils.timeout_s,
         )
+        if self.profile.doors:
+            self._build_lockers()
         for reader in self.profile.rfid_readers:
             if reader.role in ("checkout", "return", "both"):
                 self.pads[reader.id] = Pad(
                     reader.id, self.owners[("rfid_reader", reader.id)], self.circulation, self.bus,
                     scheme=reader.tag_scheme, poll_s=reader.poll_ms / 1000,
                 )
+
+    def _build_lockers(self) -> None:
+        assert self.engine is not None
+        boards = {board_id: owner.device for (kind, board_id), owner in self.owners.items()
+                  if kind == "lock_board" and owner.device is not None}
+        wiring = [DoorWiring(d.id, d.board, d.lock, has_sensor=d.sensor == "board",
+                             sensor_input=d.sensor_input)
+                  for d in self.profile.doors if d.board in boards]
+        settings = self.profile.lockers
+        self.doors = DoorController(
+            boards, wiring, pulse_ms=settings.pulse_ms, gap_ms=settings.gap_ms,
+            confirm_timeout_s=settings.confirm_timeout_s, retries=settings.open_retries,
+            left_open_s=settings.left_open_alarm_s, poll_s=settings.poll_interval_ms / 1000,
+            emit=self._door_event,
+        )
+        self.lockers = LockerBank(self.profile, self.engine, self.doors, self.adapter, self.bus,
+                                  Notifier(self.profile.notices))
+
+    def _door_event(self, kind: str, data: dict[str, Any]) -> None:
+        self.bus.publish(kind, **data)
+        if kind == "door" and self.lockers is not None:
+            task = asyncio.ensure_future(self.lockers.on_door(data["door_id"], data["sensor"]))
+            self._door_work.add(task)
+            task.add_done_callback(self._door_work.discard)
+
+    async def _start_lockers(self) -> None:
+        """Read every door and reconcile with the database before accepting commands."""
+        assert self.doors is not None and self.lockers is not None
+        self.lockers.reconcile()
+        await self.doors.start()
+        for row in self.lockers.rows():
+            if row.state == "picked_up" and \
+                    self.doors.state.get(row.door_id) and \
+                    self.doors.state[row.door_id].sensor.value == "closed":
+                await self.lockers.on_door(row.door_id, "closed")
+        self._tasks.append(asyncio.create_task(self._expiry_loop(), name="locker-expiry"))
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            try:
+                assert self.lockers is not None
+                await self.lockers.check_expiry()
+            except Exception:
+                log.exception("locker expiry check failed")
+            await asyncio.sleep(EXPIRY_INTERVAL_S)
 
     async def start(self, ready_timeout_s: float = 5.0) -> None:
         await self.open_storage()
@@ -121,7 +175,10 @@ class Station:
         self.link.start()
         for pad in self.pads.values():
             pad.start()
-        self._tasks = [asyncio.create_task(self._sync_loop(), name="queue-sync"),
+        self._tasks = []
+        if self.lockers is not None:
+            await self._start_lockers()
+        self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge")]
 
     async def _sync_loop(self) -> None:
@@ -150,6 +207,8 @@ class Station:
                 await task
         for pad in self.pads.values():
             await pad.stop()
+        if self.doors is not None:
+            await self.doors.stop()
         await self.link.stop()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
         if self.engine is not None:

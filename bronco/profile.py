@@ -195,6 +195,21 @@ class StaffSettings(Strict):
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
+class NoticeSettings(Strict):
+    """Patron notices by email (locker assigned, reminder, expired, receipt)."""
+
+    enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    username: str = ""
+    password_env: str = Field(default="BRONCO_SMTP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    sender: str = "library@example.edu"
+    language: Literal["en", "es"] = "en"
+    library_name: str = "The Library"
+    pickup_place: str = "the Bronco Lockers"
+
+
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -214,6 +229,7 @@ class Profile(Strict):
     lockers: LockerSettings = Field(default_factory=LockerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
     calendar: dict[str, str] = Field(
         default_factory=dict, description="weekday -> 'HH:MM-HH:MM' or 'closed'; none = always open"
     )

@@ -35,6 +35,7 @@ class Patron:
     currency: str = ""
     charge_denied: bool = False
     renewal_denied: bool = False
+    needs_accessible: bool = False  # e.g. an accessible locker door (where the ILS says so)
 
 
 @dataclass(frozen=True)

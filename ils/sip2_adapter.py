@@ -125,6 +125,7 @@ class Sip2Adapter(IlsAdapter):
             email=info.email_address or "", fee_amount=info.fee_amount or "",
             currency=info.currency_type or "", charge_denied=blocked,
             renewal_denied=flags[RENEWAL_DENIED] == "Y",
+            needs_accessible=info.extra_field("XA") == "Y",  # the demo ILS's extension field
         )
 
     async def authenticate_patron(self, patron_id: str, pin: str | None = None) -> Patron:

@@ -132,3 +132,37 @@ class StationSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=512)
+
+
+class LockerDoor(SQLModel, table=True):
+    """A door's place in the hold-pickup workflow. Patron data lives here only while a hold waits
+    in the door; it is cleared when the door is freed."""
+
+    __tablename__ = "locker_door"
+
+    door_id: str = Field(primary_key=True, max_length=32)
+    state: str = Field(default="free", max_length=16, index=True)
+    items: str = Field(default="", max_length=512)  # item barcodes, comma-separated
+    patron_id: str | None = Field(default=None, max_length=64)
+    initials: str = Field(default="", max_length=8)  # all the staff grid shows of a patron
+    email: str | None = Field(default=None, max_length=255)
+    pickup_code_hash: str | None = Field(default=None, max_length=255)
+    loaded_at: datetime | None = None
+    expires_at: datetime | None = Field(default=None, index=True)
+    reminded_at: datetime | None = None
+    picked_up_at: datetime | None = None
+    note: str = Field(default="", max_length=255)
+
+
+class LockerCommand(SQLModel, table=True):
+    """Every door open: who, why, when, the result. Its request id makes a retry harmless."""
+
+    __tablename__ = "locker_command"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    door_id: str = Field(max_length=32, index=True)
+    actor: str = Field(max_length=64)
+    reason: str = Field(max_length=255)
+    outcome: str = Field(max_length=32)
+    attempts: int = 0
+    at: datetime = Field(index=True)

@@ -1,0 +1,408 @@
+"""The locker bank: door states, assignment, and the load / pickup / expiry / tech-lending flows
+through the ILS adapter. Doors move free -> reserved -> loaded -> picked_up -> free, or
+loaded -> expired -> (reclaimed) free; out_of_service doors take no work. Charging doors hold lent
+devices: stocked -> (borrowed) free -> (returned) stocked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
+from bridge.events import EventBus
+from bridge.hashing import hash_secret, verify_secret
+from bridge.journal import utcnow
+from bridge.notices import Notifier
+from bronco.profile import DoorSettings, Profile
+from ils.adapter import IlsAdapter
+from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
+from locker_controller.board import DoorSensor
+from locker_controller.controller import DoorController, OpenOutcome, OpenResult
+
+log = logging.getLogger(__name__)
+SIZES = ("small", "medium", "large")
+CAPACITY = {"small": 2, "medium": 4, "large": 6}  # items one door takes
+ACTIVE = ("reserved", "loaded", "picked_up", "expired", "stocked", "returning")
+
+
+class LockerError(Exception):
+    """Something staff or a patron is told plainly (nothing fits, no hold, wrong code...)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    door_id: str
+    opened: OpenResult
+    patron_initials: str
+    hold_shelf: bool = False
+
+
+def initials(name: str) -> str:
+    return "".join(part[0].upper() for part in name.replace(",", " ").split() if part)[:4]
+
+
+class CodeLimiter:
+    """Pickup codes: at most `max_failures` wrong codes per place, then a lockout."""
+
+    def __init__(self, max_failures: int = 5, lockout: timedelta = timedelta(minutes=15)) -> None:
+        self.max_failures, self.lockout = max_failures, lockout
+        self._failures: dict[str, list] = {}
+
+    def locked(self, key: str) -> bool:
+        recent = [t for t in self._failures.get(key, []) if utcnow() - t < self.lockout]
+        self._failures[key] = recent
+        return len(recent) >= self.max_failures
+
+    def failed(self, key: str) -> None:
+        self._failures.setdefault(key, []).append(utcnow())
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+class LockerBank:
+    def __init__(self, profile: Profile, engine: Engine, controller: DoorController,
+                 adapter: IlsAdapter, bus: EventBus, notifier: Notifier) -> None:
+        self.profile = profile
+        self.settings = profile.lockers
+        self.engine = engine
+        self.controller = controller
+        self.adapter = adapter
+        self.bus = bus
+        self.notifier = notifier
+        self.location = profile.station.location_code
+        self.doors: dict[str, DoorSettings] = {d.id: d for d in profile.doors}
+        self.codes = CodeLimiter()
+        self._lock = asyncio.Lock()  # assignments and state changes, one at a time
+        self._task: asyncio.Task[None] | None = None
+
+    # -- storage ---------------------------------------------------------------------------------
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def reconcile(self) -> None:
+        """Every door in the profile has a row; rows of doors no longer in it are left alone."""
+        with self._session() as session:
+            for door_id in self.doors:
+                if session.get(LockerDoor, door_id) is None:
+                    session.add(LockerDoor(door_id=door_id))
+            session.commit()
+
+    def row(self, door_id: str) -> LockerDoor:
+        with self._session() as session:
+            row = session.get(LockerDoor, door_id)
+        if row is None:
+            raise LockerError(f"no door {door_id}")
+        return row
+
+    def rows(self) -> list[LockerDoor]:
+        with self._session() as session:
+            return list(session.exec(select(LockerDoor)))
+
+    def _save(self, row: LockerDoor) -> None:
+        with self._session() as session:
+            session.merge(row)
+            session.commit()
+        self.bus.publish("locker", door_id=row.door_id, state=row.state, initials=row.initials)
+
+    def _free(self, row: LockerDoor) -> None:
+        for name in ("items", "note", "initials"):
+            setattr(row, name, "")
+        for name in ("patron_id", "email", "pickup_code_hash", "loaded_at", "expires_at",
+                     "reminded_at", "picked_up_at"):
+            setattr(row, name, None)
+        row.state = "free"
+
+    def _audit(self, actor: str, action: str, target: str, detail: str) -> None:
+        with self._session() as session:
+            session.add(AuditEntry(at=utcnow(), actor=actor[:64], action=action, target=target,
+                                   detail=detail[:512]))
+            session.commit()
+
+    # -- opening (audited, idempotent across restarts) --------------------------------------------
+    async def open_door(self, door_id: str, *, actor: str, reason: str,
+                        request_id: str | None = None) -> OpenResult:
+        if door_id not in self.doors:
+            raise LockerError(f"no door {door_id}")
+        request_id = request_id or uuid.uuid4().hex
+        with self._session() as session:
+            done = session.get(LockerCommand, request_id)
+        if done is not None:  # a retried request never opens a door twice, even after a restart
+            return OpenResult(done.door_id, OpenOutcome(done.outcome), 0, request_id,
+                              "already done for this request")
+        result = await self.controller.open(door_id, request_id=request_id)
+        with self._session() as session:
+            session.add(LockerCommand(request_id=request_id, door_id=door_id, actor=actor[:64],
+                                      reason=reason[:255], outcome=result.outcome.value,
+                                      attempts=result.attempts, at=utcnow()))
+            session.add(AuditEntry(at=utcnow(), actor=actor[:64], action="door_open",
+                                   target=door_id, detail=f"{reason} -> {result.outcome.value}"[:512]))
+            session.commit()
+        return result
+
+    # -- assignment ------------------------------------------------------------------------------
+    def _pick_door(self, size: str, accessible: bool, patron_id: str) -> LockerDoor | None:
+        rows = {r.door_id: r for r in self.rows()}
+        # The patron's own door, still being loaded, with room left: several items, one door.
+        for row in rows.values():
+            if row.state == "reserved" and row.patron_id == patron_id and \
+                    len(row.items.split(",")) < CAPACITY[self.doors[row.door_id].size]:
+                return row
+        fits = [s for s in SIZES if SIZES.index(s) >= SIZES.index(size)]
+        candidates = [
+            self.doors[d] for d, r in rows.items() if r.state == "free" and d in self.doors
+            and self.doors[d].size in fits and not self.doors[d].charging
+            and (self.doors[d].accessible or not accessible)
+            and self.controller.state[d].sensor is DoorSensor.CLOSED  # an open door is not free
+        ]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda d: (SIZES.index(d.size), d.accessible != accessible, d.id))
+        return rows[best.id]
+
+    # -- load ------------------------------------------------------------------------------------
+    async def load(self, item_id: str, *, actor: str, size: str = "small",
+                   accessible: bool | None = None) -> LoadResult:
+        """Staff scanned a hold: check it in here, learn whose hold it is, pop a door."""
+        if size not in SIZES:
+            raise LockerError(f"size must be one of {', '.join(SIZES)}")
+        try:
+            back = await self.adapter.checkin(item_id, location=self.location)
+        except IlsRejected as exc:
+            raise LockerError(exc.screen_message or "the library system refused the checkin") from None
+        except (IlsUnavailable, ProtocolError) as exc:
+            raise LockerError(f"the library system is not reachable: {exc}") from None
+        if back.hold is None:
+            raise LockerError("This item has no hold waiting: shelve it or route it as usual.")
+        if back.hold.pickup_location and back.hold.pickup_location != self.location:
+            raise LockerError(f"This hold is for pickup at {back.hold.pickup_location}.")
+        patron = await self._patron(back.hold.patron_id)
+        needs_accessible = accessible if accessible is not None else patron.get("accessible", False)
+        async with self._lock:
+            row = self._pick_door(size, bool(needs_accessible), back.hold.patron_id)
+            if row is None:
+                self._audit(actor, "load_hold_shelf", item_id, "no door fits")
+                raise LockerError("No locker fits this hold: place it on the hold shelf.")
+            items = [i for i in row.items.split(",") if i] + [item_id]
+            row.state, row.items = "reserved", ",".join(items)
+            row.patron_id, row.email = back.hold.patron_id, patron.get("email") or None
+            row.initials = initials(back.hold.patron_name or patron.get("name", ""))
+            self._save(row)
+        opened = await self.open_door(row.door_id, actor=actor, reason=f"load {item_id}")
+        return LoadResult(row.door_id, opened, row.initials)
+
+    async def _patron(self, patron_id: str) -> dict[str, Any]:
+        try:
+            patron = await self.adapter.authenticate_patron(patron_id)
+        except (IlsRejected, IlsUnavailable, ProtocolError):
+            return {}
+        return {"name": patron.name, "email": patron.email, "accessible": patron.needs_accessible}
+
+    async def _finish_load(self, row: LockerDoor) -> None:
+        """Staff closed a reserved door: it is loaded, and the patron gets a code."""
+        code = f"{secrets.randbelow(10**6):06d}"
+        now = utcnow()
+        row.state, row.loaded_at = "loaded", now
+        row.expires_at = now + timedelta(days=self.settings.hold_days)
+        row.pickup_code_hash = hash_secret(code)
+        items = [i for i in row.items.split(",") if i]
+        if self.settings.checkout_at == "load" and row.patron_id:
+            for item in items:
+                try:
+                    await self.adapter.checkout(row.patron_id, item)
+                except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+                    row.note = f"checkout at load failed for {item}: {exc}"[:255]
+        self._save(row)
+        doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id
+                 and r.state == "loaded"]
+        await self.notifier.send("assigned", row.email, name="", doors=doors, items=items,
+                                 code=code, expires=row.expires_at)
+
+    # -- pickup ----------------------------------------------------------------------------------
+    def doors_for_code(self, code: str, place: str = "bank") -> list[LockerDoor]:
+        if self.codes.locked(place):
+            raise LockerError("Too many wrong codes: please try again in 15 minutes or use your "
+                              "library card.")
+        matches = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash
+                   and verify_secret(r.pickup_code_hash, code)]
+        if not matches:
+            self.codes.failed(place)
+            raise LockerError("That pickup code is not valid.")
+        self.codes.succeeded(place)
+        return [r for r in self.rows() if r.state == "loaded" and r.patron_id == matches[0].patron_id]
+
+    def doors_for_patron(self, patron_id: str) -> list[LockerDoor]:
+        return [r for r in self.rows() if r.state == "loaded" and r.patron_id == patron_id]
+
+    async def pickup(self, doors: list[LockerDoor], *, actor: str) -> list[dict[str, Any]]:
+        """Open the patron's doors one after another; check each item out to them."""
+        results = []
+        for row in doors:
+            opened = await self.open_door(row.door_id, actor=actor, reason="pickup")
+            checked_out: list[str] = []
+            problems: list[str] = []
+            if opened.opened or opened.outcome is OpenOutcome.NOT_CONFIRMED:
+                items = [i for i in row.items.split(",") if i]
+                if self.settings.checkout_at == "pickup" and row.patron_id:
+                    for item in items:
+                        try:
+                            out = await self.adapter.checkout(row.patron_id, item)
+                            checked_out.append(out.title or item)
+                        except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+                            problems.append(f"{item}: {exc}")
+                else:
+                    checked_out = items
+                row.state, row.picked_up_at = "picked_up", utcnow()
+                row.note = "; ".join(problems)[:255]
+                self._save(row)
+            results.append({"door_id": row.door_id, "outcome": opened.outcome.value,
+                            "items": checked_out, "problems": problems})
+        return results
+
+    async def _finish_pickup(self, row: LockerDoor) -> None:
+        """The door closed after a pickup: receipt once every door of the patron is closed."""
+        email, patron_id, items = row.email, row.patron_id, [i for i in row.items.split(",") if i]
+        self._free(row)
+        self._save(row)
+        still_open = [r for r in self.rows() if r.patron_id == patron_id and r.state == "picked_up"]
+        if not still_open:
+            await self.notifier.send("receipt", email, items=items)
+
+    # -- expiry ----------------------------------------------------------------------------------
+    async def check_expiry(self) -> None:
+        now = utcnow()
+        for row in self.rows():
+            if row.state != "loaded" or row.loaded_at is None or row.expires_at is None:
+                continue
+            if row.expires_at <= now:
+                row.state = "expired"
+                self._save(row)
+                await self.notifier.send("expired", row.email,
+                                         items=[i for i in row.items.split(",") if i])
+            elif row.reminded_at is None and \
+                    now - row.loaded_at >= timedelta(hours=self.settings.reminder_hours):
+                row.reminded_at = now
+                self._save(row)
+                await self.notifier.send("reminder", row.email, doors=[row.door_id],
+                                         expires=row.expires_at)
+
+    async def reclaim(self, door_id: str, *, actor: str) -> dict[str, Any]:
+        """Staff take an expired hold back: open, check the items in, free the door."""
+        row = self.row(door_id)
+        if row.state != "expired":
+            raise LockerError(f"door {door_id} is {row.state}, not expired")
+        opened = await self.open_door(door_id, actor=actor, reason="reclaim expired hold")
+        returned = []
+        for item in [i for i in row.items.split(",") if i]:
+            try:
+                await self.adapter.checkin(item, location=self.location)
+                returned.append(item)
+            except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+                log.warning("reclaim: checkin failed: %s", type(exc).__name__)
+        self._free(row)
+        self._save(row)
+        self._audit(actor, "reclaim", door_id, f"{len(returned)} item(s) checked in")
+        return {"door_id": door_id, "outcome": opened.outcome.value, "checked_in": returned}
+
+    def set_out_of_service(self, door_id: str, out: bool, *, actor: str, note: str = "") -> None:
+        row = self.row(door_id)
+        if out and row.state not in ("free", "out_of_service"):
+            raise LockerError(f"door {door_id} holds work ({row.state}): empty it first")
+        row.state, row.note = ("out_of_service", note[:255]) if out else ("free", "")
+        self._save(row)
+        self._audit(actor, "out_of_service" if out else "back_in_service", door_id, note)
+
+    # -- tech lending ----------------------------------------------------------------------------
+    def stock(self, door_id: str, item_id: str, *, actor: str) -> None:
+        """Staff put a charged device in a charging door."""
+        if not self.doors[door_id].charging:
+            raise LockerError(f"door {door_id} is not a charging door")
+        row = self.row(door_id)
+        if row.state != "free":
+            raise LockerError(f"door {door_id} is {row.state}")
+        row.state, row.items = "stocked", item_id
+        self._save(row)
+        self._audit(actor, "stock_device", door_id, item_id)
+
+    async def borrow_device(self, patron_id: str, *, actor: str) -> dict[str, Any]:
+        async with self._lock:
+            row = next((r for r in self.rows() if r.state == "stocked"), None)
+            if row is None:
+                raise LockerError("No device is available right now.")
+            try:
+                out = await self.adapter.checkout(patron_id, row.items)
+            except IlsRejected as exc:
+                raise LockerError(exc.screen_message) from None
+            except (IlsUnavailable, ProtocolError) as exc:
+                raise LockerError(f"the library system is not reachable: {exc}") from None
+            opened = await self.open_door(row.door_id, actor=actor, reason="lend device")
+            item = row.items
+            self._free(row)
+            self._save(row)
+        return {"door_id": row.door_id, "item_id": item, "due_date": out.due_date,
+                "outcome": opened.outcome.value}
+
+    async def return_device(self, item_id: str, *, actor: str) -> dict[str, Any]:
+        async with self._lock:
+            row = next((r for r in self.rows() if r.state == "free"
+                        and self.doors[r.door_id].charging), None)
+            if row is None:
+                raise LockerError("No return door is free: please return it at the desk.")
+            row.state, row.items = "returning", item_id
+            self._save(row)
+        opened = await self.open_door(row.door_id, actor=actor, reason=f"return device {item_id}")
+        return {"door_id": row.door_id, "outcome": opened.outcome.value}
+
+    async def _finish_return(self, row: LockerDoor) -> None:
+        """A returning door closed: check the device in (if the item sensor sees it)."""
+        board = self.controller.boards[self.doors[row.door_id].board]
+        items = await board.read_items()
+        present = True if items is None else items.get(self.doors[row.door_id].lock, False)
+        if not present:
+            self._free(row)  # closed empty: nothing was returned
+            self._save(row)
+            return
+        try:
+            await self.adapter.checkin(row.items, location=self.location)
+        except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+            row.note = f"checkin failed: {exc}"[:255]
+        row.state = "stocked"
+        self._save(row)
+
+    # -- door events -----------------------------------------------------------------------------
+    async def on_door(self, door_id: str, sensor: str) -> None:
+        """The poll saw a door change: finish the flow waiting for it to close."""
+        if sensor != DoorSensor.CLOSED.value or door_id not in self.doors:
+            return
+        row = self.row(door_id)
+        if row.state == "reserved":
+            await self._finish_load(row)
+        elif row.state == "picked_up":
+            await self._finish_pickup(row)
+        elif row.state == "returning":
+            await self._finish_return(row)
+
+    def grid(self) -> list[dict[str, Any]]:
+        sensors = self.controller.snapshot()
+        out = []
+        for row in sorted(self.rows(), key=lambda r: r.door_id):
+            door = self.doors.get(row.door_id)
+            if door is None:
+                continue
+            out.append({
+                "door_id": row.door_id, "size": door.size, "accessible": door.accessible,
+                "charging": door.charging, "state": row.state, "initials": row.initials,
+                "items": len([i for i in row.items.split(",") if i]),
+                "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+                "sensor": sensors[row.door_id]["sensor"], "alarm": sensors[row.door_id]["alarm"],
+                "note": row.note,
+            })
+        return out

@@ -1,0 +1,154 @@
+"""Locker routes: staff work the bank (load, open with a reason, reclaim, service, stock devices);
+patrons collect holds with a pickup code or their card, and borrow or return devices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from pydantic import BaseModel, Field
+
+from bridge.circulation import Refused
+from bridge.lockers import LockerBank, LockerError
+from bridge.routes.kiosk import Barcode, SessionDep, StationDep
+from bridge.routes.staff import Staff, require_staff
+
+DoorId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
+
+
+def bank_of(station: StationDep) -> LockerBank:
+    if station.lockers is None:
+        raise HTTPException(404, "this station has no lockers")
+    return station.lockers
+
+
+Bank = Annotated[LockerBank, Depends(bank_of)]
+staff_router = APIRouter(prefix="/api/v1/staff/lockers", tags=["lockers"],
+                         dependencies=[Depends(require_staff)])
+patron_router = APIRouter(prefix="/api/v1/lockers", tags=["lockers"])
+
+
+def _refuse(exc: LockerError) -> HTTPException:
+    return HTTPException(409, str(exc))
+
+
+class LoadIn(BaseModel):
+    item_id: Barcode
+    size: Literal["small", "medium", "large"] = "small"
+    accessible: bool | None = Field(default=None, description="None: as the patron record says")
+
+
+class OpenIn(BaseModel):
+    reason: Annotated[str, Field(min_length=3, max_length=255)]
+    request_id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+
+
+class ServiceIn(BaseModel):
+    out_of_service: bool
+    note: Annotated[str, Field(max_length=255)] = ""
+
+
+class StockIn(BaseModel):
+    item_id: Barcode
+
+
+@staff_router.get("")
+async def grid(bank: Bank) -> list[dict[str, Any]]:
+    """Every door: size, state, patron initials only, expiry, sensor and alarms."""
+    return bank.grid()
+
+
+@staff_router.get("/reclaim")
+async def reclaim_list(bank: Bank) -> list[dict[str, Any]]:
+    return [d for d in bank.grid() if d["state"] == "expired"]
+
+
+@staff_router.post("/load")
+async def load(body: LoadIn, bank: Bank, staff: Staff) -> dict[str, Any]:
+    """Scan a hold: it is checked in here, a door is assigned and pops open."""
+    try:
+        result = await bank.load(body.item_id, actor=staff.username, size=body.size,
+                                 accessible=body.accessible)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+    return {"door_id": result.door_id, "outcome": result.opened.outcome.value,
+            "initials": result.patron_initials}
+
+
+@staff_router.post("/{door_id}/open")
+async def open_door(door_id: DoorId, body: OpenIn, bank: Bank, staff: Staff) -> dict[str, Any]:
+    """Open a door by hand; the reason goes to the audit log."""
+    try:
+        result = await bank.open_door(door_id, actor=staff.username, reason=body.reason,
+                                      request_id=body.request_id)
+    except LockerError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {"door_id": door_id, "outcome": result.outcome.value, "attempts": result.attempts,
+            "detail": result.detail}
+
+
+@staff_router.post("/{door_id}/reclaim")
+async def reclaim(door_id: DoorId, bank: Bank, staff: Staff) -> dict[str, Any]:
+    try:
+        return await bank.reclaim(door_id, actor=staff.username)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+
+
+@staff_router.post("/{door_id}/service")
+async def service(door_id: DoorId, body: ServiceIn, bank: Bank, staff: Staff) -> dict[str, str]:
+    try:
+        bank.set_out_of_service(door_id, body.out_of_service, actor=staff.username, note=body.note)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+    return {"door_id": door_id, "state": bank.row(door_id).state}
+
+
+@staff_router.post("/{door_id}/stock")
+async def stock(door_id: DoorId, body: StockIn, bank: Bank, staff: Staff) -> dict[str, str]:
+    try:
+        bank.stock(door_id, body.item_id, actor=staff.username)
+    except (LockerError, KeyError) as exc:
+        raise _refuse(LockerError(str(exc))) from None
+    return {"door_id": door_id, "state": "stocked"}
+
+
+class CodeIn(BaseModel):
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+
+
+@patron_router.post("/pickup/code")
+async def pickup_by_code(body: CodeIn, request: Request, bank: Bank) -> list[dict[str, Any]]:
+    """The pickup code from the notice: the patron's doors open one after another."""
+    place = request.client.host if request.client else "bank"
+    try:
+        doors = bank.doors_for_code(body.code, place)
+    except LockerError as exc:
+        status = 429 if "Too many" in str(exc) else 403
+        raise HTTPException(status, str(exc)) from None
+    return await bank.pickup(doors, actor="patron (code)")
+
+
+@patron_router.post("/pickup")
+async def pickup_signed_in(session: SessionDep, bank: Bank) -> list[dict[str, Any]]:
+    """Signed in with card + PIN at the bank: the patron's doors open one after another."""
+    doors = bank.doors_for_patron(session.patron_id)
+    if not doors:
+        raise HTTPException(404, "Nothing is waiting for you in these lockers.")
+    return await bank.pickup(doors, actor="patron (card)")
+
+
+@patron_router.post("/devices/borrow")
+async def borrow(session: SessionDep, bank: Bank) -> dict[str, Any]:
+    try:
+        return await bank.borrow_device(session.patron_id, actor="patron (card)")
+    except (LockerError, Refused) as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@patron_router.post("/devices/return")
+async def return_device(body: StockIn, bank: Bank) -> dict[str, Any]:
+    try:
+        return await bank.return_device(body.item_id, actor="patron")
+    except LockerError as exc:
+        raise HTTPException(409, str(exc)) from None
