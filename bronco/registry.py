@@ -87,7 +87,7 @@ LOCK_BOARDS = DriverRegistry(
         "kerong_cu48": DriverSpec("locker_controller.drivers.kerong", "KerongCU48", locks=48),
         "waveshare_modbus": DriverSpec(
             "locker_controller.drivers.waveshare", "WaveshareRelayD", locks=8,
-            needs="pymodbus (pip install pymodbus)",
+            needs="pymodbus (pip install 'bronco-station[modbus]')",
         ),
         "numato_usb": DriverSpec("locker_controller.drivers.numato", "NumatoRelay", locks=8),
     },
