@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bronco.cli_ils import demo_ils, sip2_app
+from bronco.cli_locker import locker_app
 from bronco.cli_rfid import rfid_app, tag_app
 from bronco.cli_station import queue_app, staff_app
 from bronco.profile import Profile, ProfileError, load_profile
@@ -32,6 +33,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(queue_app, name="queue")
 app.add_typer(tag_app, name="tag")
 app.add_typer(rfid_app, name="rfid")
+app.add_typer(locker_app, name="locker")
 
 ProfileOption = Annotated[
     Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)
