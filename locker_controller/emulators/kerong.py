@@ -8,6 +8,7 @@ silence one board or the whole bus, and make a board open a door without answeri
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class KerongEmulator(PtyDevice):
         locks = 16 if model == "cu16" else 48
         self.boards = {a: EmulatedBoard(a, locks) for a in boards}
         self.frames: list[bytes] = []
+        self.frame_times: list[float] = []  # perf_counter when each frame was complete (bench)
 
     # -- control -----------------------------------------------------------------------------------
     def door(self, board: int, lock: int) -> EmulatedDoor:
@@ -80,6 +82,7 @@ class KerongEmulator(PtyDevice):
                 buffer = buffer[1:]  # noise: resynchronise on the next STX
                 continue
             self.frames.append(frame)
+            self.frame_times.append(time.perf_counter())
             buffer = rest
             reply = self._cu16(frame) if self.model == "cu16" else self._cu48(frame)
             if reply:

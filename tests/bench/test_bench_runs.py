@@ -42,3 +42,12 @@ def test_rfid_benchmark_reports_reads_cpu_and_decodes() -> None:
     assert result["reads_per_s"] > 0 and result["cpu_share_of_one_core"] > 0
     assert result["tags_present"] == 10
     assert set(rfid.decode_rates(seconds=0.05)) == {"28560-3", "28560-2", "28560-4", "gs1-giai"}
+
+
+def test_locker_benchmark_reports_latency_and_polling_cpu() -> None:
+    from bench import lockers
+
+    latency = lockers.command_latency(count=20)
+    assert latency["commands"] == 20 and latency["p99_ms"] > 0
+    polling = lockers.polling_cpu(seconds=1.0)
+    assert polling["doors"] == 128 and polling["doors_unknown_at_end"] == 0
