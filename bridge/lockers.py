@@ -168,6 +168,24 @@ class LockerBank:
         best = min(candidates, key=lambda d: (SIZES.index(d.size), d.accessible != accessible, d.id))
         return rows[best.id]
 
+    async def _empty_door(self, size: str, accessible: bool, patron_id: str) -> LockerDoor | None:
+        """A door to load into that really is empty: a free door whose item sensor still sees
+        something is taken out of service for staff, never loaded on top of."""
+        while (row := self._pick_door(size, accessible, patron_id)) is not None:
+            if row.state == "reserved":
+                return row  # the patron's own door being loaded: items are expected inside
+            door = self.doors[row.door_id]
+            try:
+                items = await self.controller.boards[door.board].read_items()
+            except Exception:  # unreadable: trust the database, as with boards without sensors
+                items = None
+            if not (items and items.get(door.lock)):
+                return row
+            row.state, row.note = "out_of_service", "an item was found inside a free door"
+            self._save(row)
+            self._audit("system", "out_of_service", row.door_id, row.note)
+        return None
+
     # -- load ------------------------------------------------------------------------------------
     async def load(self, item_id: str, *, actor: str, size: str = "small",
                    accessible: bool | None = None) -> LoadResult:
@@ -187,7 +205,7 @@ class LockerBank:
         patron = await self._patron(back.hold.patron_id)
         needs_accessible = accessible if accessible is not None else patron.get("accessible", False)
         async with self._lock:
-            row = self._pick_door(size, bool(needs_accessible), back.hold.patron_id)
+            row = await self._empty_door(size, bool(needs_accessible), back.hold.patron_id)
             if row is None:
                 self._audit(actor, "load_hold_shelf", item_id, "no door fits")
                 raise LockerError("No locker fits this hold: place it on the hold shelf.")

@@ -209,3 +209,13 @@ def test_open_by_hand_service_and_tech_lending(bank, demo_ils: DemoIls) -> None:
     wait_for(lambda: door(client, "A15")["state"] == "stocked")
     ops = [(r["op"], r["item"]) for r in demo_ils.records() if r["item"] == IPAD]
     assert ops == [("checkout", IPAD), ("checkin", IPAD)]
+
+
+def test_a_free_door_with_an_item_inside_is_never_loaded(bank) -> None:
+    client, station, csrf = bank
+    station.device("lock_board", "A").set_item(1, True)  # someone left a book in A01
+    loaded = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                         headers=csrf).json()
+    assert loaded["door_id"] == "A02"
+    a01 = door(client, "A01")
+    assert a01["state"] == "out_of_service" and "item was found" in a01["note"]
