@@ -7,8 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import RedirectResponse
 
+from bridge.console.routes import SignedOut
+from bridge.console.routes import router as console_router
+from bridge.console.routes import static as console_static
 from bridge.metrics import install_metrics
 from bridge.routes.kiosk import router as kiosk_router
 from bridge.routes.lockers import patron_router as lockers_patron_router
@@ -71,6 +75,16 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(staff_router)
     app.include_router(lockers_staff_router)
     app.include_router(lockers_patron_router)
+    app.include_router(console_router)
+    app.mount("/console/static", console_static, name="console-static")
+
+    @app.exception_handler(SignedOut)
+    async def signed_out(request: Request, exc: SignedOut) -> RedirectResponse:
+        return RedirectResponse("/console/login", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/console", status_code=307)
     install_metrics(app, station)
     if any(
         s.driver == "simulated"

@@ -20,12 +20,15 @@ class IlsLink:
     def __init__(
         self, adapter: IlsAdapter, bus: EventBus, *, ping_interval_s: float = 0.5,
         ping_timeout_s: float = 1.0, on_online: Callable[[], Awaitable[None]] | None = None,
+        on_offline_ended: Callable[[float], None] | None = None,
     ) -> None:
         self.adapter = adapter
         self.bus = bus
         self.ping_interval_s = ping_interval_s
         self.ping_timeout_s = ping_timeout_s
         self.on_online = on_online
+        self.on_offline_ended = on_offline_ended
+        self._ever_online = False
         self.online = False
         self.status: IlsStatus | None = None
         self.last_error = ""
@@ -44,7 +47,11 @@ class IlsLink:
         if not online:
             log.warning("ILS link lost: %s", error or "no answer")
         else:
-            self.offline_seconds += now - self.changed_at
+            if self._ever_online:  # start-up before the first contact is not an outage
+                self.offline_seconds += now - self.changed_at
+                if self.on_offline_ended is not None:
+                    self.on_offline_ended(now - self.changed_at)
+            self._ever_online = True
             log.info("ILS link back")
         self.online, self.changed_at = online, now
         self.bus.publish("ils", online=online, error="" if online else self.last_error)

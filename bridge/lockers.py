@@ -21,6 +21,7 @@ from bridge.events import EventBus
 from bridge.hashing import hash_secret, verify_secret
 from bridge.journal import utcnow
 from bridge.notices import Notifier
+from bridge.stats import Stats
 from bronco.profile import DoorSettings, Profile
 from ils.adapter import IlsAdapter
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
@@ -70,7 +71,8 @@ class CodeLimiter:
 
 class LockerBank:
     def __init__(self, profile: Profile, engine: Engine, controller: DoorController,
-                 adapter: IlsAdapter, bus: EventBus, notifier: Notifier) -> None:
+                 adapter: IlsAdapter, bus: EventBus, notifier: Notifier,
+                 stats: Stats | None = None) -> None:
         self.profile = profile
         self.settings = profile.lockers
         self.engine = engine
@@ -78,6 +80,8 @@ class LockerBank:
         self.adapter = adapter
         self.bus = bus
         self.notifier = notifier
+        self.stats = stats or Stats(engine)
+        self._last_usage_sample = utcnow()
         self.location = profile.station.location_code
         self.doors: dict[str, DoorSettings] = {d.id: d for d in profile.doors}
         self.codes = CodeLimiter()
@@ -239,6 +243,7 @@ class LockerBank:
                 except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
                     row.note = f"checkout at load failed for {item}: {exc}"[:255]
         self._save(row)
+        self.stats.count("locker_loaded")
         doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id
                  and r.state == "loaded"]
         await self.notifier.send("assigned", row.email, name="", doors=doors, items=items,
@@ -279,6 +284,9 @@ class LockerBank:
                 else:
                     checked_out = items
                 row.state, row.picked_up_at = "picked_up", utcnow()
+                self.stats.count("locker_picked_up")
+                if row.loaded_at is not None:
+                    self.stats.pickup_delay((row.picked_up_at - row.loaded_at).total_seconds())
                 row.note = "; ".join(problems)[:255]
                 self._save(row)
             results.append({"door_id": row.door_id, "outcome": opened.outcome.value,
@@ -295,7 +303,18 @@ class LockerBank:
             await self.notifier.send("receipt", email, items=items)
 
     # -- expiry ----------------------------------------------------------------------------------
+    def sample_usage(self) -> None:
+        """Door-minutes used and available since the last sample (locker utilisation)."""
+        now = utcnow()
+        minutes = (now - self._last_usage_sample).total_seconds() / 60
+        self._last_usage_sample = now
+        rows = [r for r in self.rows() if r.door_id in self.doors and r.state != "out_of_service"]
+        used = sum(1 for r in rows if r.state != "free")
+        self.stats.count("door_minutes_used", used * minutes)
+        self.stats.count("door_minutes_total", len(rows) * minutes)
+
     async def check_expiry(self) -> None:
+        self.sample_usage()
         now = utcnow()
         for row in self.rows():
             if row.state != "loaded" or row.loaded_at is None or row.expires_at is None:
@@ -303,6 +322,7 @@ class LockerBank:
             if row.expires_at <= now:
                 row.state = "expired"
                 self._save(row)
+                self.stats.count("locker_expired")
                 await self.notifier.send("expired", row.email,
                                          items=[i for i in row.items.split(",") if i])
             elif row.reminded_at is None and \
@@ -329,6 +349,45 @@ class LockerBank:
         self._save(row)
         self._audit(actor, "reclaim", door_id, f"{len(returned)} item(s) checked in")
         return {"door_id": door_id, "outcome": opened.outcome.value, "checked_in": returned}
+
+    async def cancel(self, door_id: str, *, actor: str) -> dict[str, Any]:
+        """Undo an assignment: the door opens so staff take the items to the hold shelf."""
+        row = self.row(door_id)
+        if row.state not in ("reserved", "loaded"):
+            raise LockerError(f"door {door_id} is {row.state}: nothing to cancel")
+        opened = await self.open_door(door_id, actor=actor, reason="cancel assignment")
+        items = row.items
+        self._free(row)
+        self._save(row)
+        self._audit(actor, "cancel_assignment", door_id, f"items {items} to the hold shelf")
+        return {"door_id": door_id, "outcome": opened.outcome.value, "items": items.split(",")}
+
+    async def move(self, door_id: str, *, actor: str, to_door: str | None = None,
+                   size: str | None = None) -> dict[str, Any]:
+        """Move an assignment to another free door (a bigger one, or one that works)."""
+        row = self.row(door_id)
+        if row.state not in ("reserved", "loaded"):
+            raise LockerError(f"door {door_id} is {row.state}: nothing to move")
+        async with self._lock:
+            if to_door is not None:
+                target = self.row(to_door)
+                if target.state != "free" or self.doors[to_door].charging:
+                    raise LockerError(f"door {to_door} is not free")
+            else:
+                wanted = size or self.doors[door_id].size
+                target = await self._empty_door(wanted, self.doors[door_id].accessible, "")
+                if target is None or target.door_id == door_id:
+                    raise LockerError("No other door fits.")
+            for name in ("state", "items", "patron_id", "initials", "email", "pickup_code_hash",
+                         "loaded_at", "expires_at", "reminded_at"):
+                setattr(target, name, getattr(row, name))
+            self._save(target)
+            self._free(row)
+            self._save(row)
+        out = await self.open_door(door_id, actor=actor, reason=f"move to {target.door_id}: take out")
+        into = await self.open_door(target.door_id, actor=actor, reason=f"move from {door_id}: put in")
+        return {"from": door_id, "to": target.door_id, "from_outcome": out.outcome.value,
+                "to_outcome": into.outcome.value}
 
     def set_out_of_service(self, door_id: str, out: bool, *, actor: str, note: str = "") -> None:
         row = self.row(door_id)

@@ -25,6 +25,7 @@ from bridge.privacy import purge_synced
 from bridge.replay import Replayer
 from bridge.sessions import SessionStore
 from bridge.staff_auth import StaffAuth
+from bridge.stats import Stats
 from bronco.profile import Profile
 from bronco.registry import (
     DriverUnavailable,
@@ -74,6 +75,7 @@ class Station:
         self.replayer: Replayer
         self._tasks: list[asyncio.Task[None]] = []
         self.pads: dict[str, Pad] = {}
+        self.kiosks: dict[str, dict[str, Any]] = {}  # kiosk id -> last heartbeat
         self.doors: DoorController | None = None
         self.lockers: LockerBank | None = None
         self._door_work: set[asyncio.Future[None]] = set()
@@ -102,6 +104,8 @@ class Station:
         self.engine = await asyncio.to_thread(open_database, self.profile.server.database_url)
         self.journal = Journal(self.engine, self.profile.station.id)
         self.auth = StaffAuth(self.engine, self.profile.staff)
+        self.stats = Stats(self.engine, self.profile.statistics.terms)
+        self.link.on_offline_ended = lambda seconds: self.stats.count("offline_seconds", seconds)
         cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours)
         policy = OfflinePolicy(self.profile, cache, self.journal)
         self.replayer = Replayer(self.journal, self.adapter, self.bus)
@@ -134,7 +138,7 @@ class Station:
             emit=self._door_event,
         )
         self.lockers = LockerBank(self.profile, self.engine, self.doors, self.adapter, self.bus,
-                                  Notifier(self.profile.notices))
+                                  Notifier(self.profile.notices), self.stats)
 
     def _door_event(self, kind: str, data: dict[str, Any]) -> None:
         self.bus.publish(kind, **data)

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -210,6 +211,16 @@ class NoticeSettings(Strict):
     pickup_place: str = "the Bronco Lockers"
 
 
+class Term(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    start: date
+    end: date
+
+
+class StatisticsSettings(Strict):
+    terms: list[Term] = Field(default_factory=list, description="academic terms for the reports")
+
+
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -230,6 +241,7 @@ class Profile(Strict):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     calendar: dict[str, str] = Field(
         default_factory=dict, description="weekday -> 'HH:MM-HH:MM' or 'closed'; none = always open"
     )

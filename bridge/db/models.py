@@ -166,3 +166,23 @@ class LockerCommand(SQLModel, table=True):
     outcome: str = Field(max_length=32)
     attempts: int = 0
     at: datetime = Field(index=True)
+
+
+class StatCounter(SQLModel, table=True):
+    """Anonymous hourly counts for the Access Services reports (never who, only how many)."""
+
+    __tablename__ = "stat_counter"
+
+    hour: datetime = Field(primary_key=True)
+    name: str = Field(primary_key=True, max_length=32)
+    count: float = 0.0
+
+
+class PickupDelay(SQLModel, table=True):
+    """Seconds from the pickup notice to the pickup, for the median; no door, no patron."""
+
+    __tablename__ = "pickup_delay"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour: datetime = Field(index=True)
+    seconds: float

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from bridge.circulation import ItemResult, Refused
@@ -141,6 +142,7 @@ async def sign_in(body: SignIn, station: StationDep) -> SessionOut:
     session = station.sessions.open(identity.patron_id, identity.name, offline=identity.offline,
                                     pin=body.pin)
     station.bus.publish("session", state="started", offline=identity.offline)
+    station.stats.count("kiosk_sessions")
     return SessionOut(token=session.token, name=identity.name, offline=identity.offline,
                       blocked=identity.blocked, message=identity.message,
                       idle_timeout_s=station.sessions.idle_timeout_s)
@@ -258,3 +260,16 @@ async def pad_return(pad: PadDep) -> PadOut:
 async def pad_stop(pad: PadDep) -> PadOut:
     pad.stop_mode()
     return PadOut.model_validate(pad.snapshot())
+
+
+class Heartbeat(BaseModel):
+    screen: Annotated[str, Field(max_length=32)] = ""
+    version: Annotated[str, Field(max_length=32)] = ""
+    offline_shown: bool = False
+
+
+@router.post("/kiosks/{kiosk_id}/heartbeat", status_code=204)
+async def heartbeat(kiosk_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")],
+                    body: Heartbeat, station: StationDep) -> None:
+    """Kiosks report in every few seconds; the staff console shows which are alive."""
+    station.kiosks[kiosk_id] = {"last_seen": time.time(), **body.model_dump()}

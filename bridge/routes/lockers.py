@@ -95,6 +95,29 @@ async def reclaim(door_id: DoorId, bank: Bank, staff: Staff) -> dict[str, Any]:
         raise _refuse(exc) from None
 
 
+class MoveIn(BaseModel):
+    to_door: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] | None = None
+    size: Literal["small", "medium", "large"] | None = None
+
+
+@staff_router.post("/{door_id}/move")
+async def move(door_id: DoorId, body: MoveIn, bank: Bank, staff: Staff) -> dict[str, Any]:
+    """Move an assignment to another door (chosen, or the smallest free one of a size)."""
+    try:
+        return await bank.move(door_id, actor=staff.username, to_door=body.to_door, size=body.size)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+
+
+@staff_router.post("/{door_id}/cancel")
+async def cancel(door_id: DoorId, bank: Bank, staff: Staff) -> dict[str, Any]:
+    """Cancel an assignment: the door opens, the items go to the hold shelf."""
+    try:
+        return await bank.cancel(door_id, actor=staff.username)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+
+
 @staff_router.post("/{door_id}/service")
 async def service(door_id: DoorId, body: ServiceIn, bank: Bank, staff: Staff) -> dict[str, str]:
     try:

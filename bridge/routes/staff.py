@@ -82,21 +82,19 @@ class LoginOut(BaseModel):
     expires_in_s: int
 
 
-@login_router.post("/login", responses={401: {"description": "wrong user or password"},
-                                        429: {"description": "too many failed logins"}})
-async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
-    """Console sign-in: sets an HttpOnly session cookie and returns the CSRF token."""
-    station = _station(request)
+def perform_login(station: Station, request: Request, response: Response, username: str,
+                  password: str) -> LoginOut:
+    """Check a password under the rate limit; on success set the session cookie."""
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{body.username}", f"addr:{client}")
+    keys = (f"user:{username}", f"addr:{client}")
     wait = station.auth.limiter.retry_after(*keys)
     if wait > 0:
         raise HTTPException(429, "too many failed sign-ins; try again later",
                             headers={"Retry-After": str(int(wait) + 1)})
-    user = station.auth.authenticate(body.username, body.password)
+    user = station.auth.authenticate(username, password)
     if user is None:
         station.auth.limiter.failed(*keys)
-        station.auth.audit(body.username[:64], "login_failed", detail=f"from {client}")
+        station.auth.audit(username[:64], "login_failed", detail=f"from {client}")
         raise HTTPException(401, "wrong user name or password")
     station.auth.limiter.succeeded(*keys)
     issued = station.auth.issue(user, "session")
@@ -105,6 +103,13 @@ async def login(body: LoginIn, request: Request, response: Response) -> LoginOut
     station.auth.audit(user.username, "login", detail=f"from {client}")
     return LoginOut(username=user.username, role=user.role, csrf_token=issued.csrf_token,
                     expires_in_s=issued.expires_in_s)
+
+
+@login_router.post("/login", responses={401: {"description": "wrong user or password"},
+                                        429: {"description": "too many failed logins"}})
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+    """Console sign-in: sets an HttpOnly session cookie and returns the CSRF token."""
+    return perform_login(_station(request), request, response, body.username, body.password)
 
 
 @router.post("/logout", status_code=204)
