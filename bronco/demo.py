@@ -79,6 +79,29 @@ def _wait_port(host: str, port: int, children: list[Child], timeout_s: float = 1
     raise DemoError(f"nothing listens on {host}:{port} after {timeout_s:.0f}s")
 
 
+DEMO_STAFF_USER = "staff"
+
+
+def demo_staff_password(profile: Path) -> str:
+    """A fresh password for the demo's staff account, set in the station's database."""
+    import secrets
+
+    from bridge.db.engine import open_database
+    from bridge.staff_auth import StaffAuth, StaffError
+    from bronco.profile import load_profile
+
+    loaded = load_profile(profile)
+    engine = open_database(loaded.server.database_url)
+    auth = StaffAuth(engine, loaded.staff)
+    password = "demo-" + secrets.token_urlsafe(9)
+    try:
+        auth.create_user(DEMO_STAFF_USER, password, "admin")
+    except StaffError:
+        auth.set_password(DEMO_STAFF_USER, password)
+    engine.dispose()
+    return password
+
+
 def demo_ils_argv(port: int, encoding: str) -> list[str] | None:
     """The demo ILS command, or None while this build has no demo ILS."""
     try:
@@ -112,6 +135,7 @@ def run_demo(profile: Path, *, headless: bool, port: int) -> int:
             children.append(ils)
             ils.start(env)
             _wait_port("127.0.0.1", ils_port, children)
+        staff_password = demo_staff_password(profile)
         station = Child("station", [*bronco, "station", "--profile", str(profile), "--port", str(port)])
         children.append(station)
         station.start(env)
@@ -124,6 +148,7 @@ def run_demo(profile: Path, *, headless: bool, port: int) -> int:
         print("Bronco Station demo is running (simulated hardware).", flush=True)
         if ils_argv:
             print(f"  demo ILS (SIP2):  127.0.0.1:{ils_port}  login kiosk / {DEMO_ILS_PASSWORD}")
+        print(f"  staff console:    {station_url}/console  user {DEMO_STAFF_USER} / {staff_password}")
         print(f"  station API:      {station_url}  (docs: {station_url}/docs)")
         print(f"  health:           {station_url}/healthz")
         print(f"  events:           ws://127.0.0.1:{port}/api/v1/events")

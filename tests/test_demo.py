@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +32,12 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{port}" in text
         assert "not started (--headless)" in text
         assert "demo ILS (SIP2):  127.0.0.1:6001" in text
+        staff = re.search(r"staff console: +(\S+)/console +user (\S+) / (\S+)", text)
+        assert staff and staff.group(1) == f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=staff.group(1)) as client:  # the printed account signs in
+            signed_in = client.post("/api/v1/staff/login",
+                                    json={"username": staff.group(2), "password": staff.group(3)})
+            assert signed_in.status_code == 200 and signed_in.json()["role"] == "admin"
         # The demo ILS answers real SIP2 with the demo login.
         status = subprocess.run(
             bronco("sip2", "--port", "6001", "--user", "kiosk", "--password", "demo",
