@@ -57,7 +57,7 @@ class OpenResult:
 class DoorState:
     sensor: DoorSensor = DoorSensor.UNKNOWN
     since: float = field(default_factory=time.monotonic)
-    alarm: str = ""  # forced | left_open | unknown | ""
+    alarm: str = ""  # forced | left_open | unknown | not_confirmed | ""
     expect_open_until: float = 0.0  # a commanded open may show up until then
 
 
@@ -171,6 +171,11 @@ class DoorController:
         finally:
             del self._in_progress[door_id]
         self._results[request_id] = result
+        if result.outcome in (OpenOutcome.OPEN_NOT_DETECTED, OpenOutcome.FAILED):
+            # Shown on the staff grid until the sensor next changes.
+            self.state[door_id].alarm = "not_confirmed"
+            self.emit("door", {"door_id": door_id, "sensor": self.state[door_id].sensor.value,
+                               "alarm": "not_confirmed"})
         self.emit("door_open", {"door_id": door_id, "outcome": result.outcome.value,
                                 "attempts": result.attempts})
         return result

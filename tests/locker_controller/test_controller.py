@@ -45,6 +45,7 @@ async def test_a_door_that_does_not_open_is_reported_after_bounded_retries() -> 
     result = await controller.open("A02", request_id="r1")
     assert result.outcome is OpenOutcome.OPEN_NOT_DETECTED
     assert result.attempts == 3 and [p.lock for p in board.pulses] == [2, 2, 2]
+    assert controller.state["A02"].alarm == "not_confirmed"  # the staff grid shows it
     await controller.stop()
 
 
