@@ -23,6 +23,7 @@ from bronco.profile import StaffSettings
 
 ROLES = ("desk", "admin")
 MIN_PASSWORD = 10
+CARD_USER = "staff-card"
 # Verified when the account does not exist, so a wrong user name takes as long as a wrong password.
 _DUMMY_HASH = hash_secret("not-a-real-password", STAFF_HASHER)
 
@@ -115,6 +116,18 @@ class StaffAuth:
             verify_secret(_DUMMY_HASH, password, STAFF_HASHER)
             return None
         return user if verify_secret(user.password_hash, password, STAFF_HASHER) else None
+
+    def card_user(self) -> StaffUser:
+        """The account staff cards act as (desk role, no password can sign in with it)."""
+        with self._session() as session:
+            user = session.exec(select(StaffUser).where(StaffUser.username == CARD_USER)).first()
+            if user is None:
+                user = StaffUser(username=CARD_USER, role="desk", created_at=utcnow(),
+                                 password_hash=hash_secret(secrets.token_urlsafe(32), STAFF_HASHER))
+                session.add(user)
+                session.commit()
+                session.refresh(user)
+            return user
 
     def authenticate_name(self, username: str) -> StaffUser:
         """The account behind an already authenticated request."""

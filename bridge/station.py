@@ -37,6 +37,7 @@ from ils.adapter import IlsAdapter
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter
 from locker_controller.controller import DoorController, DoorWiring
+from rfid.cards.reader import CardReaderError
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
@@ -182,8 +183,28 @@ class Station:
         self._tasks = []
         if self.lockers is not None:
             await self._start_lockers()
+        for (kind, reader_id), owner in self.owners.items():
+            if kind == "card_reader" and owner.device is not None:
+                self._tasks.append(asyncio.create_task(self._card_loop(reader_id, owner),
+                                                       name=f"card-{reader_id}"))
         self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge")]
+
+    async def _card_loop(self, reader_id: str, owner: DeviceOwner) -> None:
+        """Taps on a card reader become `card` events for the kiosk (which then signs in)."""
+        staff_cards = {c.upper() for c in self.profile.kiosk.staff_cards}
+        while True:
+            if owner.health.state != "ok":
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                card = await owner.device.wait_for_card(1.0)
+            except CardReaderError as exc:
+                owner.report_failure(exc)
+                continue
+            if card is not None:
+                uid = card.uid.hex().upper()
+                self.bus.publish("card", reader=reader_id, uid=uid, staff=uid in staff_cards)
 
     async def _sync_loop(self) -> None:
         """Replay whenever the ILS is up and something waits (after a restart, too)."""

@@ -127,6 +127,10 @@ class KioskSettings(Strict):
     sound: bool = False
     rfid_reader: str = Field(default="", description="id of the reader under this kiosk's pad")
     card_reader: str = ""
+    staff_cards: list[Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]] = Field(
+        default_factory=list, description="UIDs (hex) of staff cards that open the maintenance screen")
+    printer: str = Field(default="", description="receipt printer: a file or device path (ESC/POS)")
+    receipt_footer: str = "Thank you for using self-service."
 
 
 class OfflineLoanRule(Strict):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from bridge.circulation import ItemResult, Refused
+from bridge.notices import Notifier
 from bridge.pad import Pad
+from bridge.receipts import receipt_lines, send_receipt
 from bridge.sessions import KioskSession
 from bridge.station import Station
 from rfid.cards.uid_rule import uid_to_barcode
@@ -273,3 +275,42 @@ async def heartbeat(kiosk_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32
                     body: Heartbeat, station: StationDep) -> None:
     """Kiosks report in every few seconds; the staff console shows which are alive."""
     station.kiosks[kiosk_id] = {"last_seen": time.time(), **body.model_dump()}
+
+
+class ReceiptIn(BaseModel):
+    kind: Literal["email", "print", "none"]
+
+
+@router.post("/receipt")
+async def receipt(body: ReceiptIn, session: SessionDep, station: StationDep) -> dict[str, Any]:
+    """A receipt of this session's transactions, by email or on the kiosk's printer."""
+    lines = receipt_lines(station.journal, session.token[:16])
+    email = None
+    if body.kind == "email" and station.link.online:
+        try:
+            email = (await station.adapter.authenticate_patron(session.patron_id)).email or None
+        except Exception:  # the ILS is away: no address to send to
+            email = None
+    notices = station.profile.notices
+    result = await send_receipt(body.kind, lines=lines, email=email,
+                                notifier=Notifier(notices), printer=station.profile.kiosk.printer,
+                                library=notices.library_name,
+                                footer=station.profile.kiosk.receipt_footer)
+    return {**result, "lines": len(lines)}
+
+
+class StaffCardIn(BaseModel):
+    card_uid: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]
+
+
+@router.post("/maintenance/session", responses={403: {"description": "not a staff card"}})
+async def maintenance_session(body: StaffCardIn, station: StationDep) -> dict[str, Any]:
+    """A staff card tapped at the kiosk: a 10-minute desk token for the maintenance screen."""
+    cards = {c.upper() for c in station.profile.kiosk.staff_cards}
+    if body.card_uid.upper() not in cards:
+        raise HTTPException(403, "not a staff card")
+    user = station.auth.card_user()
+    issued = station.auth.issue(user, "bearer", label="kiosk staff card", minutes=10)
+    station.auth.audit("staff card", "maintenance_session", station.profile.station.id,
+                       f"card ...{body.card_uid[-4:].upper()}")
+    return {"token": issued.token, "expires_in_s": issued.expires_in_s}

@@ -7,6 +7,7 @@ worker thread; a card that stays on the reader is reported once, not once per po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -63,10 +64,8 @@ class PcscCardReader(CardReader):
         except (NoCardException, CardConnectionException):
             return None
         finally:
-            try:
+            with contextlib.suppress(Exception):  # already gone with the card
                 connection.disconnect()
-            except Exception:  # already gone with the card
-                pass
         if (sw1, sw2) != (0x90, 0x00) or not data:
             raise CardProtocolError(f"{self.name}: card answered {sw1:02X}{sw2:02X}")
         return bytes(data)

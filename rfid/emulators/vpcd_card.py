@@ -8,6 +8,7 @@ the card. The card answers GET UID (FF CA 00 00 00) and a SELECT of any applicat
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -34,10 +35,8 @@ class VirtualCard:
     def remove(self) -> None:
         sock, self._socket = self._socket, None
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         if self._thread is not None:
             self._thread.join(2)
