@@ -1,0 +1,105 @@
+"""Sign-in: a card barcode (scanner or keypad), a campus card tap, then the PIN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.api import ApiError
+from kiosk.i18n import gettext as _
+from kiosk.viewmodels.context import KioskContext, Patron
+from kiosk.viewmodels.observable import Observable
+
+
+class IdentifyVM(Observable):
+    def __init__(self, ctx: KioskContext, require_pin: bool = True) -> None:
+        super().__init__()
+        self.ctx, self.require_pin = ctx, require_pin
+        self.reset()
+
+    def reset(self) -> None:
+        self.stage = "card"  # card | pin
+        self.barcode = self.pin = self.card_uid = self.error = ""
+        self.busy = False
+        self.changed()
+
+    @property
+    def prompt(self) -> str:
+        if self.stage == "pin":
+            return _("Enter your PIN")
+        return _("Scan your library card, tap your campus card, or type your card number")
+
+    @property
+    def shown(self) -> str:
+        return "•" * len(self.pin) if self.stage == "pin" else self.barcode
+
+    def key(self, digit: str) -> None:
+        self.ctx.touch()
+        self.error = ""
+        if self.stage == "pin":
+            self.pin = (self.pin + digit)[:12]
+        else:
+            self.barcode = (self.barcode + digit)[:20]
+        self.changed()
+
+    def backspace(self) -> None:
+        if self.stage == "pin":
+            self.pin = self.pin[:-1]
+        else:
+            self.barcode = self.barcode[:-1]
+        self.changed()
+
+    def scanned(self, text: str) -> None:
+        """The barcode scanner types the card number and Enter."""
+        self.barcode, self.stage = text.strip(), "card"
+        self.submit()
+
+    def card_tapped(self, uid: str) -> None:
+        self.card_uid, self.barcode = uid, ""
+        if self.require_pin:
+            self.stage, self.error = "pin", ""
+            self.changed()
+        else:
+            self._sign_in()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        if self.stage == "card":
+            if not self.barcode:
+                self.error = _("Please scan or type your card number")
+                self.changed()
+                return
+            if self.require_pin:
+                self.stage = "pin"
+                self.changed()
+                return
+        elif not self.pin:
+            self.error = _("Please enter your PIN")
+            self.changed()
+            return
+        self._sign_in()
+
+    def _sign_in(self) -> None:
+        self.busy, self.error = True, ""
+        self.changed()
+        barcode, pin, uid = self.barcode or None, self.pin or None, self.card_uid or None
+        self.ctx.run(lambda: self.ctx.api.sign_in(barcode=barcode, pin=pin, card_uid=uid),
+                     self._signed_in, self._refused)
+
+    def _signed_in(self, session: dict[str, Any]) -> None:
+        self.busy = False
+        self.ctx.start_session(Patron(session["name"], session["offline"], session["blocked"],
+                                      session.get("message", "")))
+        self.ctx.cue("ok")
+        self.reset()
+        self.ctx.navigate("menu")
+
+    def _refused(self, error: ApiError) -> None:
+        self.busy = False
+        self.error = error.detail if not error.unreachable else \
+            _("The station is not reachable. Please try again in a moment.")
+        self.pin = ""
+        if error.detail != "Incorrect PIN":
+            self.stage, self.barcode, self.card_uid = "card", "", ""
+        self.ctx.cue("error")
+        self.changed()

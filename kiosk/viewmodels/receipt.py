@@ -1,0 +1,52 @@
+"""Receipt choice (email, print, none) and the goodbye screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.api import ApiError
+from kiosk.i18n import gettext as _
+from kiosk.viewmodels.context import KioskContext
+from kiosk.viewmodels.observable import Observable
+
+
+class ReceiptVM(Observable):
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.message = ""
+
+    @property
+    def summary(self) -> str:
+        count = len(self.ctx.last_items)
+        return _("You borrowed {count} item(s) today.").format(count=count) if count else \
+            _("Would you like a receipt?")
+
+    def choose(self, kind: str) -> None:
+        if kind == "none":
+            self._done({"sent": True})
+            return
+        self.ctx.run(lambda: self.ctx.api.receipt(kind), self._done, self._failed)
+
+    def _done(self, result: dict[str, Any]) -> None:
+        self.message = "" if result.get("sent") else result.get("reason", "")
+        self.ctx.last_items = []
+        self.ctx.end_session()
+
+    def _failed(self, error: ApiError) -> None:
+        self.message = error.detail
+        self.ctx.end_session()
+
+
+class GoodbyeVM(Observable):
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    @property
+    def headline(self) -> str:
+        return _("Thank you!")
+
+    @property
+    def message(self) -> str:
+        return _("Please remember to take your items and your card.")

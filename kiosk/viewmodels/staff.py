@@ -1,0 +1,69 @@
+"""The maintenance screen, opened with a staff card: reader and board health, queue, a door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.api import ApiError
+from kiosk.i18n import gettext as _
+from kiosk.viewmodels.context import KioskContext
+from kiosk.viewmodels.observable import Observable
+
+
+class StaffVM(Observable):
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.status: dict[str, Any] = {}
+        self.doors: list[dict[str, Any]] = []
+        self.message = ""
+
+    def card(self, uid: str) -> None:
+        self.ctx.run(lambda: self.ctx.api.staff_card(uid), lambda _r: self._enter(), self._failed)
+
+    def _enter(self) -> None:
+        self.ctx.navigate("staff")
+        self.load()
+
+    def load(self) -> None:
+        self.ctx.run(self.ctx.api.staff_status, self._status, self._failed)
+
+    def _status(self, status: dict[str, Any]) -> None:
+        self.status = status
+        if self.ctx.has_lockers:
+            self.ctx.run(self.ctx.api.staff_doors, self._doors, self._failed)
+        self.changed()
+
+    def _doors(self, doors: list[dict[str, Any]]) -> None:
+        self.doors = doors
+        self.changed()
+
+    def _failed(self, error: ApiError) -> None:
+        self.message = error.detail
+        self.changed()
+
+    @property
+    def device_lines(self) -> list[tuple[str, str]]:
+        return [(f"{d['kind'].replace('_', ' ')} {d['id']}", d["state"] +
+                 (f": {d['last_error']}" if d["last_error"] else ""))
+                for d in self.status.get("devices", [])]
+
+    @property
+    def queue_line(self) -> str:
+        queue = self.status.get("queue", {})
+        return _("Queue: {pending} waiting, {exceptions} exception(s)").format(
+            pending=queue.get("pending", 0), exceptions=queue.get("open_exceptions", 0))
+
+    def open_door(self, door_id: str) -> None:
+        self.ctx.run(lambda: self.ctx.api.staff_open(door_id, "opened from the kiosk maintenance "
+                                                              "screen"),
+                     lambda r: self._opened(door_id, r), self._failed)
+
+    def _opened(self, door_id: str, result: dict[str, Any]) -> None:
+        self.message = _("Door {door}: {outcome}").format(door=door_id,
+                                                          outcome=result["outcome"].replace("_", " "))
+        self.load()
+
+    def leave(self) -> None:
+        self.ctx.api.staff_token = ""
+        self.ctx.navigate("attract")
