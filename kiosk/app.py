@@ -77,8 +77,9 @@ class KioskApp(App):
         def work() -> None:
             try:
                 result = call()
-            except ApiError:
-                Clock.schedule_once(lambda _dt: failed(exc))
+            except ApiError as exc:
+                refusal = exc
+                Clock.schedule_once(lambda _dt: failed(refusal))
                 return
             except Exception as exc:  # a bug must not freeze the kiosk: show it as a refusal
                 log.exception("kiosk call failed")
