@@ -41,7 +41,8 @@ GOODBYE_S = 5.0
 class KioskApp(App):
     theme = ObjectProperty(STANDARD)
 
-    def __init__(self, profile: Profile, station_url: str, **kwargs: Any) -> None:
+    def __init__(self, profile: Profile, station_url: str, language: str = "en",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.profile = profile
         self.station_url = station_url
@@ -53,7 +54,7 @@ class KioskApp(App):
         self.ctx = KioskContext(
             api=self.api, run=self._run, navigate=self.navigate, cue=self.cues.play,
             idle_timeout_s=profile.kiosk.idle_timeout_s, warning_s=profile.kiosk.warning_s,
-            has_lockers=bool(profile.doors), language=profile.kiosk.default_language,
+            has_lockers=bool(profile.doors), language=language,
             high_contrast=profile.kiosk.high_contrast, on_language=set_language,
         )
         self.ctx.subscribe(self._apply_theme)

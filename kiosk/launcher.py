@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 from bronco.profile import Profile
-
-SCREENSHOT_WAIT_S = 5.0  # at most this long for the first station answer before screenshots
 
 
 def _prepare_environment(headless: bool) -> None:
@@ -40,27 +38,26 @@ def run_kiosk(
 
     from kiosk.app import KioskApp
 
-    app = KioskApp(profile, station_url)
+    app = KioskApp(profile, station_url, language=lang or profile.kiosk.default_language)
     if screenshots is not None:
         _schedule_screenshots(app, screenshots)
     app.run()
     return getattr(app, "exit_code", 0)
 
 
-def _schedule_screenshots(app: object, folder: Path) -> None:
+def _schedule_screenshots(app: Any, folder: Path) -> None:
+    """Walk every screen with sample data and save one PNG each, then stop the app."""
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    from kiosk import demo_data
 
+    folder.mkdir(parents=True, exist_ok=True)
+    app.ctx.run = lambda call, done, failed: None  # no station calls: the sample data stays
     pending: list[str] = []
     saved: list[Path] = []
 
-    def wait_for_station(_dt: float) -> None:
-        if not app.first_health and time.monotonic() - started < SCREENSHOT_WAIT_S:
-            Clock.schedule_once(wait_for_station, 0.1)
-            return
+    def begin(_dt: float) -> None:
         app.manager.transition.duration = 0
         pending.extend(app.screen_names())
         show_next(0)
@@ -72,7 +69,12 @@ def _schedule_screenshots(app: object, folder: Path) -> None:
             app.stop()
             return
         app.manager.current = pending[0]
-        Clock.schedule_once(shoot, 0.3)  # let the screen render a few frames first
+        Clock.schedule_once(fill, 0.1)
+
+    def fill(_dt: float) -> None:
+        demo_data.fill(app, pending[0])
+        app.manager.current_screen.refresh()
+        Clock.schedule_once(shoot, 0.3)  # let it render a few frames
 
     def shoot(_dt: float) -> None:
         name = pending.pop(0)
@@ -82,4 +84,4 @@ def _schedule_screenshots(app: object, folder: Path) -> None:
         saved.append(final)
         Clock.schedule_once(show_next, 0)
 
-    Clock.schedule_once(wait_for_station, 0.3)
+    Clock.schedule_once(begin, 0.3)

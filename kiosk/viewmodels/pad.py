@@ -11,11 +11,15 @@ from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
 
 
-def due_text(iso: str) -> str:
+def due_text(text: str) -> str:
+    """ISO 8601 or SIP2's YYYYMMDD    HHMMSS, shown as YYYY-MM-DD HH:MM; anything else as it is."""
+    compact = text.replace(" ", "")
     try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+        if len(compact) == 14 and compact.isdigit():
+            return datetime.strptime(compact, "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
     except ValueError:
-        return iso
+        return text
 
 
 class PadVM(Observable):

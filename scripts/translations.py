@@ -1,0 +1,63 @@
+"""Keep the kiosk's gettext catalogues in step with the code: extract every message, merge into
+each language's .po (keeping translations), and compile the .mo files the app loads.
+
+    .venv/bin/python scripts/translations.py          # update .po and .mo
+    .venv/bin/python scripts/translations.py --check  # exit 1 if anything is missing or stale
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+KIOSK = ROOT / "kiosk"
+LANGUAGES = ("es",)
+
+
+def template() -> Catalog:
+    catalog = Catalog(project="bronco-kiosk")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(KIOSK), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None}):
+        catalog.add(message, locations=[(filename, lineno)])
+    return catalog
+
+
+def compiled(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()
+
+
+def main(check: bool) -> int:
+    source = template()
+    problems = []
+    for language in LANGUAGES:
+        folder = KIOSK / "locale" / language / "LC_MESSAGES"
+        po_path, mo_path = folder / "kiosk.po", folder / "kiosk.mo"
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        catalog.update(source, no_fuzzy_matching=True)
+        missing = [m.id for m in catalog if m.id and not m.string]
+        problems += [f"{language}: untranslated: {m!r}" for m in missing]
+        mo = compiled(catalog)
+        if check:
+            if not mo_path.exists() or mo_path.read_bytes() != mo:
+                problems.append(f"{language}: {mo_path.name} is not compiled from the current .po")
+        else:
+            with po_path.open("wb") as fh:
+                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                         include_previous=False)
+            mo_path.write_bytes(mo)
+    print("\n".join(problems) or "translations complete")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--check" in sys.argv))
