@@ -15,7 +15,7 @@ from bridge.circulation import Circulation, ItemResult
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
 from bridge.sessions import KioskSession
-from rfid.presence import PresenceTracker, TrackedTag
+from rfid.presence import PresenceTracker, SetStatus, TrackedTag
 from rfid.reader import ReaderError
 from rfid.tags.decoding import decode_tag
 from rfid.tags.model import TagDataError
@@ -65,6 +65,7 @@ class Pad:
         self.session: KioskSession | None = None
         self.items: dict[str, PadItem] = {}
         self._handled: set[str] = set()
+        self._ignore: set[str] = set()  # tag uids handled in the previous mode, until they leave
         self._task: asyncio.Task[None] | None = None
         self._work: set[asyncio.Task[None]] = set()
         self.reads = 0  # tag reports seen, for the benchmark
@@ -80,6 +81,10 @@ class Pad:
         self._reset("idle", None)
 
     def _reset(self, mode: str, session: KioskSession | None) -> None:
+        # Items the last patron just borrowed (or returned) may still lie on the pad for a moment:
+        # they belong to that transaction, never to the next one, until they have left the pad.
+        self._ignore |= {t.uid for t in self.tracker.present()
+                         if t.value is not None and t.value.item_id in self._handled}
         self.mode, self.session = mode, session
         self.items.clear()
         self._handled.clear()
@@ -133,6 +138,7 @@ class Pad:
                                  part=value.part if value else None,
                                  parts=value.parts if value else None)
             else:
+                self._ignore.discard(event.uid)
                 self.bus.publish("tag_left", reader=self.reader_id, uid=event.uid)
                 self._forget_departed()
         if self.mode != "idle":
@@ -153,17 +159,21 @@ class Pad:
                 del self.items[item_id]
 
     # -- processing ------------------------------------------------------------------------------
+    def _present(self) -> list[TrackedTag]:
+        return [t for t in self.tracker.present() if t.uid not in self._ignore]
+
     def _process(self, reader: Any) -> None:
-        for tag in self.tracker.present():
+        for tag in self._present():
             if tag.value is None:
                 key = f"tag:{tag.uid}"
                 if key not in self.items:
                     self.items[key] = PadItem(key, "unreadable", UNREADABLE)
                     self._announce(self.items[key])
-        for item_id in {t.value.item_id for t in self.tracker.present() if t.value}:
+        for item_id in {t.value.item_id for t in self._present() if t.value}:
             if item_id in self._handled:
                 continue
-            status = self.tracker.set_status(item_id)
+            parts = [t.value for t in self._present() if t.value and t.value.item_id == item_id]
+            status = SetStatus(item_id, max(v.parts for v in parts), frozenset(v.part for v in parts))
             if not status.complete:
                 missing = ", ".join(str(p) for p in status.missing)
                 item = PadItem(item_id, "incomplete", f"Part {missing} of {status.parts} missing: "
@@ -175,7 +185,7 @@ class Pad:
                 continue
             self._handled.add(item_id)
             self.items[item_id] = PadItem(item_id, "processing", parts=status.parts)
-            tags = self.tracker.tags_of(item_id)
+            tags = [t for t in self._present() if t.value and t.value.item_id == item_id]
             work = self._checkout(reader, item_id, tags) if self.mode == "checkout" else \
                 self._return(reader, item_id, tags)
             task = asyncio.create_task(work)

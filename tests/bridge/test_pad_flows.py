@@ -3,6 +3,7 @@ a tag that refuses its security write; a return with a hold trap."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -85,3 +86,26 @@ def test_return_with_a_hold_trap_and_unreadable_tag(tmp_path: Path, demo_ils: De
         assert "scan its barcode" in items["tag:E00400000000AA03"]["message"]
         assert reader.tags["E00400000000AA01"].secured is True  # returned items are armed
         assert reader.tags["E00400000000AA02"].secured is True
+
+
+def test_items_just_borrowed_are_never_returned_by_the_next_patron(tmp_path: Path,
+                                                                   demo_ils: DemoIls) -> None:
+    app = create_app(station_profile(tmp_path, ils_port=demo_ils.port))
+    with TestClient(app) as client:
+        wait_for(lambda: online(client))
+        reader = app.state.station.device("rfid_reader", "pad")
+        headers = {"X-Kiosk-Session": sign_in(client, MARIA, MARIA_PIN)["token"]}
+        client.post("/api/v1/pad/checkout", headers=headers)
+        reader.put_tag("E004000000000B01", tag(BOOKS[0]))
+        wait_for(lambda: pad_items(client).get(BOOKS[0], {}).get("status") == "done")
+        client.delete("/api/v1/sessions/current", headers=headers)
+        # The next patron starts a return while the borrowed book is still on the pad...
+        client.post("/api/v1/pad/return")
+        reader.put_tag("E004000000000B02", tag(BOOKS[1]), secured=False)
+        wait_for(lambda: pad_items(client).get(BOOKS[1], {}).get("status") == "done")
+        assert BOOKS[0] not in pad_items(client)  # ...and it is not returned
+        reader.remove_tag("E004000000000B01")  # the borrower walks away
+        time.sleep(1.5)
+        assert BOOKS[0] not in pad_items(client)
+    checkins = [r["item"] for r in demo_ils.records() if r["op"] == "checkin"]
+    assert checkins == [BOOKS[1]]

@@ -1,52 +1,90 @@
-"""The real Kivy kiosk, offscreen: it starts, shows the station link, and saves screenshots."""
+"""The real Kivy kiosk offscreen: every screen in English and Spanish, and whole patron
+journeys against a station and the demo ILS. Screenshots go to the artefacts folder."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
-from tests.conftest import SIMULATED, bronco, free_port
+from tests.bridge.test_crash_replay import station_profile_file
+from tests.conftest import ROOT, SIMULATED, bronco, free_port, start_demo_ils, stop, wait_http
 
 pytestmark = pytest.mark.kivy
-
-GOLD = (255, 181, 0)  # the Start button
-
-
-def _run_kiosk(station_url: str, out: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(home)}
-    return subprocess.run(
-        bronco("kiosk", "--profile", str(SIMULATED), "--station", station_url, "--screenshots", str(out)),
-        env=env, capture_output=True, text=True, timeout=90,
-    )
+SCREENS = {"attract", "identify", "menu", "checkout", "return", "account", "pickup",
+           "tech_return", "receipt", "goodbye", "staff"}
 
 
-def _has_colour(path: Path, rgb: tuple[int, int, int]) -> bool:
-    colours = Image.open(path).convert("RGB").getcolors(maxcolors=1 << 24) or []
-    return any(
-        all(abs(a - b) <= 6 for a, b in zip(colour, rgb, strict=True)) for _count, colour in colours
-    )
+def kivy_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path / "kivy")}
 
 
-def test_kiosk_with_station_shows_start(station_process, tmp_path: Path, artifacts: Path) -> None:
-    _, url = station_process
-    res = _run_kiosk(url, tmp_path / "shots", tmp_path / "kivy")
-    assert res.returncode == 0, res.stderr[-2000:]
-    shot = tmp_path / "shots" / "attract.png"
-    assert shot.is_file()
-    assert Image.open(shot).size == (1024, 600)
-    assert _has_colour(shot, GOLD)  # the start button is shown only when the station answers
-    shutil.copy(shot, artifacts / "kiosk-attract-connected.png")
+def test_every_screen_in_english_and_spanish(tmp_path: Path, artifacts: Path) -> None:
+    for language in ("en", "es"):
+        out = artifacts / f"kiosk-{language}"
+        res = subprocess.run(
+            bronco("kiosk", "--profile", str(SIMULATED), "--station", "http://127.0.0.1:9",
+                   "--screenshots", str(out), "--lang", language),
+            env=kivy_env(tmp_path), capture_output=True, text=True, timeout=120,
+        )
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert {p.stem for p in out.glob("*.png")} == SCREENS
+        for shot in out.glob("*.png"):
+            assert Image.open(shot).size == (1024, 600)
+    for screen in SCREENS - {"goodbye"} | {"goodbye"}:
+        english = Image.open(artifacts / "kiosk-en" / f"{screen}.png").convert("RGB")
+        spanish = Image.open(artifacts / "kiosk-es" / f"{screen}.png").convert("RGB")
+        assert ImageChops.difference(english, spanish).getbbox() is not None, screen
 
 
-def test_kiosk_without_station_says_unavailable(tmp_path: Path, artifacts: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    res = _run_kiosk(url, tmp_path / "shots", tmp_path / "kivy")
-    assert res.returncode == 0, res.stderr[-2000:]
-    shot = tmp_path / "shots" / "attract.png"
-    assert not _has_colour(shot, GOLD)
-    shutil.copy(shot, artifacts / "kiosk-attract-unavailable.png")
+def test_translations_are_complete_and_compiled() -> None:
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "translations.py"), "--check"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout
+
+
+def test_patron_journeys_offscreen(tmp_path: Path, artifacts: Path) -> None:
+    ils = start_demo_ils(tmp_path)
+    profile = station_profile_file(tmp_path, ils.port)
+    profile.write_text(profile.read_text().replace('patron_policy = "accept_wellformed"',
+                                                   'patron_policy = "cache"'))
+    subprocess.run(bronco("staff", "add", "desk1", "--profile", str(profile)), check=True,
+                   capture_output=True, env={**os.environ, "BRONCO_STAFF_PASSWORD": "a long password"})
+    token = subprocess.run(bronco("staff", "token", "desk1", "--profile", str(profile)),
+                           capture_output=True, text=True, check=True).stdout.strip()
+    port = free_port()
+    station = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/healthz", station)
+        out = artifacts / "kiosk-journeys"
+        res = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "kiosk" / "kivy_scenarios.py"), str(profile),
+             url, str(out), token],
+            env=kivy_env(tmp_path), capture_output=True, text=True, timeout=240, cwd=ROOT,
+        )
+    finally:
+        stop(station)
+        stop(ils.proc)
+    line = next((x for x in res.stdout.splitlines() if x.startswith("REPORT ")), "")
+    assert line, res.stdout[-2000:] + res.stderr[-3000:]
+    report = json.loads(line[7:])
+    assert report["ok"], report.get("error")
+    rows = {what: (result, state) for what, result, state in report["checkout_rows"]}
+    assert sum(state == "done" and result.startswith("Due ") for result, state in rows.values()) == 3
+    assert ("Part 2 of 2 missing: put every part on the pad", "incomplete") in rows.values()
+    returns = [result for _what, result, _state in report["return_rows"]]
+    assert "Returned. On hold for someone else: put it in the holds bin" in returns
+    assert report["pickup_lines"][0].endswith("is open: take your 1 item(s) and close the door")
+    assert report["warning_text"].startswith("Still there? Ending in")
+    assert report["timed_out"] is True
+    assert len(report["screenshots"]) == 8
+    ledger = [(r["op"], r["item"]) for r in ils.records()]
+    assert ("checkout", "3100004001") not in ledger  # the incomplete kit never went out
+    assert ("checkin", "3100007003") in ledger and ("checkout", "3100007001") in ledger
