@@ -47,6 +47,7 @@ def print_receipt(target: str, header: str, lines: list[str], footer: str) -> No
     from escpos.printer import File
 
     printer = File(target)
+    printer.hw("INIT")  # ESC @: a known state whatever the last job left behind
     printer.set(align="center", bold=True, double_height=True)
     printer.text(header + "\n")
     printer.set(align="left", bold=False, double_height=False)

@@ -238,6 +238,7 @@ class PickupScreen(KioskScreen):
                                     "are done.")))
             body.add_widget(button(_("Finished"), lambda: self.ctx.navigate(
                 "goodbye" if self.ctx.patron is None else "menu")))
+            body.add_widget(Widget())
             return
         body.add_widget(label(_("Type the pickup code from your email"), "KTitle"))
         body.add_widget(label(vm.code + "_" * (6 - len(vm.code)), font_size=dp(40)))

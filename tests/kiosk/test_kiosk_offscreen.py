@@ -88,3 +88,20 @@ def test_patron_journeys_offscreen(tmp_path: Path, artifacts: Path) -> None:
     ledger = [(r["op"], r["item"]) for r in ils.records()]
     assert ("checkout", "3100004001") not in ledger  # the incomplete kit never went out
     assert ("checkin", "3100007003") in ledger and ("checkout", "3100007001") in ledger
+
+
+def test_high_contrast_mode(tmp_path: Path, artifacts: Path) -> None:
+    profile = tmp_path / "contrast.toml"
+    profile.write_text(SIMULATED.read_text().replace("fullscreen = false",
+                                                     "fullscreen = false\nhigh_contrast = true"))
+    out = artifacts / "kiosk-high-contrast"
+    res = subprocess.run(
+        bronco("kiosk", "--profile", str(profile), "--station", "http://127.0.0.1:9",
+               "--screenshots", str(out)),
+        env=kivy_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    image = Image.open(out / "menu.png").convert("RGB")
+    colours = dict((rgb, n) for n, rgb in image.getcolors(maxcolors=1 << 24))
+    assert max(colours, key=colours.get) == (0, 0, 0)  # black background
+    assert (255, 255, 0) in colours  # yellow buttons

@@ -1,0 +1,100 @@
+"""Station services the kiosk uses: card taps as events, receipts by email and on an ESC/POS
+printer, staff-card maintenance tokens."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in, wait_for
+from tests.conftest import DemoIls, free_port, station_profile
+
+STAFF_CARD = "DEADBEEF01"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def test_card_taps_become_events_and_sign_in_by_uid(tmp_path: Path) -> None:
+    app = create_app(station_profile(tmp_path, ils_port=free_port(),
+                                     kiosk={"staff_cards": [STAFF_CARD]},
+                                     offline={"patron_policy": "accept_wellformed",
+                                              "barcode_pattern": "^[0-9A-F]+$"}))
+    with TestClient(app) as client, client.websocket_connect("/api/v1/events") as events:
+        reader = app.state.station.device("card_reader", "campus")
+        reader.present_card("04A1B2C3")
+        event = events.receive_json()
+        while event["type"] != "card":
+            event = events.receive_json()
+        assert event == {**event, "reader": "campus", "uid": "04A1B2C3", "staff": False}
+        reader.present_card(STAFF_CARD)
+        event = events.receive_json()
+        while event["type"] != "card":
+            event = events.receive_json()
+        assert event["staff"] is True
+        # The kiosk signs in with the UID; the profile's rule maps it to the barcode.
+        session = client.post("/api/v1/sessions", json={"card_uid": "04A1B2C3"})
+        assert session.status_code == 201 and session.json()["offline"]
+
+
+def test_receipt_by_email_and_on_the_printer(tmp_path: Path, demo_ils: DemoIls) -> None:
+    inbox, smtp_port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    printer = tmp_path / "printer.bin"
+    app = create_app(station_profile(
+        tmp_path, ils_port=demo_ils.port, kiosk={"printer": str(printer)},
+        notices={"enabled": True, "smtp_port": smtp_port, "library_name": "Demo Library"}))
+    try:
+        with TestClient(app) as client:
+            wait_for(lambda: online(client))
+            headers = {"X-Kiosk-Session": sign_in(client, MARIA, MARIA_PIN)["token"]}
+            client.post("/api/v1/checkout", json={"item_id": "3100002000"}, headers=headers)
+            mailed = client.post("/api/v1/receipt", json={"kind": "email"}, headers=headers).json()
+            assert mailed == {"sent": True, "lines": 1}
+            printed = client.post("/api/v1/receipt", json={"kind": "print"}, headers=headers).json()
+            assert printed["sent"] is True
+            assert client.post("/api/v1/receipt", json={"kind": "none"},
+                               headers=headers).json()["sent"] is False
+            assert client.post("/api/v1/receipt", json={"kind": "fax"},
+                               headers=headers).status_code == 422
+    finally:
+        smtp.stop()
+    wait_for(lambda: inbox.messages)
+    message = inbox.messages[0]
+    assert message["To"] == "patron1@demo.example.edu"
+    assert "Borrowed: The Left Hand of Darkness - due 2026-" in message.get_payload()
+    data = printer.read_bytes()
+    assert data.startswith(b"\x1b@")  # ESC @: the printer is initialised
+    assert b"Borrowed: The Left Hand of Darkness" in data and b"Demo Library" in data
+    assert b"\x1dV" in data  # GS V: the paper is cut
+
+
+def test_staff_card_opens_a_short_maintenance_session(tmp_path: Path) -> None:
+    app = create_app(station_profile(tmp_path, ils_port=free_port(),
+                                     kiosk={"staff_cards": [STAFF_CARD]}))
+    with TestClient(app) as client:
+        assert client.post("/api/v1/maintenance/session",
+                           json={"card_uid": "0102030405"}).status_code == 403
+        token = client.post("/api/v1/maintenance/session",
+                            json={"card_uid": STAFF_CARD.lower()}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        status = client.get("/api/v1/staff/status", headers=headers).json()
+        assert status["queue"]["pending"] == 0
+        opened = client.post("/api/v1/staff/lockers/A02/open", headers=headers,
+                             json={"reason": "from the kiosk"}).json()
+        assert opened["outcome"] == "opened"
+        me = client.get("/api/v1/staff/me", headers=headers).json()
+        assert me["role"] == "desk" and me["username"] == "staff-card"
+        assert client.post("/api/v1/staff/users", headers=headers, json={
+            "username": "x", "password": "a long password", "role": "admin"}).status_code == 403
