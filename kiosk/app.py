@@ -57,6 +57,7 @@ class KioskApp(App):
             has_lockers=bool(profile.doors), language=language,
             high_contrast=profile.kiosk.high_contrast, on_language=set_language,
         )
+        self.theme = HIGH_CONTRAST if self.ctx.high_contrast else STANDARD
         self.ctx.subscribe(self._apply_theme)
         self.attract = AttractViewModel(profile.station.name or profile.station.id)
         self.vms: dict[str, Any] = {
