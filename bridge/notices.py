@@ -11,8 +11,6 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 
-import qrcode
-
 from bronco.profile import NoticeSettings
 
 log = logging.getLogger(__name__)
@@ -52,6 +50,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
 
 
 def qr_png(text: str) -> bytes:
+    import qrcode  # only when a notice is sent: it pulls in Pillow
+
     image = qrcode.make(text, box_size=6, border=2)
     out = io.BytesIO()
     image.save(out, format="PNG")
