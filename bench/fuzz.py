@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from bench.machine import machine
 from ils.sip2 import MESSAGES, ProtocolError, Sip2Codec
-from locker_controller.board import BoardProtocolError
-from locker_controller.drivers import kerong
+from locker_controller.board import BoardError, BoardProtocolError
+from locker_controller.drivers import kerong, numato, waveshare
 from rfid.drivers import feig_protocol
 from rfid.tags.decoding import SCHEMES, decode_tag
 from rfid.tags.model import TagDataError
@@ -43,6 +43,22 @@ def kerong_status(data: bytes) -> None:
             parse(data)
 
 
+def numato_reply(data: bytes) -> None:
+    with contextlib.suppress(BoardError):  # a missing prompt is a timeout
+        numato.parse_gpio(numato.parse_reply(data, "gpio read 0", "fuzz"), 0, "fuzz")
+
+
+def waveshare_frame(data: bytes) -> None:
+    """pymodbus frames the reply; our code turns its bits into door states."""
+    from pymodbus.framer import FramerRTU
+    from pymodbus.pdu import DecodePDU
+
+    _, pdu = FramerRTU(DecodePDU(False)).handleFrame(data, 1, 0)
+    if pdu is not None and not pdu.isError():
+        with contextlib.suppress(BoardProtocolError):
+            waveshare.doors_from_bits(list(getattr(pdu, "bits", None) or []), 8, True, "fuzz")
+
+
 def feig_frame(data: bytes) -> None:
     with contextlib.suppress(feig_protocol.FrameError):
         feig_protocol.parse(data)
@@ -56,6 +72,15 @@ def _framed(data: bytes) -> bytes:
     return body + bytes([crc & 0xFF, crc >> 8])
 
 
+def _modbus_framed(data: bytes) -> bytes:
+    """A discrete-inputs reply with a right CRC, so the fuzzer reaches the bit decoding."""
+    from pymodbus.framer import FramerRTU
+
+    body = bytes([1, 2, len(data)]) + data
+    crc = FramerRTU.compute_CRC(body)
+    return body + crc.to_bytes(2, "big")
+
+
 TARGETS: dict[str, tuple[Callable[[bytes], None], st.SearchStrategy[bytes]]] = {
     "sip2": (sip2, st.one_of(st.binary(max_size=300),
                              st.sampled_from(sorted(MESSAGES)).flatmap(
@@ -63,6 +88,10 @@ TARGETS: dict[str, tuple[Callable[[bytes], None], st.SearchStrategy[bytes]]] = {
     "tags": (tags, st.binary(max_size=80)),
     "kerong": (kerong_status, st.one_of(st.binary(max_size=16), st.binary(min_size=9, max_size=9),
                                         st.binary(min_size=12, max_size=12))),
+    "numato": (numato_reply, st.one_of(st.binary(max_size=40),
+                                       st.binary(max_size=12).map(lambda b: b"gpio read 0" + b + b">"))),
+    "waveshare": (waveshare_frame, st.one_of(st.binary(max_size=20),
+                                             st.binary(max_size=10).map(_modbus_framed))),
     "feig": (feig_frame, st.one_of(st.binary(max_size=64), st.binary(max_size=60).map(_framed))),
 }
 

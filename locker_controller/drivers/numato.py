@@ -26,6 +26,23 @@ def index(n: int) -> str:
     return str(n) if n < 10 else chr(ord("A") + n - 10)
 
 
+def parse_reply(raw: bytes, command: str, board: str) -> str:
+    """The answer to `command` from the board's echoed, prompt-terminated reply."""
+    if not raw.endswith(PROMPT):
+        raise BoardTimeout(f"{board}: no prompt after {command!r}")
+    reply = raw.decode("ascii", errors="replace")
+    if not reply.startswith(command):
+        raise BoardProtocolError(f"{board}: echo does not match {command!r}")
+    return reply[len(command):].strip("\r\n>").strip()
+
+
+def parse_gpio(value: str, gpio: int, board: str) -> bool:
+    """True when the input reads high."""
+    if value not in ("0", "1"):
+        raise BoardProtocolError(f"{board}: gpio {gpio} read {value!r}")
+    return value == "1"
+
+
 class NumatoRelay(LockBoard):
     def __init__(self, *, name: str, url: str, address: int = 0, locks: int = 8,
                  baudrate: int = 19200, timeout_s: float = 0.3,
@@ -49,12 +66,7 @@ class NumatoRelay(LockBoard):
         if self._bus is None:
             raise BoardDisconnected(f"{self.name}: not open")
         raw = await asyncio.to_thread(self._bus.exchange_line, text.encode("ascii") + b"\r", PROMPT)
-        if not raw.endswith(PROMPT):
-            raise BoardTimeout(f"{self.name}: no prompt after {text!r}")
-        reply = raw.decode("ascii", errors="replace")
-        if not reply.startswith(text):
-            raise BoardProtocolError(f"{self.name}: echo does not match {text!r}")
-        return reply[len(text):].strip("\r\n>").strip()
+        return parse_reply(raw, text, self.name)
 
     async def pulse(self, lock: int, duration_ms: int) -> bool:
         if not 1 <= lock <= self.lock_count:
@@ -70,9 +82,7 @@ class NumatoRelay(LockBoard):
         doors = {}
         for n in range(1, self.lock_count + 1):
             value = await self._command(f"gpio read {index(n - 1)}")
-            if value not in ("0", "1"):
-                raise BoardProtocolError(f"{self.name}: gpio {n - 1} read {value!r}")
-            high = value == "1"
+            high = parse_gpio(value, n - 1, self.name)
             doors[n] = DoorSensor.CLOSED if high == self.closed_when_high else DoorSensor.OPEN
         return doors
 

@@ -40,6 +40,15 @@ class FlashOnRequest(WriteSingleCoilRequest):
         return struct.pack(">HH", self.address, self.tenths)
 
 
+def doors_from_bits(bits: list[bool], count: int, closed_when_active: bool,
+                    board: str) -> dict[int, DoorSensor]:
+    """Door states from a discrete-inputs reply; a short reply is an error, not closed doors."""
+    if len(bits) < count:
+        raise BoardProtocolError(f"{board}: {len(bits)} inputs in the reply, expected {count}")
+    return {n: DoorSensor.CLOSED if bool(bits[n - 1]) == closed_when_active else DoorSensor.OPEN
+            for n in range(1, count + 1)}
+
+
 class WaveshareRelayD(LockBoard):
     def __init__(self, *, name: str, url: str, address: int = 1, locks: int = 8,
                  baudrate: int = 9600, timeout_s: float = 0.3, closed_when_active: bool = True) -> None:
@@ -97,9 +106,8 @@ class WaveshareRelayD(LockBoard):
     async def read_doors(self) -> dict[int, DoorSensor]:
         reply = await asyncio.to_thread(self._call, lambda c: c.read_discrete_inputs(
             0, count=8, device_id=self.address))
-        bits = reply.bits
-        return {n: DoorSensor.CLOSED if bool(bits[n - 1]) == self.closed_when_active
-                else DoorSensor.OPEN for n in range(1, self.lock_count + 1)}
+        return doors_from_bits(list(reply.bits or []), self.lock_count, self.closed_when_active,
+                               self.name)
 
     async def all_off(self) -> None:
         await asyncio.to_thread(self._call, lambda c: c.write_coil(
