@@ -142,8 +142,11 @@ class Station:
                                   Notifier(self.profile.notices), self.stats)
 
     def _door_event(self, kind: str, data: dict[str, Any]) -> None:
+        during_open = data.pop("during_open", False)
         self.bus.publish(kind, **data)
         if kind == "door" and self.lockers is not None:
+            if during_open:
+                return
             task = asyncio.ensure_future(self.lockers.on_door(data["door_id"], data["sensor"]))
             self._door_work.add(task)
             task.add_done_callback(self._door_work.discard)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bronco.cli_bench import bench
 from bronco.cli_ils import demo_ils, sip2_app
 from bronco.cli_locker import locker_app
 from bronco.cli_rfid import rfid_app, tag_app
@@ -28,6 +29,7 @@ app = typer.Typer(
 profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.command("demo-ils")(demo_ils)
+app.command("bench")(bench)
 app.add_typer(sip2_app, name="sip2")
 app.add_typer(staff_app, name="staff")
 app.add_typer(queue_app, name="queue")

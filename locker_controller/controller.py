@@ -143,7 +143,10 @@ class DoorController:
                 state.alarm = "unknown"
             elif sensor is DoorSensor.CLOSED or state.alarm == "unknown":
                 state.alarm = ""
-            self.emit("door", {"door_id": door_id, "sensor": sensor.value, "alarm": state.alarm})
+            # during_open: a close seen while a pulse is pending is the door's state before the
+            # open, not the end of whatever flow asked for the open.
+            self.emit("door", {"door_id": door_id, "sensor": sensor.value, "alarm": state.alarm,
+                               "during_open": door_id in self._in_progress})
         if sensor is DoorSensor.OPEN and not state.alarm and now - state.since >= self.left_open_s:
             state.alarm = "left_open"
             self.emit("door", {"door_id": door_id, "sensor": sensor.value, "alarm": state.alarm})
@@ -197,6 +200,9 @@ class DoorController:
         return sensor
 
     async def _open(self, door: DoorWiring, request_id: str) -> OpenResult:
+        # Already open (a retry after a crash, a door left open): report it, pulse nothing.
+        if door.has_sensor and await self._sensor_now(door) is DoorSensor.OPEN:
+            return OpenResult(door.id, OpenOutcome.OPENED, 0, request_id, "the door was already open")
         attempts = 0
         sensor = DoorSensor.UNKNOWN
         while attempts <= self.retries:

@@ -39,6 +39,26 @@ async def test_open_is_confirmed_by_the_sensor() -> None:
     await controller.stop()
 
 
+async def test_an_open_door_is_reported_open_and_not_pulsed_again() -> None:
+    controller, board, _ = await make()
+    board.open_door(2)  # left open, or opened just before a crash
+    result = await controller.open("A02", request_id="after-restart")
+    assert result.outcome is OpenOutcome.OPENED and result.attempts == 0
+    assert result.detail == "the door was already open" and board.pulses == []
+    await controller.stop()
+
+
+async def test_a_close_seen_while_an_open_is_pending_is_flagged() -> None:
+    controller, board, events = await make(poll_s=60)  # no background poll: only the open reads
+    board.close_door(1)
+    controller.state["A01"].sensor = controller.state["A01"].sensor.OPEN  # stale: seen open
+    events.clear()
+    await controller.open("A01", request_id="r1")
+    changes = [d for k, d in events if k == "door" and d["door_id"] == "A01"]
+    assert changes[0] == {"door_id": "A01", "sensor": "closed", "alarm": "", "during_open": True}
+    await controller.stop()
+
+
 async def test_a_door_that_does_not_open_is_reported_after_bounded_retries() -> None:
     controller, board, _ = await make()
     board.jam(2)
@@ -81,7 +101,8 @@ async def test_forced_door_and_left_open_alarms() -> None:
     board.open_door(3)  # nobody asked for it
     await controller.poll_once()
     assert controller.state["A03"].alarm == "forced"
-    assert ("door", {"door_id": "A03", "sensor": "open", "alarm": "forced"}) in events
+    assert ("door", {"door_id": "A03", "sensor": "open", "alarm": "forced",
+                      "during_open": False}) in events
     board.close_door(3)
     await controller.poll_once()
     assert controller.state["A03"].alarm == ""
