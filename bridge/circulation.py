@@ -151,8 +151,13 @@ class Circulation:
         self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline)
         return result
 
+    def _queued_first(self, item_id: str) -> bool:
+        """Online, but the queue still holds this item's earlier transactions: this one must
+        wait behind them, or it would reach the ILS out of order."""
+        return self.journal.item_unsettled(item_id)
+
     async def _checkout(self, session: KioskSession, item_id: str) -> ItemResult:
-        if not self.link.online:
+        if not self.link.online or self._queued_first(item_id):
             return self._offline_checkout(session, item_id)
         txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.ONLINE, patron_id=session.patron_id,
                                   item_id=item_id, location=self.location,
@@ -186,7 +191,7 @@ class Circulation:
         return result
 
     async def _checkin(self, item_id: str) -> ItemResult:
-        if not self.link.online:
+        if not self.link.online or self._queued_first(item_id):
             txn = self.journal.record(TxnKind.CHECKIN, TxnMode.OFFLINE, patron_id=None,
                                       item_id=item_id, location=self.location)
             return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)

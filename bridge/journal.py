@@ -185,6 +185,25 @@ class Journal:
                 .order_by(col(CircTransaction.seq)).limit(1)
             ).first()
 
+    def next_unsettled(self) -> CircTransaction | None:
+        """The oldest transaction still pending or in doubt: the queue is settled in this order."""
+        with self._session() as session:
+            return session.exec(
+                select(CircTransaction).where(col(CircTransaction.state).in_(
+                    [TxnState.PENDING.value, TxnState.SENT.value]))
+                .order_by(col(CircTransaction.seq)).limit(1)
+            ).first()
+
+    def item_unsettled(self, item_id: str) -> bool:
+        """Does the queue still hold a pending or in-doubt transaction for this item?"""
+        with self._session() as session:
+            return session.exec(
+                select(CircTransaction.seq).where(
+                    CircTransaction.item_id == item_id,
+                    col(CircTransaction.state).in_([TxnState.PENDING.value, TxnState.SENT.value]))
+                .limit(1)
+            ).first() is not None
+
     def in_doubt(self) -> list[CircTransaction]:
         with self._session() as session:
             return list(session.exec(

@@ -54,25 +54,28 @@ class Replayer:
             return not info.checked_out
         return info.checked_out
 
-    async def resolve_in_doubt(self, result: ReplayResult) -> bool:
-        """Settle every 'sent' transaction. False if the ILS could not be asked."""
-        for txn in self.journal.in_doubt():
-            assert txn.seq is not None
-            try:
-                happened = await self._took_effect(txn)
-            except IlsRejected as exc:  # e.g. the ILS no longer knows the item
-                self.journal.to_exception(txn.seq, f"could not confirm: {exc.screen_message}")
-                result.exceptions += 1
-                continue
-            except (IlsUnavailable, ProtocolError) as exc:
-                result.stopped_by = f"ILS unavailable while resolving: {exc}"
-                return False
-            if happened and txn.kind != TxnKind.RENEW.value:
-                self.journal.finish(txn.seq, TxnState.DONE, outcome="confirmed by item information")
-            else:
-                # It never reached the ILS (or a renewal cannot be told apart): send it as a replay.
-                self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
-            result.resolved_in_doubt += 1
+    async def _resolve(self, txn: CircTransaction, result: ReplayResult) -> bool:
+        """Settle one 'sent' transaction. False if the ILS could not be asked.
+
+        Only asked once every earlier transaction has been settled: item information about an
+        item whose earlier checkout is still queued would say a return 'happened' when it did not.
+        """
+        assert txn.seq is not None
+        try:
+            happened = await self._took_effect(txn)
+        except IlsRejected as exc:  # e.g. the ILS no longer knows the item
+            self.journal.to_exception(txn.seq, f"could not confirm: {exc.screen_message}")
+            result.exceptions += 1
+            return True
+        except (IlsUnavailable, ProtocolError) as exc:
+            result.stopped_by = f"ILS unavailable while resolving: {exc}"
+            return False
+        if happened and txn.kind != TxnKind.RENEW.value:
+            self.journal.finish(txn.seq, TxnState.DONE, outcome="confirmed by item information")
+        else:
+            # It never reached the ILS (or a renewal cannot be told apart): send it as a replay.
+            self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
+        result.resolved_in_doubt += 1
         return True
 
     async def _send(self, txn: CircTransaction) -> None:
@@ -93,10 +96,12 @@ class Replayer:
     async def replay(self) -> ReplayResult:
         result = ReplayResult()
         async with self._lock:
-            if not await self.resolve_in_doubt(result):
-                return result
-            while (txn := self.journal.next_pending()) is not None:
+            while (txn := self.journal.next_unsettled()) is not None:
                 assert txn.seq is not None
+                if txn.state == TxnState.SENT.value:
+                    if not await self._resolve(txn, result):
+                        break
+                    continue  # now done, an exception, or pending again (sent next round)
                 self.journal.mark_sent(txn.seq)
                 try:
                     await self._send(txn)
