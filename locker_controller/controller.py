@@ -94,6 +94,12 @@ class DoorController:
             except (BoardError, OSError) as exc:
                 log.error("board %s: relays-off at start-up failed: %s", board_id, exc)
         await self.poll_once()
+        for door in self.doors.values():  # unreadable from the start: an alarm, as when lost later
+            state = self.state[door.id]
+            if door.has_sensor and state.sensor is DoorSensor.UNKNOWN and not state.alarm:
+                state.alarm = "unknown"
+                self.emit("door", {"door_id": door.id, "sensor": state.sensor.value,
+                                   "alarm": state.alarm, "during_open": False})
         self.ready = True
         self._task = asyncio.create_task(self._poll_loop(), name="door-poll")
 

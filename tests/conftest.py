@@ -152,3 +152,17 @@ def station_profile(tmp_path: Path, *, ils_port: int | None = None, database_url
 def _demo_ils_password(monkeypatch: pytest.MonkeyPatch) -> None:
     # The demo ILS's kiosk login; real sites put theirs in the environment or a secrets file.
     monkeypatch.setenv("BRONCO_ILS_PASSWORD", "demo")
+
+
+def kerong_bank_profile(tmp_path: Path, link: Path) -> Path:
+    """The shipped 32-door Kerong profile, its boards at `link`, a private database, no ILS."""
+    text = (PROFILES / "kerong-32-door-bank.toml").read_text()
+    text = text.replace('url = "/dev/bronco-locks"', f'url = "{link}"')
+    text = text.replace('secrets_file = "/etc/bronco/secrets.toml"\n', "")
+    text = text.replace('database_url = "sqlite:////var/lib/bronco/station.db"',
+                        f'database_url = "sqlite:///{tmp_path}/station.db"')
+    text = text.replace('host = "sip2.example.edu"', 'host = "127.0.0.1"').replace(
+        "port = 6443", f"port = {free_port()}").replace("tls = true", "tls = false")
+    profile = tmp_path / "bank.toml"
+    profile.write_text(text)
+    return profile

@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import PROFILES, bronco, free_port, stop, wait_http
+from tests.conftest import bronco, free_port, kerong_bank_profile, stop, wait_http
 
 
 def run(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
@@ -18,15 +18,7 @@ def run(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_emulated_bank_status_and_open(tmp_path: Path) -> None:
     link = tmp_path / "bronco-locks"
-    text = (PROFILES / "kerong-32-door-bank.toml").read_text()
-    text = text.replace('url = "/dev/bronco-locks"', f'url = "{link}"')
-    text = text.replace('secrets_file = "/etc/bronco/secrets.toml"\n', "")
-    text = text.replace('database_url = "sqlite:////var/lib/bronco/station.db"',
-                        f'database_url = "sqlite:///{tmp_path}/station.db"')
-    text = text.replace('host = "sip2.example.edu"', 'host = "127.0.0.1"').replace(
-        "port = 6443", f"port = {free_port()}").replace("tls = true", "tls = false")
-    profile = tmp_path / "bank.toml"
-    profile.write_text(text)
+    profile = kerong_bank_profile(tmp_path, link)
     emulator = subprocess.Popen(bronco("locker", "emulate", "A", "--profile", str(profile)),
                                 stderr=subprocess.PIPE, text=True)
     station = None
