@@ -140,6 +140,35 @@ def demo(
         raise typer.Exit(EXIT_FAILURE) from None
 
 
+@app.command()
+def doctor(
+    profile: ProfileOption,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check every device in the profile and the ILS login; say what is wrong in plain words.
+
+    Exit 0 when nothing failed (warnings allowed), 1 when a check failed, 2 for a bad profile.
+    """
+    import asyncio
+    import json
+
+    from bronco.doctor import diagnose
+
+    loaded = _load_or_exit(profile)
+    findings = asyncio.run(diagnose(loaded))
+    if json_out:
+        typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
+    else:
+        marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL"}
+        for finding in findings:
+            typer.echo(f"{marks[finding.level]}  {finding.area:<12} {finding.name:<16} "
+                       f"{finding.message}")
+            if finding.hint and finding.level != "ok":
+                typer.echo(f"{'':<36}-> {finding.hint}")
+    if any(f.level == "fail" for f in findings):
+        raise typer.Exit(EXIT_FAILURE)
+
+
 def main() -> None:
     app()
 

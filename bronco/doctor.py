@@ -1,0 +1,303 @@
+"""`bronco doctor`: check every device in a profile and the ILS login, and say what is wrong in
+words library IT can act on. Nothing here changes a device: boards are read, never pulsed.
+
+If a station already runs with this profile it owns the devices (a serial port has one owner),
+so the doctor asks the station for its view instead of opening them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import socket
+import ssl
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from bronco.profile import (
+    CardReaderSettings,
+    LockBoardSettings,
+    Profile,
+    RfidReaderSettings,
+)
+
+Level = Literal["ok", "warn", "fail"]
+DEVICE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Finding:
+    area: str  # ils, database, lock board, rfid reader, card reader, email, printer, station
+    name: str
+    level: Level
+    message: str
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- plain words for low-level failures ------------------------------------------------------------
+def _serial_words(url: str, exc: BaseException) -> tuple[str, str]:
+    text = str(exc)
+    code = getattr(exc, "errno", None) or getattr(exc.__cause__, "errno", None)
+    if code == errno.ENOENT or "No such file" in text or "FileNotFound" in text:
+        return (f"{url} does not exist",
+                "Is the USB adapter plugged in? The udev rules in systemd/ give it this name; "
+                "`ls -l /dev/bronco-*` shows what is there.")
+    if code == errno.EACCES or "Permission denied" in text:
+        return (f"no permission to open {url}",
+                "Add the service user to the dialout group (the udev rules set the group).")
+    if code == errno.EBUSY or "busy" in text.lower():
+        return (f"{url} is in use by another program",
+                "Is a station or another tool already running with this device?")
+    return f"{url}: {text}", ""
+
+
+def _board_words(settings: LockBoardSettings, exc: BaseException) -> tuple[str, str]:
+    from locker_controller.board import BoardDisconnected, BoardProtocolError, BoardTimeout
+
+    where = f"{settings.driver} at address {settings.address} on {settings.url}"
+    if isinstance(exc, BoardTimeout):
+        return (f"no answer from the {where}",
+                "Check the board's power, the RS-485 A/B wires and the address switches.")
+    if isinstance(exc, BoardProtocolError):
+        return (f"the {where} answered with something unexpected: {exc}",
+                "Is the driver right for this board, and the baud rate?")
+    if isinstance(exc, BoardDisconnected | OSError):
+        return _serial_words(settings.url, exc)
+    return f"{where}: {exc}", ""
+
+
+def _ils_words(profile: Profile, exc: BaseException) -> tuple[str, str]:
+    from ils.errors import IlsRejected
+
+    ils = profile.ils
+    where = f"{ils.host}:{ils.port}"
+    text = str(exc)
+    if isinstance(exc, IlsRejected):
+        return (f"the ILS at {where} refused the SIP2 login for user '{ils.login_user}'",
+                f"Check the SIP2 user and its password (environment variable {ils.password_env} "
+                "or the secrets file), and that the ILS allows this location.")
+    if isinstance(exc, TimeoutError) or "did not answer" in text or "timed out" in text:
+        return (f"the ILS at {where} did not answer in time",
+                "The server may be overloaded, or a firewall drops the traffic.")
+    if isinstance(exc, ssl.SSLError) or "SSL" in text or "certificate" in text:
+        return (f"the TLS handshake with {where} failed: {text}",
+                "Check ca_file, client_cert/client_key and tls_verify in the [ils] section.")
+    if "refused" in text or "Connect call failed" in text or "Errno 111" in text:
+        return (f"nothing accepts connections at {where}",
+                "Is the SIP2 server running on that port, and is this machine allowed in?")
+    if "Name or service not known" in text or "nodename" in text:
+        return f"the ILS host name '{ils.host}' does not resolve", "Check [ils] host and DNS."
+    return f"the ILS at {where} could not be used: {text}", ""
+
+
+# -- checks ----------------------------------------------------------------------------------------
+async def _bounded(call: Awaitable[Any]) -> Any:
+    return await asyncio.wait_for(call, DEVICE_TIMEOUT_S)
+
+
+async def check_ils(profile: Profile) -> Finding:
+    from bridge.station import sip2_settings
+    from ils.sip2_adapter import Sip2Adapter
+
+    if profile.ils.login_user and not profile.ils_password():
+        return Finding("ils", "SIP2 login", "fail",
+                       f"no SIP2 password for user '{profile.ils.login_user}'",
+                       f"Set {profile.ils.password_env} in the service's environment file, or "
+                       "[ils] password in the secrets file.")
+    adapter = Sip2Adapter(sip2_settings(profile))
+    try:
+        status = await _bounded(adapter.start())
+    except Exception as exc:  # every failure is reported in words, none escapes
+        message, hint = _ils_words(profile, exc)
+        return Finding("ils", "SIP2 login", "fail", message, hint)
+    finally:
+        await adapter.close()
+    said = f"logged in at {profile.ils.host}:{profile.ils.port}"
+    if status.library_name:
+        said += f", library '{status.library_name}'"
+    if not status.online:
+        return Finding("ils", "SIP2 login", "warn", said + ", but the ILS says it is offline")
+    needed = {"11": "checkout", "09": "checkin", "29": "renew", "63": "patron information"}
+    missing = [name for code, name in needed.items()
+               if status.supported and code not in status.supported]
+    if missing:
+        return Finding("ils", "SIP2 login", "warn",
+                       said + f"; it does not support: {', '.join(missing)}")
+    return Finding("ils", "SIP2 login", "ok", said + ", checkout/checkin allowed"
+                   if status.checkout_ok and status.checkin_ok else said)
+
+
+def check_database(profile: Profile) -> Finding:
+    from sqlalchemy import inspect, text
+
+    from bridge.db.engine import make_engine
+
+    url = profile.server.database_url
+    shown = url.split("@")[-1] if "@" in url else url
+    if url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            return Finding("database", "storage", "fail", f"the folder {folder} does not exist",
+                           "Create it (systemd's StateDirectory does this for /var/lib/bronco).")
+        if not os.access(folder, os.W_OK):
+            return Finding("database", "storage", "fail", f"cannot write in {folder}",
+                           "The service user must own the database folder.")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            tables = set(inspect(conn).get_table_names())
+    except Exception as exc:
+        return Finding("database", "storage", "fail", f"cannot connect to {shown}: {exc}",
+                       "Check server.database_url, the server and its credentials.")
+    finally:
+        engine.dispose()
+    if "alembic_version" not in tables:
+        return Finding("database", "storage", "warn", f"{shown} is empty",
+                       "The station creates its tables on first start.")
+    return Finding("database", "storage", "ok", f"{shown} answers")
+
+
+async def check_lock_board(settings: LockBoardSettings) -> Finding:
+    from bronco.registry import DriverUnavailable, create_lock_board
+
+    name = settings.id
+    try:
+        board = create_lock_board(settings)
+    except DriverUnavailable as exc:
+        return Finding("lock board", name, "fail", str(exc))
+    try:
+        await _bounded(board.open())
+        doors = await _bounded(board.read_doors())
+    except Exception as exc:
+        message, hint = _board_words(settings, exc)
+        return Finding("lock board", name, "fail", message, hint)
+    finally:
+        with contextlib.suppress(Exception):  # closing a port that never opened: nothing to say
+            await _bounded(board.close())
+    opened = sorted(n for n, s in doors.items() if s.value == "open")
+    said = f"{settings.driver}: {len(doors)} door sensors read"
+    if opened:
+        said += f"; open now: {', '.join(map(str, opened))}"
+    level: Level = "warn" if settings.driver == "simulated" else "ok"
+    return Finding("lock board", name, level,
+                   said + (" (simulated hardware)" if level == "warn" else ""))
+
+
+async def check_rfid_reader(settings: RfidReaderSettings) -> Finding:
+    from bronco.registry import DriverUnavailable, create_rfid_reader
+
+    name = settings.id
+    try:
+        reader = create_rfid_reader(settings)
+    except DriverUnavailable as exc:
+        return Finding("rfid reader", name, "fail", str(exc))
+    where = settings.url or (f"{settings.host}:{settings.port or 5084}" if settings.host else "")
+    try:
+        await _bounded(reader.open())
+        tags = await _bounded(reader.inventory())
+    except Exception as exc:
+        if settings.url:
+            message, hint = _serial_words(settings.url, exc)
+        else:
+            message, hint = (f"the reader at {where} could not be used: {exc}",
+                             "Is it powered, on the network, and not held by another client?")
+        return Finding("rfid reader", name, "fail", message, hint)
+    finally:
+        with contextlib.suppress(Exception):
+            await _bounded(reader.close())
+    level: Level = "warn" if settings.driver == "simulated" else "ok"
+    return Finding("rfid reader", name, level,
+                   f"{settings.driver}{' at ' + where if where else ''}: inventory ran, "
+                   f"{len(tags)} tag(s) in the field"
+                   + (" (simulated hardware)" if level == "warn" else ""))
+
+
+async def check_card_reader(settings: CardReaderSettings) -> Finding:
+    from bronco.registry import DriverUnavailable, create_card_reader
+
+    name = settings.id
+    try:
+        reader = create_card_reader(settings)
+        await _bounded(reader.open())
+    except DriverUnavailable as exc:
+        return Finding("card reader", name, "fail", str(exc))
+    except Exception as exc:
+        return Finding("card reader", name, "fail", f"{settings.driver}: {exc}",
+                       "Is pcscd running (systemctl status pcscd) and the reader plugged in? "
+                       "`pcsc_scan` lists the readers it sees.")
+    with contextlib.suppress(Exception):
+        await _bounded(reader.close())
+    level: Level = "warn" if settings.driver == "simulated" else "ok"
+    return Finding("card reader", name, level, f"{settings.driver}: reader found"
+                   + (" (simulated hardware)" if level == "warn" else ""))
+
+
+async def check_email(profile: Profile) -> Finding | None:
+    notices = profile.notices
+    if not notices.enabled:
+        return None
+    where = f"{notices.smtp_host}:{notices.smtp_port}"
+    try:
+        _, writer = await _bounded(asyncio.open_connection(notices.smtp_host, notices.smtp_port))
+    except (OSError, TimeoutError) as exc:
+        return Finding("email", "SMTP", "fail", f"cannot reach the mail server at {where}: {exc}",
+                       "Patron notices will wait; check [notices] smtp_host and smtp_port.")
+    writer.close()
+    return Finding("email", "SMTP", "ok", f"the mail server at {where} accepts connections")
+
+
+def check_printer(profile: Profile) -> Finding | None:
+    if not profile.kiosk.printer:
+        return None
+    target = Path(profile.kiosk.printer)
+    if target.parent.is_dir() and (os.access(target, os.W_OK) or
+                                   (not target.exists() and os.access(target.parent, os.W_OK))):
+        return Finding("printer", "receipts", "ok", f"{target} is writable")
+    return Finding("printer", "receipts", "fail", f"cannot write receipts to {target}",
+                   "Is the printer plugged in, and does the udev rule give the service user access?")
+
+
+def station_view(profile: Profile) -> list[Finding] | None:
+    """The running station's own health report, or None if no station answers."""
+    host = "127.0.0.1" if profile.server.host in ("0.0.0.0", "::") else profile.server.host
+    try:
+        health = httpx.get(f"http://{host}:{profile.server.port}/healthz", timeout=2).json()
+    except (httpx.HTTPError, ValueError, socket.gaierror):
+        return None
+    findings = [Finding("station", health.get("station", "?"), "ok",
+                        f"running for {health.get('uptime_s', 0):.0f} s; it owns the devices, "
+                        "so this is its view")]
+    ils = health.get("ils", {})
+    findings.append(Finding("ils", "SIP2 link", "ok" if ils.get("online") else "fail",
+                            "online" if ils.get("online") else
+                            f"offline: {ils.get('last_error') or 'no answer'}"))
+    for device in health.get("devices", []):
+        ok = device.get("state") == "ok"
+        findings.append(Finding(device.get("kind", "device"), device.get("id", "?"),
+                                "ok" if ok else "fail",
+                                f"{device.get('driver')}: {device.get('state')}"
+                                + ("" if ok else f": {device.get('last_error')}")))
+    return findings
+
+
+async def diagnose(profile: Profile) -> list[Finding]:
+    running = station_view(profile)
+    if running is not None:
+        return [*running, check_database(profile)]
+    findings = [check_database(profile), await check_ils(profile)]
+    # Boards sharing one RS-485 port are checked one after another, like the station polls them.
+    findings += [await check_lock_board(b) for b in profile.lock_boards]
+    findings += [await check_rfid_reader(r) for r in profile.rfid_readers]
+    findings += [await check_card_reader(c) for c in profile.card_readers]
+    findings += [f for f in (await check_email(profile), check_printer(profile)) if f]
+    return findings
