@@ -151,6 +151,9 @@ def check_database(profile: Profile) -> Finding:
         if not os.access(folder, os.W_OK):
             return Finding("database", "storage", "fail", f"cannot write in {folder}",
                            "The service user must own the database folder.")
+        if not Path(url.removeprefix("sqlite:///")).exists():  # connecting would create it
+            return Finding("database", "storage", "warn", f"{shown} does not exist yet",
+                           "The station creates it on first start.")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

@@ -47,7 +47,9 @@ def test_a_healthy_simulated_site_passes(tmp_path: Path, demo_ils: DemoIls) -> N
     assert ils["level"] == "ok" and "Demo University Library" in ils["message"]
     assert found[("lock board", "A")]["message"].startswith("simulated: 16 door sensors read")
     assert found[("lock board", "A")]["level"] == "warn"  # simulated hardware is pointed out
-    assert found[("database", "storage")]["level"] == "warn"  # empty until the first start
+    database = found[("database", "storage")]
+    assert database["level"] == "warn" and database["message"].endswith("does not exist yet")
+    assert not (tmp_path / "station.db").exists()  # the doctor did not create it
 
 
 def test_ils_problems_in_plain_words(tmp_path: Path, monkeypatch) -> None:
