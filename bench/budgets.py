@@ -69,17 +69,27 @@ def _start_station(profile: Path, port: int) -> tuple[subprocess.Popen[bytes], f
     raise RuntimeError("the station did not start")
 
 
+def _idle_station(profile: Path) -> tuple[float, float]:
+    port = _free_port()
+    proc, ready_s = _start_station(profile, port)
+    try:
+        time.sleep(3)  # idle: pads polling, the ILS link retrying
+        return ready_s, _rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
 def station_budget() -> dict[str, Any]:
+    """First start (creates the database: migrations run) and a restart on it (the everyday case,
+    and the one the goal is judged on: after a reboot or an update the schema is current)."""
     with tempfile.TemporaryDirectory() as folder:
-        port = _free_port()
-        proc, ready_s = _start_station(_profile(Path(folder)), port)
-        try:
-            time.sleep(3)  # idle: pads polling, the ILS link retrying
-            rss = _rss_mb(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(20)
-    return {"start_to_ready_s": round(ready_s, 2), "idle_rss_mb": round(rss, 1),
+        profile = _profile(Path(folder))
+        first_ready_s, first_rss = _idle_station(profile)
+        ready_s, rss = _idle_station(profile)
+    return {"first_start_to_ready_s": round(first_ready_s, 2),
+            "first_start_idle_rss_mb": round(first_rss, 1),
+            "start_to_ready_s": round(ready_s, 2), "idle_rss_mb": round(rss, 1),
             "rss_goal": "< 80 MB", "rss_meets_goal": rss < 80}
 
 

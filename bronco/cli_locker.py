@@ -10,10 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
 EXIT_FAILURE, EXIT_CONFIG = 1, 2
 locker_app = typer.Typer(help="The locker bank.", no_args_is_help=True)
@@ -21,6 +18,8 @@ StationOption = Annotated[str, typer.Option(help="Station base URL.")]
 
 
 def _staff_call(method: str, url: str, **kwargs: Any) -> Any:
+    import httpx  # lazily: the station process imports this module and never needs it
+
     token = os.environ.get("BRONCO_STAFF_TOKEN", "")
     if not token:
         typer.echo("set BRONCO_STAFF_TOKEN (bronco staff token USER --profile P)", err=True)
@@ -47,6 +46,9 @@ def locker_status(
     if as_json:
         typer.echo(json.dumps(doors))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"Locker bank ({len(doors)} doors)")
     for column in ("door", "size", "state", "who", "items", "sensor", "alarm", "expires"):
         table.add_column(column)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 EXIT_FAILURE, EXIT_CONFIG = 1, 2
 
@@ -70,6 +69,8 @@ def tag_encode(
 
 
 def _table(rows: list[dict], reader: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"Tags on {reader} ({len(rows)})")
     for column in ("uid", "item", "part", "model", "problem"):
         table.add_column(column)
@@ -87,6 +88,8 @@ def rfid_watch(
     once: Annotated[bool, typer.Option(help="Print the tags once, as JSON.")] = False,
 ) -> None:
     """Live list of the tags on the kiosk's pad, as the station (which owns the reader) sees them."""
+    import httpx  # only here: the station process imports this module and never needs it
+
     url = f"{station.rstrip('/')}/api/v1/pad/tags"
 
     def fetch() -> list[dict]:
@@ -100,6 +103,9 @@ def rfid_watch(
             typer.echo(json.dumps(rows))
             return
         deadline = time.monotonic() + seconds if seconds else None
+        from rich.console import Console
+        from rich.live import Live
+
         with Live(_table(rows, "the pad"), console=Console(), refresh_per_second=4) as live:
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.25)

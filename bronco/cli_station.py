@@ -10,10 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
 EXIT_FAILURE, EXIT_CONFIG = 1, 2
 
@@ -90,6 +87,9 @@ def queue_status(profile: ProfileOption, as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps(status))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="Offline queue", show_header=False)
     for key, value in status.items():
         table.add_row(key.replace("_", " "), "never" if value is None else str(value))
@@ -108,6 +108,9 @@ def queue_exceptions(
     if as_json:
         typer.echo(json.dumps(rows))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"Queue exceptions ({len(rows)})")
     for column in ("id", "kind", "item", "reason", "when", "resolved"):
         table.add_column(column)
@@ -123,6 +126,8 @@ def queue_replay(
     as_json: JsonOption = False,
 ) -> None:
     """Ask the running station to send its queue now (needs $BRONCO_STAFF_TOKEN)."""
+    import httpx  # lazily: the station process imports this module and never needs it
+
     token = os.environ.get("BRONCO_STAFF_TOKEN", "")
     if not token:
         typer.echo("set BRONCO_STAFF_TOKEN (bronco staff token USER --profile P)", err=True)
