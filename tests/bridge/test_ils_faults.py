@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from bridge.app import create_app
 from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in, wait_for
 from tests.conftest import DemoIls, start_demo_ils, station_profile, stop
-from tests.helpers.faulty_link import FaultyLink
+from ils.demo_server.fault_proxy import FaultyLink
 
 LIMITS = {"max_checkouts_per_session": 20, "max_checkouts_per_station": 100}
 
