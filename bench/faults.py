@@ -96,8 +96,7 @@ def kiosk_while_ils_hangs(requests: int = 300) -> dict[str, Any]:
         proc, _ = _start_station(profile, port)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                while not client.get("/api/v1/status").json()["offline"]:
-                    time.sleep(0.05)
+                _until(lambda: client.get("/api/v1/status").json()["offline"])
                 token = client.post("/api/v1/sessions", json={"barcode": "2900001000"}).json()["token"]
                 samples, _ = _timed_requests(client, {"X-Kiosk-Session": token}, requests)
         finally:
@@ -122,8 +121,7 @@ def kiosk_when_ils_hangs_mid_use(requests: int = 300) -> dict[str, Any]:
             proc, _ = _start_station(_offline_profile(Path(folder), link.port), port)
             try:
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                    while client.get("/api/v1/status").json()["offline"]:
-                        time.sleep(0.05)
+                    _until(lambda: not client.get("/api/v1/status").json()["offline"])
                     token = client.post("/api/v1/sessions", json={
                         "barcode": "2900001000", "pin": "1234"}).json()["token"]
                     link.set("hang")
@@ -139,6 +137,14 @@ def kiosk_when_ils_hangs_mid_use(requests: int = 300) -> dict[str, Any]:
     noticed = round(offline_at - hung_at, 2) if offline_at else None
     # The first request to reach the hung ILS waits out the station's deadline: that is `max_ms`.
     return {**_summary(samples), "kiosk_told_offline_after_s": noticed}
+
+
+def _until(condition: Any, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the station did not reach the expected ILS state")
+        time.sleep(0.05)
 
 
 def _wait_port(port: int) -> None:
