@@ -51,3 +51,22 @@ def test_locker_benchmark_reports_latency_and_polling_cpu() -> None:
     assert latency["commands"] == 20 and latency["p99_ms"] > 0
     polling = lockers.polling_cpu(seconds=1.0)
     assert polling["doors"] == 128 and polling["doors_unknown_at_end"] == 0
+
+
+def test_fault_benchmark_times_requests_from_the_moment_the_ils_hangs() -> None:
+    from bench import faults
+
+    result = faults.kiosk_when_ils_hangs_mid_use(requests=30)
+    assert result["requests"] == 30 and result["p99_ms"] > 0
+    # The station told the kiosk it was offline during the run, and the slowest request is the
+    # one that met the hung ILS first (it waited for the station's deadline).
+    assert result["kiosk_told_offline_after_s"] is not None
+    assert result["max_ms"] > result["p99_ms"]
+
+
+def test_station_budget_measures_first_start_and_restart() -> None:
+    from bench import budgets
+
+    result = budgets.station_budget()
+    assert result["idle_rss_mb"] > 20 and result["first_start_idle_rss_mb"] > 20
+    assert result["start_to_ready_s"] > 0 and result["rss_meets_goal"] == (result["idle_rss_mb"] < 80)
