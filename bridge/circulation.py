@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 OFFLINE_NOTE = "Recorded while the library system is offline; it will be sent when it is back."
+QUEUED_NOTE = "Recorded; it will be sent to the library system right after this item's earlier records."
 
 
 class Refused(Exception):
@@ -129,7 +130,7 @@ class Circulation:
 
     # -- checkout --------------------------------------------------------------------------------
     def _offline_checkout(self, session: KioskSession, item_id: str, seq: int | None = None,
-                          ) -> ItemResult:
+                          note: str = OFFLINE_NOTE) -> ItemResult:
         verdict = self.policy.may_lend(session.offline_checkouts)
         if not verdict.accepted:
             if seq is not None:
@@ -144,7 +145,7 @@ class Circulation:
             txn = self.journal.back_to_pending(seq, mode=TxnMode.OFFLINE, due_at=due)
         session.offline_checkouts += 1
         return ItemResult(item_id, True, due_date=due.astimezone().replace(tzinfo=None).isoformat(),
-                          message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+                          message=note, offline=True, txn_id=txn.txn_id)
 
     async def checkout(self, session: KioskSession, item_id: str) -> ItemResult:
         result = await self._checkout(session, item_id)
@@ -157,8 +158,10 @@ class Circulation:
         return self.journal.item_unsettled(item_id)
 
     async def _checkout(self, session: KioskSession, item_id: str) -> ItemResult:
-        if not self.link.online or self._queued_first(item_id):
+        if not self.link.online:
             return self._offline_checkout(session, item_id)
+        if self._queued_first(item_id):
+            return self._offline_checkout(session, item_id, note=QUEUED_NOTE)
         txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.ONLINE, patron_id=session.patron_id,
                                   item_id=item_id, location=self.location,
                                   session_id=session.token[:16])
@@ -194,7 +197,8 @@ class Circulation:
         if not self.link.online or self._queued_first(item_id):
             txn = self.journal.record(TxnKind.CHECKIN, TxnMode.OFFLINE, patron_id=None,
                                       item_id=item_id, location=self.location)
-            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+            note = OFFLINE_NOTE if not self.link.online else QUEUED_NOTE
+            return ItemResult(item_id, True, message=note, offline=True, txn_id=txn.txn_id)
         txn = self.journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id=item_id,
                                   location=self.location)
         assert txn.seq is not None

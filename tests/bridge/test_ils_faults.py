@@ -112,3 +112,33 @@ def test_flapping_ils_loses_and_doubles_nothing(tmp_path: Path, ils: DemoIls) ->
     expected = Counter({("checkout", item): 1 for item in BOOKS})
     expected[("checkin", BOOKS[0])] = 1
     assert done == expected
+
+
+def test_back_online_an_item_with_queued_records_waits_behind_them(tmp_path: Path,
+                                                                   ils: DemoIls) -> None:
+    with FaultyLink(ils.port) as link:
+        app = create_app(station_profile(tmp_path, ils_port=link.port, offline=LIMITS))
+        with TestClient(app) as client:
+            station = app.state.station
+            wait_for(lambda: online(client))
+            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+            link.set("down")
+            wait_for(lambda: not online(client), timeout_s=15)
+            assert client.post("/api/v1/checkout", json={"item_id": BOOKS[1]},
+                               headers=headers).json()["offline"]
+            replay = station.replayer.replay
+            station.replayer.replay = _held  # the queue is not sent yet...
+            link.set("pass")
+            wait_for(lambda: online(client), timeout_s=15)
+            # ...so a return of that book, online, must not overtake its queued checkout.
+            back = client.post("/api/v1/checkin", json={"item_id": BOOKS[1]}).json()
+            assert back["ok"] and "after this item's earlier records" in back["message"]
+            assert not [r for r in ils.records() if r["item"] == BOOKS[1]]
+            station.replayer.replay = replay
+            wait_for(lambda: settled(client), timeout_s=30)
+    assert [(r["op"], r["ok"]) for r in ils.records() if r["item"] == BOOKS[1]] == [
+        ("checkout", True), ("checkin", True)]
+
+
+async def _held() -> None:
+    return None
