@@ -43,6 +43,15 @@ def bronco(*args: str) -> list[str]:
     return [sys.executable, "-m", "bronco", *args]
 
 
+def wait_for(predicate, timeout_s: float = 10.0, step: float = 0.05) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
 def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout_s: float = 20) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

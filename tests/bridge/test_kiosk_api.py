@@ -11,21 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from tests.conftest import DemoIls, free_port, start_demo_ils, station_profile, stop
+from tests.conftest import DemoIls, free_port, start_demo_ils, station_profile, stop, wait_for
 
 MARIA, MARIA_PIN = "2900001000", "1234"
 FRANCOIS, FRANCOIS_PIN = "2900001001", "2345"
 BOOKS = [f"31000020{n:02d}" for n in (0, 1, 2, 4, 5, 6, 7, 8)]
 HELD_FOR_FRANCOIS = "3100007003"
-
-
-def wait_for(predicate, timeout_s: float = 10.0, step: float = 0.05) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from bridge.app import create_app
 from bridge.db.models import LockerDoor
 from bridge.journal import utcnow
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in, wait_for
-from tests.conftest import DemoIls, free_port, station_profile
+from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in
+from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 PASSWORD = "a long staff password"
 MARIA_HOLDS = ("3100007001", "3100007002")

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from bridge.app import create_app
 from rfid.tags import iso28560_3
 from rfid.tags.model import TagValue
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in, wait_for
-from tests.conftest import DemoIls, station_profile
+from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
+from tests.conftest import DemoIls, station_profile, wait_for
 
 KIT = "3100004001"  # laptop + charger: parts=2
 HELD_FOR_FRANCOIS = "3100007003"

@@ -10,8 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from tests.bridge.test_kiosk_api import wait_for
-from tests.conftest import DemoIls, free_port, start_demo_ils, station_profile, stop
+from tests.conftest import DemoIls, free_port, start_demo_ils, station_profile, stop, wait_for
 
 PASSWORD = "correct horse battery"
 

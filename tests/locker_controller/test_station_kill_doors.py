@@ -10,22 +10,12 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from locker_controller.emulators.kerong import KerongEmulator
-from tests.conftest import bronco, free_port, kerong_bank_profile, stop, wait_http
-
-
-def wait_until(predicate, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from tests.conftest import bronco, free_port, kerong_bank_profile, stop, wait_for, wait_http
 
 
 class Station:
@@ -69,9 +59,9 @@ def test_kill_9_mid_open_then_restart_reads_the_sensors(tmp_path: Path) -> None:
         running = station
         threading.Thread(target=lambda: _ignore_errors(running.open, "B07", "crash-0000001"),
                          daemon=True).start()
-        wait_until(lambda: bus.boards[1].unlocks == [7])  # the pulse is on the wire
+        wait_for(lambda: bus.boards[1].unlocks == [7])  # the pulse is on the wire
         station.kill9()
-        wait_until(lambda: bus.door(1, 7).open)  # and the door did open, unseen by the station
+        wait_for(lambda: bus.door(1, 7).open)  # and the door did open, unseen by the station
 
         station = Station(profile, token)
         grid = station.grid()
@@ -81,7 +71,7 @@ def test_kill_9_mid_open_then_restart_reads_the_sensors(tmp_path: Path) -> None:
         assert retried["outcome"] == "opened" and retried["attempts"] == 0
         assert bus.boards[1].unlocks == [7]  # the retry pulsed nothing
         bus.door(1, 7).open = False
-        wait_until(lambda: station.grid()["B07"]["sensor"] == "closed")
+        wait_for(lambda: station.grid()["B07"]["sensor"] == "closed")
 
         station.kill9()
         bus.boards[1].silent = True  # board B's cable came loose while the station was down
