@@ -100,7 +100,7 @@ def kiosk_first_frame() -> dict[str, Any]:
     code = (
         "import os, sys, time; t0 = time.perf_counter()\n"
         "os.environ.setdefault('SDL_VIDEODRIVER', 'offscreen')\n"
-        "from bronco.profile import load_profile\n"
+        "from station_core.profile import load_profile\n"
         "from kiosk.launcher import _prepare_environment\n"
         "_prepare_environment(headless=True)\n"
         "from kivy.clock import Clock\n"

@@ -22,9 +22,9 @@ from bridge.routes.staff import login_router as staff_login_router
 from bridge.routes.staff import router as staff_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
-from bronco import __version__
-from bronco.profile import Profile
 from ils.adapter import IlsAdapter
+from station_core import __version__
+from station_core.profile import Profile
 
 log = logging.getLogger(__name__)
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Generic, TypeVar
 
-from bridge.db.models import TxnKind, TxnMode, TxnState
+from bridge.db.models import CircTransaction, TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal, utcnow
+from bridge.local_time import due_shown, local_iso
 from bridge.offline import OfflinePolicy, PatronCache
 from bridge.sessions import KioskSession
-from ils.adapter import IlsAdapter, PatronAccount
+from ils.adapter import CheckoutResult, IlsAdapter, PatronAccount
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -54,12 +56,26 @@ class Identity:
     message: str = ""
 
 
-def sip_due_to_iso(text: str) -> str:
-    """'YYYYMMDD    HHMMSS' (the usual AH format) to ISO; other formats are passed through."""
-    compact = text.replace(" ", "")
-    if len(compact) == 14 and compact.isdigit():
-        return f"{compact[:4]}-{compact[4:6]}-{compact[6:8]}T{compact[8:10]}:{compact[10:12]}:{compact[12:]}"
-    return text
+class Reply(Enum):
+    DONE = "done"          # the ILS did it
+    REFUSED = "refused"    # the ILS said no
+    UNSENT = "unsent"      # known never to have reached the ILS
+    IN_DOUBT = "in_doubt"  # may have reached it: item information settles it later
+
+
+@dataclass
+class Attempt(Generic[T]):
+    """One online transaction: journaled as sent before the request, and what came of it."""
+
+    txn: CircTransaction
+    reply: Reply
+    value: T | None = None
+    refusal: str = ""
+
+    @property
+    def seq(self) -> int:
+        assert self.txn.seq is not None
+        return self.txn.seq
 
 
 class Circulation:
@@ -87,6 +103,21 @@ class Circulation:
         except (IlsUnavailable, ProtocolError) as exc:
             self.link.report(exc)
             raise
+
+    async def _attempt(self, kind: TxnKind, item_id: str, call: Callable[[], Awaitable[T]],
+                       session: KioskSession | None = None) -> Attempt[T]:
+        """Journal the transaction as sent, then send it; every online transaction goes this way."""
+        txn = self.journal.record(kind, TxnMode.ONLINE, item_id=item_id, location=self.location,
+                                  patron_id=session.patron_id if session else None,
+                                  session_id=session.token[:16] if session else None)
+        try:
+            value = await self._ils(call())
+        except IlsRejected as exc:
+            return Attempt(txn, Reply.REFUSED, refusal=exc.screen_message)
+        except (IlsUnavailable, ProtocolError) as exc:
+            unsent = isinstance(exc, IlsUnavailable) and not exc.uncertain
+            return Attempt(txn, Reply.UNSENT if unsent else Reply.IN_DOUBT)
+        return Attempt(txn, Reply.DONE, value)
 
     def _later(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -144,7 +175,7 @@ class Circulation:
         else:
             txn = self.journal.back_to_pending(seq, mode=TxnMode.OFFLINE, due_at=due)
         session.offline_checkouts += 1
-        return ItemResult(item_id, True, due_date=due.astimezone().replace(tzinfo=None).isoformat(),
+        return ItemResult(item_id, True, due_date=local_iso(due),
                           message=note, offline=True, txn_id=txn.txn_id)
 
     async def checkout(self, session: KioskSession, item_id: str) -> ItemResult:
@@ -162,28 +193,31 @@ class Circulation:
             return self._offline_checkout(session, item_id)
         if self._queued_first(item_id):
             return self._offline_checkout(session, item_id, note=QUEUED_NOTE)
-        txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.ONLINE, patron_id=session.patron_id,
-                                  item_id=item_id, location=self.location,
-                                  session_id=session.token[:16])
-        assert txn.seq is not None
-        try:
-            out = await self._ils(self.adapter.checkout(session.patron_id, item_id, pin=session.pin))
-        except IlsRejected as exc:
-            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
-            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
-        except (IlsUnavailable, ProtocolError) as exc:
-            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
-                return self._offline_checkout(session, item_id, txn.seq)  # never reached the ILS
-            # In doubt: the ILS may have it. Lend it under offline rules; on reconnect item
-            # information settles whether to replay it.
+        attempt = await self._attempt(
+            TxnKind.CHECKOUT, item_id, lambda: self.adapter.checkout(session.patron_id, item_id,
+                                                                     pin=session.pin), session)
+        if attempt.reply is Reply.UNSENT:
+            return self._offline_checkout(session, item_id, attempt.seq)
+        if attempt.reply is Reply.IN_DOUBT:
+            # The ILS may have it. Lend it under offline rules; on reconnect item information
+            # settles whether to replay it.
             due = self.policy.due_date(item_id, utcnow())
-            self.journal.set_due(txn.seq, due)
+            self.journal.set_due(attempt.seq, due)
             session.offline_checkouts += 1
-            return ItemResult(item_id, True, due_date=due.astimezone().replace(tzinfo=None).isoformat(),
-                              message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
-        self.journal.finish(txn.seq, TxnState.DONE, due_text=out.due_date, title=out.title)
-        return ItemResult(item_id, True, title=out.title, due_date=sip_due_to_iso(out.due_date),
-                          message=out.screen_message, txn_id=txn.txn_id,
+            return ItemResult(item_id, True, due_date=local_iso(due), message=OFFLINE_NOTE,
+                              offline=True, txn_id=attempt.txn.txn_id)
+        return self._loan_result(attempt, item_id)
+
+    def _loan_result(self, attempt: Attempt[CheckoutResult], item_id: str) -> ItemResult:
+        """A checkout or renewal the ILS answered, written to the journal once."""
+        if attempt.reply is Reply.REFUSED or attempt.value is None:
+            self.journal.finish(attempt.seq, TxnState.REJECTED, outcome=attempt.refusal)
+            return ItemResult(item_id, False, message=attempt.refusal, txn_id=attempt.txn.txn_id)
+        out = attempt.value
+        due = due_shown(out.due_date, out.due_text)
+        self.journal.finish(attempt.seq, TxnState.DONE, due_text=due, title=out.title)
+        return ItemResult(item_id, True, title=out.title, due_date=due, message=out.screen_message,
+                          txn_id=attempt.txn.txn_id,
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
 
     # -- checkin ---------------------------------------------------------------------------------
@@ -199,23 +233,21 @@ class Circulation:
                                       item_id=item_id, location=self.location)
             note = OFFLINE_NOTE if not self.link.online else QUEUED_NOTE
             return ItemResult(item_id, True, message=note, offline=True, txn_id=txn.txn_id)
-        txn = self.journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id=item_id,
-                                  location=self.location)
-        assert txn.seq is not None
-        try:
-            back = await self._ils(self.adapter.checkin(item_id, location=self.location))
-        except IlsRejected as exc:
-            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
-            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
-        except (IlsUnavailable, ProtocolError) as exc:
-            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
-                self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
-            # Returns are always accepted: in doubt, item information settles it later.
-            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
-        self.journal.finish(txn.seq, TxnState.DONE, title=back.title,
+        attempt = await self._attempt(
+            TxnKind.CHECKIN, item_id, lambda: self.adapter.checkin(item_id, location=self.location))
+        txn_id = attempt.txn.txn_id
+        if attempt.reply is Reply.REFUSED:
+            self.journal.finish(attempt.seq, TxnState.REJECTED, outcome=attempt.refusal)
+            return ItemResult(item_id, False, message=attempt.refusal, txn_id=txn_id)
+        if attempt.reply is Reply.UNSENT:
+            self.journal.back_to_pending(attempt.seq, mode=TxnMode.OFFLINE)
+        back = attempt.value
+        if back is None:  # returns are always accepted: in doubt, item information settles it
+            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn_id)
+        self.journal.finish(attempt.seq, TxnState.DONE, title=back.title,
                             outcome="hold" if back.hold else ("transit" if back.in_transit_to else ""))
         return ItemResult(
-            item_id, True, title=back.title, message=back.screen_message, txn_id=txn.txn_id,
+            item_id, True, title=back.title, message=back.screen_message, txn_id=txn_id,
             hold_patron_name=back.hold.patron_name if back.hold else "",
             hold_pickup=back.hold.pickup_location if back.hold else "",
             in_transit_to=back.in_transit_to, sort_bin=back.sort_bin,
@@ -227,23 +259,15 @@ class Circulation:
             return ItemResult(item_id, False, offline=True,
                               message="Renewals are not available while the library system is "
                                       "offline. Please try again later.")
-        txn = self.journal.record(TxnKind.RENEW, TxnMode.ONLINE, patron_id=session.patron_id,
-                                  item_id=item_id, location=self.location,
-                                  session_id=session.token[:16])
-        assert txn.seq is not None
-        try:
-            out = await self._ils(self.adapter.renew(session.patron_id, item_id, pin=session.pin))
-        except IlsRejected as exc:
-            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=exc.screen_message)
-            return ItemResult(item_id, False, message=exc.screen_message, txn_id=txn.txn_id)
-        except (IlsUnavailable, ProtocolError) as exc:
-            if isinstance(exc, IlsUnavailable) and not exc.uncertain:
-                self.journal.finish(txn.seq, TxnState.REJECTED, outcome="library system unavailable")
-            return ItemResult(item_id, False, offline=True, txn_id=txn.txn_id,
+        attempt = await self._attempt(
+            TxnKind.RENEW, item_id, lambda: self.adapter.renew(session.patron_id, item_id,
+                                                               pin=session.pin), session)
+        if attempt.reply is Reply.UNSENT:
+            self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="library system unavailable")
+        if attempt.reply in (Reply.UNSENT, Reply.IN_DOUBT):
+            return ItemResult(item_id, False, offline=True, txn_id=attempt.txn.txn_id,
                               message="The renewal could not be confirmed. Please try again later.")
-        self.journal.finish(txn.seq, TxnState.DONE, due_text=out.due_date, title=out.title)
-        return ItemResult(item_id, True, title=out.title, due_date=sip_due_to_iso(out.due_date),
-                          message=out.screen_message, txn_id=txn.txn_id)
+        return self._loan_result(attempt, item_id)
 
     async def renew_all(self, session: KioskSession) -> list[ItemResult]:
         account = await self.account(session)

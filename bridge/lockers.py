@@ -20,13 +20,14 @@ from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
 from bridge.events import EventBus
 from bridge.hashing import hash_secret, verify_secret
 from bridge.journal import utcnow
+from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.stats import Stats
-from bronco.profile import DoorSettings, Profile
 from ils.adapter import IlsAdapter
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 from locker_controller.board import DoorSensor
 from locker_controller.controller import DoorController, OpenOutcome, OpenResult
+from station_core.profile import DoorSettings, Profile
 
 log = logging.getLogger(__name__)
 SIZES = ("small", "medium", "large")
@@ -165,7 +166,8 @@ class LockerBank:
             self.doors[d] for d, r in rows.items() if r.state == "free" and d in self.doors
             and self.doors[d].size in fits and not self.doors[d].charging
             and (self.doors[d].accessible or not accessible)
-            and self.controller.state[d].sensor is DoorSensor.CLOSED  # an open door is not free
+            # an open door is not free; one with no switch is taken as staff left it
+            and self.controller.state[d].sensor in (DoorSensor.CLOSED, DoorSensor.UNSENSED)
         ]
         if not candidates:
             return None
@@ -424,7 +426,7 @@ class LockerBank:
             item = row.items
             self._free(row)
             self._save(row)
-        return {"door_id": row.door_id, "item_id": item, "due_date": out.due_date,
+        return {"door_id": row.door_id, "item_id": item, "due_date": due_shown(out.due_date, out.due_text),
                 "outcome": opened.outcome.value}
 
     async def return_device(self, item_id: str, *, actor: str) -> dict[str, Any]:

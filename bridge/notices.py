@@ -11,7 +11,7 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 
-from bronco.profile import NoticeSettings
+from station_core.profile import NoticeSettings
 
 log = logging.getLogger(__name__)
 

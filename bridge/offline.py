@@ -13,8 +13,8 @@ from sqlmodel import Session, col, delete
 from bridge.db.models import PatronCacheEntry
 from bridge.hashing import hash_secret, keyed_hash, verify_secret
 from bridge.journal import Journal, utcnow
-from bronco.profile import Profile
-from ils.calendar import OpeningHours
+from station_core.calendar import OpeningHours
+from station_core.profile import Profile
 
 
 @dataclass(frozen=True)

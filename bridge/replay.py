@@ -7,24 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from bridge.db.models import CircTransaction, TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
 from bridge.journal import Journal, utcnow
+from bridge.local_time import due_shown
 from ils.adapter import IlsAdapter
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 
 log = logging.getLogger(__name__)
-
-
-def local_naive(moment: datetime | None) -> datetime | None:
-    """SIP2 dates are the library's local time; the journal keeps UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().replace(tzinfo=None, microsecond=0)
 
 
 @dataclass
@@ -79,11 +70,12 @@ class Replayer:
         return True
 
     async def _send(self, txn: CircTransaction) -> None:
-        when = local_naive(txn.created_at)
+        when = txn.created_at  # the ILS adapter turns it into the ILS's local time
         if txn.kind == TxnKind.CHECKOUT.value:
             out = await self.ils.checkout(txn.patron_id or "", txn.item_id or "", no_block=True,
-                                          transaction_date=when, due_date=local_naive(txn.due_at))
-            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=out.due_date, title=out.title)
+                                          transaction_date=when, due_date=txn.due_at)
+            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=due_shown(out.due_date, out.due_text),
+                                title=out.title)
         elif txn.kind == TxnKind.CHECKIN.value:
             back = await self.ils.checkin(txn.item_id or "", location=txn.location or None,
                                           no_block=True, transaction_date=when, return_date=when)
@@ -91,7 +83,8 @@ class Replayer:
             self.journal.finish(txn.seq or 0, TxnState.DONE, outcome=outcome, title=back.title)
         else:
             out = await self.ils.renew(txn.patron_id or "", txn.item_id or "")
-            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=out.due_date, title=out.title)
+            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=due_shown(out.due_date, out.due_text),
+                                title=out.title)
 
     async def replay(self) -> ReplayResult:
         result = ReplayResult()

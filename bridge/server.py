@@ -10,7 +10,7 @@ from types import FrameType
 import uvicorn
 
 from bridge.app import create_app
-from bronco.profile import Profile
+from station_core.profile import Profile
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from bridge.db.models import AuditEntry, StaffToken, StaffUser
 from bridge.hashing import STAFF_HASHER, hash_secret, token_digest, verify_secret
 from bridge.journal import utcnow
-from bronco.profile import StaffSettings
+from station_core.profile import StaffSettings
 
 ROLES = ("desk", "admin")
 MIN_PASSWORD = 10

@@ -26,18 +26,14 @@ from bridge.replay import Replayer
 from bridge.sessions import SessionStore
 from bridge.staff_auth import StaffAuth
 from bridge.stats import Stats
-from bronco.profile import Profile
-from bronco.registry import (
-    DriverUnavailable,
-    create_card_reader,
-    create_lock_board,
-    create_rfid_reader,
-)
 from ils.adapter import IlsAdapter
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter
 from locker_controller.controller import DoorController, DoorWiring
 from rfid.cards.reader import CardReaderError
+from station_core.devices import create_card_reader, create_lock_board, create_rfid_reader
+from station_core.profile import Profile, door_has_sensor
+from station_core.registry import DriverUnavailable
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
@@ -128,8 +124,9 @@ class Station:
         assert self.engine is not None
         boards = {board_id: owner.device for (kind, board_id), owner in self.owners.items()
                   if kind == "lock_board" and owner.device is not None}
-        wiring = [DoorWiring(d.id, d.board, d.lock, has_sensor=d.sensor == "board",
-                             sensor_input=d.sensor_input)
+        board_settings = {b.id: b for b in self.profile.lock_boards}
+        wiring = [DoorWiring(d.id, d.board, d.lock, sensor_input=d.sensor_input,
+                             has_sensor=door_has_sensor(d, board_settings[d.board]))
                   for d in self.profile.doors if d.board in boards]
         settings = self.profile.lockers
         self.doors = DoorController(

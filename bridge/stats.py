@@ -23,7 +23,7 @@ from bridge.db.models import (
     StatCounter,
     TxnState,
 )
-from bronco.profile import Term
+from station_core.profile import Term
 
 COUNTED = (TxnState.DONE.value, TxnState.SENT.value, TxnState.PENDING.value)
 METRICS = ("checkouts", "returns", "renewals", "kiosk_sessions", "locker_loaded",

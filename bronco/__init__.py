@@ -1,3 +1,5 @@
-"""Bronco Station core: profiles, the driver registry, the CLI and the demo launcher."""
+"""The `bronco` command line: the root app and its sub-apps, the demo launcher and the doctor."""
 
-__version__ = "0.1.0"
+from station_core import __version__
+
+__all__ = ["__version__"]

@@ -11,13 +11,12 @@ from typing import Annotated
 import typer
 
 from bronco.cli_bench import bench
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, ProfileOption, load_or_exit
 from bronco.cli_ils import demo_ils, sip2_app
 from bronco.cli_locker import locker_app
+from bronco.cli_profile import profile_app
 from bronco.cli_rfid import rfid_app, tag_app
 from bronco.cli_station import queue_app, staff_app
-from bronco.profile import Profile, ProfileError, load_profile
-
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 
 app = typer.Typer(
     name="bronco",
@@ -26,7 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.command("demo-ils")(demo_ils)
 app.command("bench")(bench)
@@ -37,36 +35,6 @@ app.add_typer(tag_app, name="tag")
 app.add_typer(rfid_app, name="rfid")
 app.add_typer(locker_app, name="locker")
 
-ProfileOption = Annotated[
-    Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)
-]
-
-
-def _load_or_exit(path: Path) -> Profile:
-    try:
-        return load_profile(path)
-    except ProfileError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
-
-
-@profile_app.command("check")
-def profile_check(
-    files: Annotated[list[Path], typer.Argument(help="Profile files to validate.")],
-) -> None:
-    """Validate profiles: prints OK per good file, or each problem as FILE: FIELD: REASON."""
-    failed = False
-    for path in files:
-        try:
-            load_profile(path)
-        except ProfileError as exc:
-            failed = True
-            typer.echo(str(exc))
-        else:
-            typer.echo(f"OK {path}")
-    if failed:
-        raise typer.Exit(EXIT_CONFIG)
-
 
 @app.command()
 def station(
@@ -76,7 +44,7 @@ def station(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the station service: owns every device and the database, serves the API."""
-    loaded = _load_or_exit(profile)
+    loaded = load_or_exit(profile)
     from bridge.server import run_station
 
     try:
@@ -105,7 +73,7 @@ def kiosk(
     ] = False,
 ) -> None:
     """Run the touchscreen kiosk app (talks to the station over HTTP and WebSocket)."""
-    loaded = _load_or_exit(profile)
+    loaded = load_or_exit(profile)
     if lang and lang not in loaded.kiosk.languages:
         typer.echo(f"--lang must be one of {', '.join(loaded.kiosk.languages)}", err=True)
         raise typer.Exit(EXIT_CONFIG)
@@ -132,7 +100,7 @@ def demo(
     from bronco.demo import DemoError, run_demo, shipped_profile
 
     path = profile or shipped_profile("simulated.toml")
-    _load_or_exit(path)
+    load_or_exit(path)
     try:
         raise typer.Exit(run_demo(path, headless=headless, port=port))
     except DemoError as exc:
@@ -154,7 +122,7 @@ def doctor(
 
     from bronco.doctor import diagnose
 
-    loaded = _load_or_exit(profile)
+    loaded = load_or_exit(profile)
     findings = asyncio.run(diagnose(loaded))
     if json_out:
         typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_FAILURE, EXIT_CONFIG = 1, 2
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE
 
 sip2_app = typer.Typer(
     help="Talk SIP2 to an ILS and print each decoded response as JSON.", no_args_is_help=True
@@ -151,7 +151,7 @@ def sip2_status(ctx: typer.Context) -> None:
 @sip2_app.command("patron")
 def sip2_patron(
     ctx: typer.Context,
-    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
+    patron: PatronArg,
     pin: Annotated[str | None, typer.Option(help="Patron PIN (AD), to check it.")] = None,
     items: Annotated[str | None, typer.Option(
         help="Item list to include: hold_items, overdue_items, charged_items, fine_items, "
@@ -171,30 +171,36 @@ def sip2_patron(
     ))
 
 
-@sip2_app.command("checkout")
-def sip2_checkout(
-    ctx: typer.Context,
-    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
-    item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
-    pin: Annotated[str | None, typer.Option(help="Patron PIN (AD).")] = None,
-) -> None:
-    """Check an item out (11)."""
+PatronArg = Annotated[str, typer.Argument(help="Patron barcode (AA).")]
+ItemArg = Annotated[str, typer.Argument(help="Item barcode (AB).")]
+PinOption = Annotated[str | None, typer.Option(help="Patron PIN (AD).")]
+
+
+def _loan_request(ctx: typer.Context, renew: bool, patron: str, item: str, pin: str | None) -> None:
+    """Checkout (11) and renew (29) carry the same fields; AC is required only on checkout."""
     from ils.sip2.codec import now
-    from ils.sip2.messages import CheckoutRequest
+    from ils.sip2.messages import CheckoutRequest, RenewRequest
 
     terminal = _state(ctx)["settings"].terminal_password
     when = now()
-    _run(ctx, lambda institution: CheckoutRequest(
-        renewal_policy=True, transaction_date=when, nb_due_date=when, institution_id=institution,
-        patron_id=patron,
-        item_id=item, terminal_password=terminal, patron_password=pin,
-    ))
+    common = {"transaction_date": when, "nb_due_date": when, "patron_id": patron,
+              "patron_password": pin, "item_id": item}
+    if renew:
+        _run(ctx, lambda institution: RenewRequest(
+            institution_id=institution, terminal_password=terminal or None, **common))
+    else:
+        _run(ctx, lambda institution: CheckoutRequest(
+            renewal_policy=True, institution_id=institution, terminal_password=terminal, **common))
+
+
+@sip2_app.command("checkout")
+def sip2_checkout(ctx: typer.Context, patron: PatronArg, item: ItemArg, pin: PinOption = None) -> None:
+    """Check an item out (11)."""
+    _loan_request(ctx, False, patron, item, pin)
 
 
 @sip2_app.command("checkin")
-def sip2_checkin(
-    ctx: typer.Context, item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
-) -> None:
+def sip2_checkin(ctx: typer.Context, item: ItemArg) -> None:
     """Check an item in (09) at --location."""
     from ils.sip2.codec import now
     from ils.sip2.messages import CheckinRequest
@@ -208,29 +214,13 @@ def sip2_checkin(
 
 
 @sip2_app.command("renew")
-def sip2_renew(
-    ctx: typer.Context,
-    patron: Annotated[str, typer.Argument(help="Patron barcode (AA).")],
-    item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
-    pin: Annotated[str | None, typer.Option(help="Patron PIN (AD).")] = None,
-) -> None:
+def sip2_renew(ctx: typer.Context, patron: PatronArg, item: ItemArg, pin: PinOption = None) -> None:
     """Renew one item (29)."""
-    from ils.sip2.codec import now
-    from ils.sip2.messages import RenewRequest
-
-    terminal = _state(ctx)["settings"].terminal_password
-    when = now()
-    _run(ctx, lambda institution: RenewRequest(
-        transaction_date=when, nb_due_date=when, institution_id=institution, patron_id=patron,
-        patron_password=pin,
-        item_id=item, terminal_password=terminal or None,
-    ))
+    _loan_request(ctx, True, patron, item, pin)
 
 
 @sip2_app.command("item")
-def sip2_item(
-    ctx: typer.Context, item: Annotated[str, typer.Argument(help="Item barcode (AB).")],
-) -> None:
+def sip2_item(ctx: typer.Context, item: ItemArg) -> None:
     """Item information (17)."""
     from ils.sip2.codec import now
     from ils.sip2.messages import ItemInformationRequest

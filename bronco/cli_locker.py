@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_FAILURE, EXIT_CONFIG = 1, 2
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, StationOption, load_or_exit
+
 locker_app = typer.Typer(help="The locker bank.", no_args_is_help=True)
-StationOption = Annotated[str, typer.Option(help="Station base URL.")]
 
 
 def _staff_call(method: str, url: str, **kwargs: Any) -> Any:
@@ -83,9 +83,8 @@ def locker_emulate(
                                                    "(default: the board's URL).")] = None,
 ) -> None:
     """Emulate a lock board byte-exactly on a pty, at the board's serial path, until Ctrl-C."""
-    from bronco.cli import _load_or_exit
 
-    loaded = _load_or_exit(profile)
+    loaded = load_or_exit(profile)
     settings = next((b for b in loaded.lock_boards if b.id == board), None)
     if settings is None:
         typer.echo(f"no board {board!r} in {profile}", err=True)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE
+
 if TYPE_CHECKING:
     from rich.table import Table
 
-EXIT_FAILURE, EXIT_CONFIG = 1, 2
 
 tag_app = typer.Typer(help="Library tag data (ISO 28560, GS1 EPC).", no_args_is_help=True)
 rfid_app = typer.Typer(help="RFID readers.", no_args_is_help=True)

@@ -12,22 +12,19 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_FAILURE, EXIT_CONFIG = 1, 2
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, JsonOption, ProfileOption, load_or_exit
 
 staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 queue_app = typer.Typer(help="The offline transaction queue.", no_args_is_help=True)
 
-ProfileOption = Annotated[Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _journal_and_auth(profile_path: Path) -> tuple[Any, Any]:
     from bridge.db.engine import open_database
     from bridge.journal import Journal
     from bridge.staff_auth import StaffAuth
-    from bronco.cli import _load_or_exit
 
-    profile = _load_or_exit(profile_path)
+    profile = load_or_exit(profile_path)
     engine = open_database(profile.server.database_url)
     return Journal(engine, profile.station.id), StaffAuth(engine, profile.staff)
 

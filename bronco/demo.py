@@ -88,7 +88,7 @@ def demo_staff_password(profile: Path) -> str:
 
     from bridge.db.engine import open_database
     from bridge.staff_auth import StaffAuth, StaffError
-    from bronco.profile import load_profile
+    from station_core.profile import load_profile
 
     loaded = load_profile(profile)
     engine = open_database(loaded.server.database_url)
@@ -113,7 +113,7 @@ def demo_ils_argv(port: int, encoding: str) -> list[str] | None:
 
 
 def run_demo(profile: Path, *, headless: bool, port: int) -> int:
-    from bronco.profile import load_profile
+    from station_core.profile import load_profile
 
     ils_settings = load_profile(profile).ils
     ils_port = ils_settings.port

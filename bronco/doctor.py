@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import httpx
 
-from bronco.profile import (
+from station_core.profile import (
     CardReaderSettings,
     LockBoardSettings,
     Profile,
@@ -171,7 +171,8 @@ def check_database(profile: Profile) -> Finding:
 
 
 async def check_lock_board(settings: LockBoardSettings) -> Finding:
-    from bronco.registry import DriverUnavailable, create_lock_board
+    from station_core.devices import create_lock_board
+    from station_core.registry import DriverUnavailable
 
     name = settings.id
     try:
@@ -197,7 +198,8 @@ async def check_lock_board(settings: LockBoardSettings) -> Finding:
 
 
 async def check_rfid_reader(settings: RfidReaderSettings) -> Finding:
-    from bronco.registry import DriverUnavailable, create_rfid_reader
+    from station_core.devices import create_rfid_reader
+    from station_core.registry import DriverUnavailable
 
     name = settings.id
     try:
@@ -209,6 +211,12 @@ async def check_rfid_reader(settings: RfidReaderSettings) -> Finding:
         await _bounded(reader.open())
         tags = await _bounded(reader.inventory())
     except Exception as exc:
+        if settings.driver == "feig_hf" and settings.url and "no answer" in str(exc):
+            with contextlib.suppress(Exception):
+                await _bounded(reader.close())  # free the port for the probes
+            found = await _feig_line_settings(settings)
+            if found is not None:
+                return found
         if settings.url:
             message, hint = _serial_words(settings.url, exc)
         else:
@@ -225,8 +233,30 @@ async def check_rfid_reader(settings: RfidReaderSettings) -> Finding:
                    + (" (simulated hardware)" if level == "warn" else ""))
 
 
+async def _feig_line_settings(settings: RfidReaderSettings) -> Finding | None:
+    """A FEIG reader that is silent at the profile's line settings: find the ones it answers at
+    (factory 38400 8E1 first) and say what to change."""
+    from rfid.drivers.feig import find_line_settings
+
+    found = await find_line_settings(settings.url, bus_address=settings.options.get("bus_address", 255))
+    if found is None:
+        return None
+    baudrate, parity, frames = found
+    wanted = (settings.options.get("baudrate", 38400), settings.options.get("parity", "E"))
+    names = {"E": "even", "N": "no", "O": "odd", "even": "even", "none": "no", "odd": "odd"}
+    factory = " (the factory setting)" if (baudrate, parity) == (38400, "E") else ""
+    return Finding(
+        "rfid reader", settings.id, "fail",
+        f"the FEIG reader at {settings.url} answers at {baudrate} baud, 8 data bits, "
+        f"{names[parity]} parity, {frames} frames{factory}, not at the profile's {wanted[0]} baud "
+        f"with {names.get(str(wanted[1]), wanted[1])} parity",
+        f"Set options = {{ baudrate = {baudrate}, parity = \"{parity}\" }} for this reader in the "
+        f"profile, or set the reader's CFG1 interface block to the profile's settings.")
+
+
 async def check_card_reader(settings: CardReaderSettings) -> Finding:
-    from bronco.registry import DriverUnavailable, create_card_reader
+    from station_core.devices import create_card_reader
+    from station_core.registry import DriverUnavailable
 
     name = settings.id
     try:

@@ -1,5 +1,7 @@
 """The ILS-neutral interface the station uses. SIP2 is one implementation; Alma's REST API fits too.
 
+Dates are aware datetimes; no SIP2 field format crosses this interface.
+
 Every method either returns a typed result or raises IlsUnavailable, IlsRejected or ProtocolError.
 """
 
@@ -42,8 +44,9 @@ class Patron:
 class Loan:
     item_id: str
     title: str = ""
-    due_date: str = ""
+    due_date: datetime | None = None  # aware; None when the ILS gave none we could read
     overdue: bool = False
+    due_text: str = ""  # the ILS's own words for the due date, shown when due_date is None
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,11 @@ class PatronAccount:
 class CheckoutResult:
     item_id: str
     title: str
-    due_date: str
+    due_date: datetime | None  # aware; None when the ILS gave none we could read
     renewal: bool = False  # the patron had it already: this extended the loan
     desensitize: bool | None = None  # whether the ILS says to turn the security marker off
     screen_message: str = ""
+    due_text: str = ""  # the ILS's own words for the due date
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ class ItemInfo:
     title: str
     circulation_status: int
     status_text: str
-    due_date: str = ""
+    due_date: datetime | None = None
+    due_text: str = ""  # the ILS's own words for the due date
     hold_queue_length: int | None = None
     permanent_location: str = ""
     current_location: str = ""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from ils.sip2.errors import ProtocolError
-
 __all__ = ["IlsError", "IlsRejected", "IlsUnavailable", "ProtocolError"]
+
+
+class ProtocolError(Exception):
+    """Bytes from the ILS that are not a valid message of its protocol (or that this mode refuses).
+
+    Raised alongside the IlsError family, never as one of them: a garbled reply is neither a
+    refusal nor a lost link. The SIP2 codec's own errors derive from it.
+    """
 
 
 class IlsError(Exception):

@@ -24,6 +24,7 @@ from ils.adapter import (
 from ils.errors import IlsRejected, ProtocolError
 from ils.sip2.client import Sip2Pool, Sip2Settings
 from ils.sip2.codec import now
+from ils.sip2.dates import parse_due_text, to_sip2_local
 from ils.sip2.messages import (
     BX_ORDER,
     CIRCULATION_STATUS,
@@ -139,7 +140,8 @@ class Sip2Adapter(IlsAdapter):
         charged, overdue = infos[0].charged_items, set(infos[1].overdue_items)
         details = await asyncio.gather(*(self._item_or_none(item) for item in charged))
         loans = [
-            Loan(item, info.title if info else "", info.due_date if info else "", item in overdue)
+            Loan(item, info.title if info else "", info.due_date if info else None, item in overdue,
+                 info.due_text if info else "")
             for item, info in zip(charged, details, strict=True)
         ]
         holds = [Hold(item, "", True) for item in infos[2].hold_items]
@@ -158,8 +160,9 @@ class Sip2Adapter(IlsAdapter):
         if not reply.ok:
             raise IlsRejected(_message(reply) or "This item cannot be checked out", details=reply)
         return CheckoutResult(
-            item_id=reply.item_id, title=reply.title, due_date=reply.due_date,
+            item_id=reply.item_id, title=reply.title, due_date=parse_due_text(reply.due_date),
             renewal=reply.renewal_ok, desensitize=reply.desensitize, screen_message=_message(reply),
+            due_text=reply.due_date,
         )
 
     async def checkout(
@@ -167,11 +170,11 @@ class Sip2Adapter(IlsAdapter):
         transaction_date: datetime | None = None, due_date: datetime | None = None,
         fee_acknowledged: bool = False,
     ) -> CheckoutResult:
-        when = transaction_date or now()
+        when = to_sip2_local(transaction_date) or now()
         reply = await self.pool.request(CheckoutRequest(
             # nb_due_date only counts with no_block=Y, but strict servers refuse it blank.
             renewal_policy=True, no_block=no_block, transaction_date=when,
-            nb_due_date=due_date or when, institution_id=self.institution, patron_id=patron_id,
+            nb_due_date=to_sip2_local(due_date) or when, institution_id=self.institution, patron_id=patron_id,
             item_id=item_id, terminal_password=self.settings.terminal_password,
             patron_password=pin, fee_acknowledged=True if fee_acknowledged else None,
         ))
@@ -181,10 +184,10 @@ class Sip2Adapter(IlsAdapter):
         self, item_id: str, *, location: str | None = None, no_block: bool = False,
         transaction_date: datetime | None = None, return_date: datetime | None = None,
     ) -> CheckinResult:
-        when = transaction_date or now()
+        when = to_sip2_local(transaction_date) or now()
         here = location or self.settings.location_code
         reply = _expect(await self.pool.request(CheckinRequest(
-            no_block=no_block, transaction_date=when, return_date=return_date or when,
+            no_block=no_block, transaction_date=when, return_date=to_sip2_local(return_date) or when,
             current_location=here, institution_id=self.institution, item_id=item_id,
             terminal_password=self.settings.terminal_password,
         )), CheckinResponse)
@@ -231,7 +234,8 @@ class Sip2Adapter(IlsAdapter):
         return ItemInfo(
             item_id=reply.item_id, title=reply.title, circulation_status=reply.circulation_status,
             status_text=CIRCULATION_STATUS.get(reply.circulation_status, "other"),
-            due_date=reply.due_date or "", hold_queue_length=reply.hold_queue_length,
+            due_date=parse_due_text(reply.due_date), due_text=reply.due_date or "",
+            hold_queue_length=reply.hold_queue_length,
             permanent_location=reply.permanent_location or "",
             current_location=reply.current_location or "", media_type=reply.media_type or "",
         )

@@ -15,7 +15,6 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
-from bronco.profile import Profile
 from kiosk import screens
 from kiosk.api import ApiError, StationApi
 from kiosk.events import EventStream
@@ -32,6 +31,7 @@ from kiosk.viewmodels.menu import MenuVM
 from kiosk.viewmodels.pad import CheckoutVM, ReturnVM
 from kiosk.viewmodels.receipt import GoodbyeVM, ReceiptVM
 from kiosk.viewmodels.staff import StaffVM
+from station_core.profile import Profile
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).parent / "kv" / "screens.kv"

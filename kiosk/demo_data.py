@@ -34,9 +34,9 @@ ACCOUNT: dict[str, Any] = {
     "name": PATRON.name,
     "loans": [
         {"item_id": "3100002000", "title": "The Left Hand of Darkness",
-         "due_date": "20261222    073000", "overdue": False},
+         "due_date": "2026-12-22T07:30:00", "overdue": False},
         {"item_id": "3100003001", "title": "Organic Chemistry (course reserve)",
-         "due_date": "20261124    120000", "overdue": True},
+         "due_date": "2026-11-24T12:00:00", "overdue": True},
     ],
     "holds": [{"item_id": "3100007001", "title": "The Overstory", "ready": True},
               {"item_id": "3100007002", "title": "Braiding Sweetgrass", "ready": False}],

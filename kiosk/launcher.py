@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bronco.profile import Profile
+from station_core.profile import Profile
 
 
 def _prepare_environment(headless: bool) -> None:

@@ -10,6 +10,7 @@ class DoorSensor(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     UNKNOWN = "unknown"  # a failed read is never "closed"
+    UNSENSED = "unsensed"  # no switch is wired to an input the board has: opens stay unconfirmed
 
 
 class BoardError(Exception):
@@ -33,6 +34,7 @@ class LockBoard(ABC):
 
     name: str = "board"
     lock_count: int = 16
+    door_inputs: int = 16  # inputs that can read a door switch (numbered from 1)
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -47,7 +49,8 @@ class LockBoard(ABC):
 
     @abstractmethod
     async def read_doors(self) -> dict[int, DoorSensor]:
-        """Every lock's door switch; raises BoardError when the board cannot be read."""
+        """Every door input (1..door_inputs) the board has; raises BoardError when the board
+        cannot be read. A lock with no input of its own is absent (or UNSENSED), never CLOSED."""
 
     @abstractmethod
     async def all_off(self) -> None:

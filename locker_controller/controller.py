@@ -78,7 +78,9 @@ class DoorController:
         self.confirm_timeout_s, self.retries = confirm_timeout_s, retries
         self.left_open_s, self.poll_s = left_open_s, poll_s
         self.emit = emit or (lambda kind, data: None)
-        self.state = {d.id: DoorState() for d in doors}
+        # A door with no switch the board can read is UNSENSED from the start, never "closed".
+        self.state = {d.id: DoorState() if d.has_sensor else DoorState(DoorSensor.UNSENSED)
+                      for d in doors}
         self.ready = False
         self._energise = asyncio.Lock()  # one lock energised at a time, bank-wide
         self._in_progress: dict[str, asyncio.Future[OpenResult]] = {}
@@ -193,8 +195,17 @@ class DoorController:
         async with self._energise:
             state = self.state[door.id]
             state.expect_open_until = time.monotonic() + self.confirm_timeout_s + 1.0
+            board = self.boards[door.board]
             try:
-                return await self.boards[door.board].pulse(door.lock, self.pulse_ms)
+                return await board.pulse(door.lock, self.pulse_ms)
+            except (BoardError, OSError):
+                # The driver could not confirm the relay is off again: switch every relay of
+                # that board off rather than leave a solenoid energised.
+                try:
+                    await board.all_off()
+                except (BoardError, OSError) as exc:
+                    log.error("board %s: relays-off after a failed pulse failed: %s", door.board, exc)
+                raise
             finally:
                 await asyncio.sleep(self.pulse_ms / 1000 + self.gap_s)  # let the supply recover
 
@@ -206,6 +217,8 @@ class DoorController:
         return sensor
 
     async def _open(self, door: DoorWiring, request_id: str) -> OpenResult:
+        if door.has_sensor and self.state[door.id].sensor is DoorSensor.UNSENSED:
+            door = DoorWiring(door.id, door.board, door.lock, has_sensor=False)  # nothing to read
         # Already open (a retry after a crash, a door left open): report it, pulse nothing.
         if door.has_sensor and await self._sensor_now(door) is DoorSensor.OPEN:
             return OpenResult(door.id, OpenOutcome.OPENED, 0, request_id, "the door was already open")

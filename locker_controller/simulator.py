@@ -10,7 +10,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from bronco.faults import Fault, FaultInjector
 from locker_controller.board import (
     BoardDisconnected,
     BoardProtocolError,
@@ -18,6 +17,7 @@ from locker_controller.board import (
     DoorSensor,
     LockBoard,
 )
+from station_core.faults import Fault, FaultInjector
 
 
 @dataclass
@@ -38,7 +38,7 @@ class PulseRecord:
 class SimulatedLockBoard(LockBoard):
     def __init__(self, name: str = "simulated", locks: int = 16, timeout_s: float = 0.05) -> None:
         self.name = name
-        self.lock_count = locks
+        self.lock_count = self.door_inputs = locks
         self.timeout_s = timeout_s
         self.doors = {n: SimulatedDoor() for n in range(1, locks + 1)}
         self.pulses: list[PulseRecord] = []

@@ -6,7 +6,6 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from bronco.faults import Fault, FaultInjector
 from rfid.reader import (
     ReaderDisconnected,
     ReaderProtocolError,
@@ -15,6 +14,7 @@ from rfid.reader import (
     TagNotFound,
     TagRead,
 )
+from station_core.faults import Fault, FaultInjector
 
 
 @dataclass

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from bronco.profile import Profile
+    from station_core.profile import Profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "hardware_profiles"
@@ -144,7 +144,7 @@ def demo_ils(tmp_path: Path) -> Iterator[DemoIls]:
 def station_profile(tmp_path: Path, *, ils_port: int | None = None, database_url: str | None = None,
                     **sections: dict) -> Profile:
     """simulated.toml with a private database, the given ILS port and section overrides."""
-    from bronco.profile import load_profile
+    from station_core.profile import load_profile
 
     profile = load_profile(SIMULATED)
     tmp_path.mkdir(parents=True, exist_ok=True)

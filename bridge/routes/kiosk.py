@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
-from bridge.circulation import ItemResult, Refused, sip_due_to_iso
+from bridge.circulation import ItemResult, Refused
+from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.pad import Pad
 from bridge.receipts import receipt_lines, send_receipt
@@ -168,7 +169,7 @@ async def account(session: SessionDep, station: StationDep) -> AccountOut:
         raise HTTPException(409, str(exc)) from None
     return AccountOut(
         name=acct.patron.name,
-        loans=[LoanOut(item_id=x.item_id, title=x.title, due_date=sip_due_to_iso(x.due_date),
+        loans=[LoanOut(item_id=x.item_id, title=x.title, due_date=due_shown(x.due_date, x.due_text),
                        overdue=x.overdue)
                for x in acct.loans],
         holds=[HoldOut(item_id=h.item_id, title=h.title, ready=h.ready) for h in acct.holds],

@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from bronco.faults import Fault
 from locker_controller.simulator import SimulatedLockBoard
 from rfid.cards.simulator import SimulatedCardReader
 from rfid.simulator import SimulatedReader
+from station_core.faults import Fault
 
 router = APIRouter(prefix="/sim", tags=["simulators"])
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ils.calendar import OpeningHours
+from station_core.calendar import OpeningHours
 
 SAMPLE_DATA = Path(__file__).parent / "sample_library.toml"
 

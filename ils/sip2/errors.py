@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ils.errors import ProtocolError
 
-class ProtocolError(Exception):
-    """Bytes that are not a valid SIP2 message (or that this mode refuses)."""
+__all__ = ["ChecksumError", "EncodeError", "ProtocolError"]
 
 
 class ChecksumError(ProtocolError):

@@ -12,11 +12,8 @@ from kiosk.viewmodels.observable import Observable
 
 
 def due_text(text: str) -> str:
-    """ISO 8601 or SIP2's YYYYMMDD    HHMMSS, shown as YYYY-MM-DD HH:MM; anything else as it is."""
-    compact = text.replace(" ", "")
+    """ISO 8601 (what the station sends) shown as YYYY-MM-DD HH:MM; anything else as it is."""
     try:
-        if len(compact) == 14 and compact.isdigit():
-            return datetime.strptime(compact, "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M")
         return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return text

@@ -1,1 +1,1 @@
-"""Lock-board drivers, chosen by name through bronco.registry."""
+"""Lock-board drivers, chosen by name through station_core.registry."""

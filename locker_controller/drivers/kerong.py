@@ -69,6 +69,7 @@ class _KerongBase(LockBoard):
                  baudrate: int = 19200, timeout_s: float = 0.3, retries: int = 2) -> None:
         self.name, self.url, self.address = name, url, address
         self.lock_count, self.baudrate = locks, baudrate
+        self.door_inputs = locks  # one hook switch per lock (the 0x35 status bits)
         self.timeout_s, self.retries = timeout_s, retries
         self._bus: SerialBus | None = None
 

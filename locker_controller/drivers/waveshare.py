@@ -1,8 +1,14 @@
 """Waveshare Modbus RTU Relay (D): 8 relays and 8 opto inputs (door switches), device id 1.
 
-Locks are pulsed with the board's hardware-timed "flash on" (write coil 0x0200 + channel with the
-time in 100 ms steps), so a crash can never leave a relay energised. pymodbus does the framing;
-its write_coil only sends FF00/0000, so the flash request packs its own value.
+Byte layouts from Waveshare's wiki page "Modbus RTU Relay (D)", section "Development Protocol":
+relays are coils 0x0000-0x0007 (0x00FF: all), inputs are discrete inputs 0x0000-0x0007, and
+"flash on" writes coil 0x0200 + channel with the time in 100 ms steps. Only this 8-channel model
+is driven: Waveshare's 16- and 32-channel Modbus RTU Relay boards document no digital inputs for
+door switches, so a profile giving this driver more than 8 locks is refused at load.
+
+Locks are pulsed with the hardware-timed flash, so a crash can never leave a relay energised.
+pymodbus does the framing; its write_coil only sends FF00/0000, so the flash request packs its
+own value. The door controller switches every relay off at start-up and at shutdown (all_off).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from locker_controller.board import (
 
 FLASH_BASE = 0x0200
 ALL_RELAYS = 0x00FF
+INPUTS = 8
 
 
 class FlashOnRequest(WriteSingleCoilRequest):
@@ -52,8 +59,11 @@ def doors_from_bits(bits: list[bool], count: int, closed_when_active: bool,
 class WaveshareRelayD(LockBoard):
     def __init__(self, *, name: str, url: str, address: int = 1, locks: int = 8,
                  baudrate: int = 9600, timeout_s: float = 0.3, closed_when_active: bool = True) -> None:
+        if not 1 <= locks <= INPUTS:
+            raise ValueError(f"{name}: the Modbus RTU Relay (D) has {INPUTS} relays, not {locks}")
         self.name, self.url, self.address = name, url, address or 1
         self.lock_count, self.baudrate, self.timeout_s = locks, baudrate, timeout_s
+        self.door_inputs = INPUTS
         self.closed_when_active = closed_when_active
         self._client: ModbusSerialClient | None = None
         self._lock = threading.Lock()
@@ -105,7 +115,7 @@ class WaveshareRelayD(LockBoard):
 
     async def read_doors(self) -> dict[int, DoorSensor]:
         reply = await asyncio.to_thread(self._call, lambda c: c.read_discrete_inputs(
-            0, count=8, device_id=self.address))
+            0, count=INPUTS, device_id=self.address))
         return doors_from_bits(list(reply.bits or []), self.lock_count, self.closed_when_active,
                                self.name)
 

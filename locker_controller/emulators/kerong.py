@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bronco.pty_device import PtyDevice
 from locker_controller.drivers.kerong import (
     CU48_OPEN,
     CU48_QUERY,
@@ -24,6 +23,7 @@ from locker_controller.drivers.kerong import (
     UNLOCK,
     checksum,
 )
+from station_core.pty_device import PtyDevice
 
 
 @dataclass

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pymodbus.framer.rtu import FramerRTU
 
-from bronco.pty_device import PtyDevice
 from locker_controller.drivers.waveshare import ALL_RELAYS, FLASH_BASE
+from station_core.pty_device import PtyDevice
 
 
 def crc(body: bytes) -> bytes:

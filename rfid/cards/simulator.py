@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 
-from bronco.faults import Fault, FaultInjector
 from rfid.cards.reader import (
     CardProtocolError,
     CardRead,
@@ -13,6 +12,7 @@ from rfid.cards.reader import (
     CardReaderDisconnected,
     CardReaderTimeout,
 )
+from station_core.faults import Fault, FaultInjector
 
 
 class SimulatedCardReader(CardReader):

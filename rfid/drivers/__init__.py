@@ -1,1 +1,1 @@
-"""Reader drivers, chosen by name through bronco.registry."""
+"""Reader drivers, chosen by name through station_core.registry."""

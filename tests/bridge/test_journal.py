@@ -17,7 +17,7 @@ from bridge.journal import Journal
 from bridge.offline import PatronCache
 from bridge.privacy import purge_synced
 from bridge.staff_auth import StaffAuth
-from bronco.profile import StaffSettings
+from station_core.profile import StaffSettings
 from tests.bridge.postgres_server import PostgresServer
 from tests.conftest import free_port
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bridge.notices import Notifier, qr_png
-from bronco.profile import NoticeSettings
+from station_core.profile import NoticeSettings
 
 
 def test_spanish_notice_with_code_and_qr() -> None:

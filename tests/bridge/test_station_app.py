@@ -6,7 +6,7 @@ import tomllib
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from bronco.profile import parse_profile
+from station_core.profile import parse_profile
 from tests.conftest import SIMULATED, station_profile
 
 

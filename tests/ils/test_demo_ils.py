@@ -146,12 +146,12 @@ async def test_fee_paid_and_end_session(ils) -> None:
 
 async def test_no_block_replay_takes_the_given_dates(ils, tmp_path: Path) -> None:
     adapter, _server = ils
-    when = datetime(2026, 11, 20, 21, 15, 0)
-    due = datetime(2026, 12, 18, 21, 15, 0)
+    when = datetime(2026, 11, 20, 21, 15, 0).astimezone()  # the library's local time
+    due = datetime(2026, 12, 18, 21, 15, 0).astimezone()
     # Offline, the kiosk lent a blocked patron an item on hold for someone else: replay accepts.
     out = await adapter.checkout(BLOCKED, HELD_FOR_FRANCOIS, no_block=True, transaction_date=when,
                                  due_date=due)
-    assert out.due_date == "20261218    211500"
+    assert out.due_date == due and out.due_text == "20261218    211500"
     back = await adapter.checkin(BOOK2, no_block=True, transaction_date=when, return_date=when)
     assert back.item_id == BOOK2
     # The ledger carries what the ILS was told.

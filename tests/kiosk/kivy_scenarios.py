@@ -26,11 +26,11 @@ Config.set("graphics", "height", "600")
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
-from bronco.profile import load_profile  # noqa: E402
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.i18n import set_language  # noqa: E402
 from rfid.tags import iso28560_3  # noqa: E402
 from rfid.tags.model import TagValue  # noqa: E402
+from station_core.profile import load_profile  # noqa: E402
 
 MARIA, MARIA_PIN = "2900001000", "1234"
 BOOKS = ["3100002000", "3100002001", "3100002002"]

@@ -145,7 +145,7 @@ def test_return_shows_hold_and_transit_instructions() -> None:
 
 
 def test_account_renew_selected_and_all() -> None:
-    account = {"loans": [{"item_id": "A", "title": "One", "due_date": "20261222    073000",
+    account = {"loans": [{"item_id": "A", "title": "One", "due_date": "2026-12-22T07:30:00",
                           "overdue": False},
                          {"item_id": "B", "title": "Two", "due_date": "2026-11-20T12:00:00",
                           "overdue": True}],
@@ -240,4 +240,5 @@ def test_spanish_is_one_switch_away() -> None:
     ctx.set_language("es")
     ctx.start_session(Patron("Ana", False, False))
     assert MenuVM(ctx).greeting == "Hola, Ana" and languages == ["es"]
-    assert due_text("20261222    073000") == "2026-12-22 07:30"
+    assert due_text("2026-12-22T07:30:00") == "2026-12-22 07:30"
+    assert due_text("end of term") == "end of term"  # an ILS's own words pass through

@@ -61,8 +61,11 @@ async def test_numato_pulse_gpio_and_letters(tmp_path: Path) -> None:
         assert await board.pulse(12, 50)
         assert emulator.lines[-2:] == ["relay on B", "relay off B"]
         assert emulator.relays[11] is False  # switched off after the pulse
+        assert await board.pulse(3, 50)
         doors = await board.read_doors()
-        assert doors[12] is DoorSensor.OPEN and doors[1] is DoorSensor.CLOSED
+        # Lock 12 has no GPIO on a 16-channel module (GPIOs 0-9 only): unsensed, never closed.
+        assert doors[3] is DoorSensor.OPEN and doors[1] is DoorSensor.CLOSED
+        assert doors[12] is DoorSensor.UNSENSED
     finally:
         await board.close()
         emulator.stop()

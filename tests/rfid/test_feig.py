@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,6 @@ from rfid.tags.model import TagValue
 
 UID = "E004010012345678"
 BOOK = iso28560_3.encode(TagValue("3100002000", "CPP", "US"))
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[FeigEmulator]:
-    emu = FeigEmulator(tmp_path / "feig")
-    emu.start()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture
@@ -121,8 +112,8 @@ async def test_a_vanished_port_and_its_return(emulator: FeigEmulator, reader: Fe
 
 
 def test_registry_builds_it_from_a_profile(tmp_path: Path) -> None:
-    from bronco.profile import load_profile
-    from bronco.registry import create_rfid_reader
+    from station_core.devices import create_rfid_reader
+    from station_core.profile import load_profile
     from tests.conftest import PROFILES
 
     settings = load_profile(PROFILES / "kiosk-feig-hf.toml").rfid_readers[0]
@@ -137,7 +128,7 @@ def test_the_station_pad_runs_on_the_feig_driver(tmp_path: Path, emulator: FeigE
     from fastapi.testclient import TestClient
 
     from bridge.app import create_app
-    from bronco.profile import RfidReaderSettings
+    from station_core.profile import RfidReaderSettings
     from tests.conftest import free_port, station_profile
 
     profile = station_profile(tmp_path, ils_port=free_port())

@@ -127,7 +127,7 @@ def test_the_station_pad_runs_on_the_llrp_driver(tmp_path, test_reader: TestLlrp
     from fastapi.testclient import TestClient
 
     from bridge.app import create_app
-    from bronco.profile import RfidReaderSettings
+    from station_core.profile import RfidReaderSettings
     from tests.conftest import free_port, station_profile
 
     profile = station_profile(tmp_path, ils_port=free_port())

@@ -43,18 +43,24 @@ async function refreshGrid() {
       <div class="meta">${d.size} · ${d.state.replace("_", " ")}</div>
       <div class="who">${d.initials || ""}</div>
       <div class="meta">${d.items ? d.items + " item(s) " : ""}${expires}</div>
-      ${d.alarm ? `<div class="alarm-text">⚠ ${d.alarm.replace("_", " ")}</div>` : ""}`;
+      ${d.alarm ? `<div class="alarm-text">⚠ ${d.alarm.replace("_", " ")}</div>` : ""}
+      ${d.sensor === "unsensed" ? `<div class="meta">no door sensor</div>` : ""}`;
     cell.addEventListener("click", () => openDialog(d));
     cell.addEventListener("keydown", e => { if (e.key === "Enter") openDialog(d); });
     return cell;
   }));
 }
 
+// What the door switch says, in staff words; "unsensed" doors have no switch the board can read.
+const SENSOR_WORDS = { open: "door open", closed: "door closed", unknown: "sensor not answering",
+                       unsensed: "no door sensor: opens cannot be confirmed" };
+function sensorWords(sensor) { return SENSOR_WORDS[sensor] || sensor; }
+
 function openDialog(door) {
   const dialog = document.getElementById("door-dialog");
   document.getElementById("door-title").textContent = "Door " + door.door_id;
   document.getElementById("door-detail").textContent =
-    `${door.size}, ${door.state.replace("_", " ")}, sensor ${door.sensor}` +
+    `${door.size}, ${door.state.replace("_", " ")}, ${sensorWords(door.sensor)}` +
     (door.alarm ? `, alarm: ${door.alarm}` : "") + (door.note ? ` — ${door.note}` : "");
   document.getElementById("door-reason").value = "";
   dialog.dataset.door = door.door_id;
@@ -68,7 +74,8 @@ async function doorAction(action, doorId, state) {
     const reason = document.getElementById("door-reason").value.trim();
     if (reason.length < 3) { say("Opening a door needs a reason.", false); return; }
     const r = await api("POST", base + "/open", { reason });
-    say(`Door ${doorId}: ${r.outcome.replace(/_/g, " ")}`, r.outcome === "opened");
+    const unseen = r.outcome === "not_confirmed" ? " (this door has no sensor: check it by eye)" : "";
+    say(`Door ${doorId}: ${r.outcome.replace(/_/g, " ")}${unseen}`, r.outcome === "opened");
   } else if (action === "reclaim") {
     const r = await api("POST", base + "/reclaim");
     say(`Door ${doorId} reclaimed: ${r.checked_in.length} item(s) checked in`);

@@ -4,7 +4,9 @@ import sys
 
 import pytest
 
-from bronco.registry import (
+from locker_controller.simulator import SimulatedLockBoard
+from rfid.simulator import SimulatedReader
+from station_core.registry import (
     CARD_READERS,
     LOCK_BOARDS,
     RFID_READERS,
@@ -12,8 +14,6 @@ from bronco.registry import (
     DriverSpec,
     DriverUnavailable,
 )
-from locker_controller.simulator import SimulatedLockBoard
-from rfid.simulator import SimulatedReader
 
 
 def test_unknown_driver_names_the_known_ones() -> None:

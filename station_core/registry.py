@@ -8,16 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from bronco.profile import (
-        CardReaderSettings,
-        LockBoardSettings,
-        Profile,
-        ProfileIssue,
-        RfidReaderSettings,
-    )
+from typing import Any
 
 
 class DriverUnavailable(Exception):
@@ -29,7 +20,17 @@ class DriverSpec:
     module: str
     cls: str
     needs: str = ""  # what to install when the import fails, for the error message
-    locks: int = 0  # lock boards: how many locks the board drives
+    locks: int = 0  # lock boards: how many locks the board drives (at most)
+    # Lock boards sold in several models: (relays, door inputs) of each model the driver knows.
+    # Empty: any lock count up to `locks`, with one door input per lock.
+    models: tuple[tuple[int, int], ...] = ()
+    models_note: str = ""  # the maker's documentation behind `models`, for the error message
+
+    def door_inputs(self, locks: int) -> int | None:
+        """How many door switches a board with `locks` locks can read; None: no such model."""
+        if not self.models:
+            return locks if locks <= self.locks else None
+        return dict(self.models).get(locks)
 
 
 class DriverRegistry:
@@ -87,9 +88,17 @@ LOCK_BOARDS = DriverRegistry(
         "kerong_cu48": DriverSpec("locker_controller.drivers.kerong", "KerongCU48", locks=48),
         "waveshare_modbus": DriverSpec(
             "locker_controller.drivers.waveshare", "WaveshareRelayD", locks=8,
-            needs="pymodbus (pip install 'bronco-station[modbus]')",
+            needs="pymodbus (pip install 'bronco-station[modbus]')", models=((8, 8),),
+            models_note="the Modbus RTU Relay (D) has 8 relays and 8 digital inputs; Waveshare's "
+                        "16- and 32-channel Modbus RTU Relay boards document no digital inputs for "
+                        "door switches, so this driver does not drive them",
         ),
-        "numato_usb": DriverSpec("locker_controller.drivers.numato", "NumatoRelay", locks=8),
+        "numato_usb": DriverSpec(
+            "locker_controller.drivers.numato", "NumatoRelay", locks=8,
+            models=((8, 0), (16, 10), (32, 8)),
+            models_note="Numato's USB relay modules have 8 relays and no GPIO, 16 relays and 10 "
+                        "GPIOs, or 32 relays and 8 GPIOs",
+        ),
     },
 )
 
@@ -108,51 +117,3 @@ CARD_READERS = DriverRegistry(
 def default_lock_count(driver: str) -> int:
     spec = LOCK_BOARDS.specs.get(driver)
     return spec.locks if spec else 48
-
-
-def known_driver_issues(profile: Profile) -> list[ProfileIssue]:
-    """Profile issues for driver names no registry knows (checked without importing anything)."""
-    from bronco.profile import ProfileIssue
-
-    issues = []
-    for section, registry, items in (
-        ("rfid_readers", RFID_READERS, profile.rfid_readers),
-        ("lock_boards", LOCK_BOARDS, profile.lock_boards),
-        ("card_readers", CARD_READERS, profile.card_readers),
-    ):
-        for index, item in enumerate(items):
-            if item.driver not in registry.specs:
-                issues.append(ProfileIssue(
-                    f"{section}[{index}].driver",
-                    f"unknown driver '{item.driver}' (known: {', '.join(registry.names())})",
-                ))
-    return issues
-
-
-def create_rfid_reader(settings: RfidReaderSettings) -> Any:
-    kwargs: dict[str, Any] = {"name": settings.id, **settings.options}
-    if settings.url:
-        kwargs["url"] = settings.url
-    if settings.host:
-        kwargs["host"] = settings.host
-    if settings.port:
-        kwargs["port"] = settings.port
-    return RFID_READERS.create(settings.driver, **kwargs)
-
-
-def create_lock_board(settings: LockBoardSettings) -> Any:
-    kwargs: dict[str, Any] = {"name": settings.id, **settings.options}
-    if settings.url:
-        kwargs["url"] = settings.url
-    if settings.driver != "simulated":
-        kwargs["address"] = settings.address
-    kwargs["locks"] = settings.locks or default_lock_count(settings.driver)
-    return LOCK_BOARDS.create(settings.driver, **kwargs)
-
-
-def create_card_reader(settings: CardReaderSettings) -> Any:
-    kwargs: dict[str, Any] = {"name": settings.id, **settings.options}
-    if settings.driver != "simulated":
-        kwargs["reader_name"] = settings.reader_name
-        kwargs["apdu"] = bytes.fromhex(settings.apdu)
-    return CARD_READERS.create(settings.driver, **kwargs)

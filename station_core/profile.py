@@ -17,7 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ils.calendar import OpeningHours
+from station_core.calendar import OpeningHours
+from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
 
 # Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
 HARD_MAX_PULSE_MS = 1000
@@ -81,6 +82,9 @@ class LockBoardSettings(Strict):
     url: str = Field(default="", description="pyserial URL, e.g. /dev/serial/by-id/... or socket://")
     address: int = Field(default=0, ge=0, le=255)
     locks: int | None = Field(default=None, ge=1, le=48, description="defaults to the driver's")
+    sensors: Literal["doors", "none"] = Field(
+        default="doors", description="'none': no door switch is wired to this board; opens of "
+                                     "its doors are reported as not confirmed")
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -293,7 +297,63 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out or "(profile)"
 
 
-def _cross_check(profile: Profile, board_locks: dict[str, int]) -> list[ProfileIssue]:
+def _known_driver_issues(profile: Profile) -> list[ProfileIssue]:
+    """Profile issues for driver names no registry knows (checked without importing anything)."""
+    issues = []
+    for section, registry, items in (
+        ("rfid_readers", RFID_READERS, profile.rfid_readers),
+        ("lock_boards", LOCK_BOARDS, profile.lock_boards),
+        ("card_readers", CARD_READERS, profile.card_readers),
+    ):
+        for index, item in enumerate(items):
+            if item.driver not in registry.specs:
+                issues.append(ProfileIssue(
+                    f"{section}[{index}].driver",
+                    f"unknown driver '{item.driver}' (known: {', '.join(registry.names())})",
+                ))
+    return issues
+
+
+def _board_issues(index: int, board: LockBoardSettings) -> list[ProfileIssue]:
+    spec = LOCK_BOARDS.specs.get(board.driver)
+    if spec is None:
+        return []  # reported by _known_driver_issues
+    locks = lock_count(board)
+    if spec.door_inputs(locks) is None:
+        allowed = ", ".join(str(n) for n, _ in spec.models) or f"1 to {spec.locks}"
+        return [ProfileIssue(f"lock_boards[{index}].locks",
+                             f"{locks} locks: this driver drives boards of {allowed} locks "
+                             f"({spec.models_note or board.driver})")]
+    return []
+
+
+def _sensor_issue(index: int, door: DoorSettings, board: LockBoardSettings) -> ProfileIssue | None:
+    """A door whose switch the board cannot read must say so (sensor = "none")."""
+    if not door_has_sensor(door, board):
+        return None
+    spec = LOCK_BOARDS.specs.get(board.driver)
+    inputs = spec.door_inputs(lock_count(board)) if spec else None
+    wired = door.sensor_input or door.lock
+    if inputs is None or wired <= inputs:
+        return None
+    reads = "no door inputs" if inputs == 0 else f"door inputs 1 to {inputs} only"
+    return ProfileIssue(
+        f"doors[{index}].sensor",
+        f"board '{board.id}' ({board.driver}, {lock_count(board)} locks) reads {reads}, not input "
+        f"{wired}: wire the switch to an input it has (sensor_input), or set sensor = \"none\" "
+        f"(opens of this door are then reported as not confirmed)")
+
+
+def lock_count(board: LockBoardSettings) -> int:
+    return board.locks or default_lock_count(board.driver)
+
+
+def door_has_sensor(door: DoorSettings, board: LockBoardSettings) -> bool:
+    """Whether the station reads this door's switch from its board."""
+    return door.sensor == "board" and board.sensors == "doors"
+
+
+def _cross_check(profile: Profile) -> list[ProfileIssue]:
     """Checks that span several sections: references between devices and unique ids."""
     issues: list[ProfileIssue] = []
     for section, items in (
@@ -307,6 +367,8 @@ def _cross_check(profile: Profile, board_locks: dict[str, int]) -> list[ProfileI
             if item.id in seen:
                 issues.append(ProfileIssue(f"{section}[{index}].id", f"duplicate id '{item.id}'"))
             seen.add(item.id)
+    for index, board in enumerate(profile.lock_boards):
+        issues.extend(_board_issues(index, board))
     boards = {b.id: b for b in profile.lock_boards}
     used_locks: dict[tuple[str, int], str] = {}
     for index, door in enumerate(profile.doors):
@@ -317,11 +379,13 @@ def _cross_check(profile: Profile, board_locks: dict[str, int]) -> list[ProfileI
                 ProfileIssue(f"doors[{index}].board", f"no lock board '{door.board}' (boards: {known})")
             )
             continue
-        lock_count = board.locks or board_locks.get(board.id, 48)
-        if door.lock > lock_count:
+        locks = lock_count(board)
+        if door.lock > locks:
             issues.append(
-                ProfileIssue(f"doors[{index}].lock", f"board '{board.id}' has only {lock_count} locks")
+                ProfileIssue(f"doors[{index}].lock", f"board '{board.id}' has only {locks} locks")
             )
+        elif (sensor_issue := _sensor_issue(index, door, board)) is not None:
+            issues.append(sensor_issue)
         key = (door.board, door.lock)
         if key in used_locks:
             issues.append(
@@ -344,8 +408,6 @@ def _cross_check(profile: Profile, board_locks: dict[str, int]) -> list[ProfileI
 
 def parse_profile(data: dict[str, Any], source: str = "<profile>") -> Profile:
     """Validate a profile already read from TOML; raises ProfileError listing every problem."""
-    from bronco.registry import default_lock_count, known_driver_issues
-
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
@@ -354,8 +416,7 @@ def parse_profile(data: dict[str, Any], source: str = "<profile>") -> Profile:
             for err in exc.errors(include_url=False)
         ]
         raise ProfileError(source, issues) from None
-    board_locks = {b.id: default_lock_count(b.driver) for b in profile.lock_boards}
-    issues = known_driver_issues(profile) + _cross_check(profile, board_locks)
+    issues = _known_driver_issues(profile) + _cross_check(profile)
     if issues:
         raise ProfileError(source, issues)
     return profile

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bronco.profile import HARD_MAX_PULSE_MS, ProfileError, load_profile, parse_profile
+from station_core.profile import HARD_MAX_PULSE_MS, ProfileError, load_profile, parse_profile
 from tests.conftest import PROFILES, SIMULATED, bronco
 
 GOOD = """
