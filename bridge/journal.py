@@ -194,6 +194,21 @@ class Journal:
                 .order_by(col(CircTransaction.seq)).limit(1)
             ).first()
 
+    def unsettled(self) -> list[CircTransaction]:
+        """Every transaction still pending or in doubt, oldest first."""
+        with self._session() as session:
+            return list(session.exec(
+                select(CircTransaction).where(col(CircTransaction.state).in_(
+                    [TxnState.PENDING.value, TxnState.SENT.value]))
+                .order_by(col(CircTransaction.seq))
+            ))
+
+    def items_with_open_exceptions(self) -> set[str]:
+        """Items whose queue is held: an earlier transaction of theirs awaits staff."""
+        with self._session() as session:
+            return set(session.exec(
+                select(QueueException.item_id).where(col(QueueException.resolved_at).is_(None))))
+
     def item_unsettled(self, item_id: str) -> bool:
         """Does the queue still hold a pending or in-doubt transaction for this item?"""
         with self._session() as session:

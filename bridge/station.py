@@ -105,7 +105,8 @@ class Station:
         self.link.on_offline_ended = lambda seconds: self.stats.count("offline_seconds", seconds)
         cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours)
         policy = OfflinePolicy(self.profile, cache, self.journal)
-        self.replayer = Replayer(self.journal, self.adapter, self.bus)
+        self.replayer = Replayer(self.journal, self.adapter, self.bus,
+                                 parallel=self.profile.ils.pool_size)
         self.circulation = Circulation(
             journal=self.journal, link=self.link, adapter=self.adapter, policy=policy, cache=cache,
             bus=self.bus, location=self.profile.station.location_code,

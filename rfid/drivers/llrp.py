@@ -2,6 +2,15 @@
 driver). sllurp runs its own thread and calls back there; reports are handed to asyncio with
 call_soon_threadsafe. `inventory()` returns the tags reported within the last `window_s`.
 
+What the driver asks of the reader, by LLRP 1.0.1 section (docs/rfid.md):
+- one ROSpec that inventories until stopped: start trigger Immediate, ROSpecStopTrigger Null
+  (10.2.1.1.2) and AISpecStopTrigger Null (10.2.2.1). A tag-count AISpec stop trigger would end the
+  AISpec, and with it the ROSpec, after N tags (sllurp's report_every_n_tags builds exactly that,
+  and some readers refuse that trigger type outright), so it is never used;
+- the report rate in ROReportSpec (13.2.1): ROReportTrigger "upon N tags or end of AISpec" with
+  N = `report_every_n_tags` (N = 0 would mean "only at the end", i.e. never);
+- CLOSE_CONNECTION before the socket is closed (12.1.5), after the ROSpecs are deleted.
+
 UHF library sites usually keep the security state in the ILS or a gate database rather than on the
 tag: with security = "none" (the default here) marker calls succeed without touching the tag.
 """
@@ -10,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from typing import Any
 
@@ -31,7 +41,10 @@ class LlrpReader(RfidReader):
         self, *, name: str = "llrp", host: str, port: int = LLRP_DEFAULT_PORT,
         antennas: list[int] | None = None, tx_power_dbm: float | None = None,
         window_s: float = 0.6, connect_timeout_s: float = 5.0, security: str = "none",
+        report_every_n_tags: int = 1,
     ) -> None:
+        if not 1 <= report_every_n_tags <= 0xFFFF:
+            raise ValueError("report_every_n_tags must be 1..65535 (ROReportSpec N)")
         if security != "none":
             raise ValueError("LLRP readers support security = 'none' (marker kept off the tag)")
         self.name, self.host, self.port = name, host, port
@@ -39,6 +52,7 @@ class LlrpReader(RfidReader):
         self.tx_power_dbm = tx_power_dbm
         self.window_s = window_s
         self.connect_timeout_s = connect_timeout_s
+        self.report_every_n_tags = report_every_n_tags
         self._client: LLRPReaderClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen: dict[str, tuple[float, int, float | None]] = {}  # epc -> (when, antenna, rssi)
@@ -76,7 +90,7 @@ class LlrpReader(RfidReader):
         self._lost = False
         self._inventorying.clear()
         settings: dict[str, Any] = {
-            "antennas": self.antennas, "report_every_n_tags": 1, "start_inventory": True,
+            "antennas": self.antennas, "start_inventory": True,
             "reset_on_connect": True, "reconnect": False,
             "tag_content_selector": {"EnableAntennaID": True, "EnablePeakRSSI": True,
                                      "EnableLastSeenTimestamp": True, "EnableTagSeenCount": True},
@@ -85,6 +99,7 @@ class LlrpReader(RfidReader):
             settings["tx_power_dbm"] = self.tx_power_dbm
         client = LLRPReaderClient(self.host, self.port, LLRPReaderConfig(settings),
                                   timeout=self.connect_timeout_s)
+        self._report_through_roreportspec(client)
         client.add_tag_report_callback(self._on_tags)
         client.add_state_callback(LLRPReaderState.STATE_INVENTORYING, self._on_state)
         client.add_disconnected_callback(self._on_disconnected)
@@ -100,22 +115,43 @@ class LlrpReader(RfidReader):
             await self.close()
             raise ReaderDisconnected(f"{self.name}: the reader did not start inventory") from None
 
+    def _report_through_roreportspec(self, client: LLRPReaderClient) -> None:
+        """sllurp builds the ROSpec; set the report rate where LLRP puts it (13.2.1), and make sure
+        nothing stops the AISpec (10.2.2.1)."""
+        llrp = client.llrp
+        build = llrp.getROSpec
+
+        def rospec(force_new: bool = False) -> Any:
+            spec = build(force_new=force_new)
+            spec["ROReportSpec"]["ROReportTrigger"] = "Upon_N_Tags_Or_End_Of_AISpec"
+            spec["ROReportSpec"]["N"] = self.report_every_n_tags
+            for ai_spec in spec["AISpec"]:
+                ai_spec["AISpecStopTrigger"] = {"AISpecStopTriggerType": "Null",
+                                                "DurationTriggerValue": 0}
+            return spec
+
+        llrp.getROSpec = rospec
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is None:
             return
+        await asyncio.to_thread(self._shut, client)
 
-        def shut() -> None:
-            # sllurp's polite disconnect can hang on exit: bound it, then cut the socket.
-            try:
-                client.disconnect(timeout=3)
-            except Exception as exc:
-                log.debug("%s: polite disconnect failed: %s", self.name, exc)
-            if client.is_alive():
-                client.hard_disconnect()
-                client.join(2)
-
-        await asyncio.to_thread(shut)
+    def _shut(self, client: LLRPReaderClient) -> None:
+        """Delete the AccessSpecs and ROSpecs, send CLOSE_CONNECTION (12.1.5), let the reader
+        close the socket; every step bounded, then cut the socket if the reader did not."""
+        stopped = threading.Event()
+        client.disconnect_requested.set()
+        try:
+            client.llrp.stopPolitely(onCompletion=lambda *_args: stopped.set(), disconnect=True)
+            stopped.wait(2)
+            client.llrp.sendMessage({"CLOSE_CONNECTION": {}})
+            client.join(2)  # the reader closes the connection after its response
+        except Exception as exc:  # a socket already gone: nothing polite left to do
+            log.debug("%s: polite close failed: %s", self.name, exc)
+        client.hard_disconnect()  # closes the socket if the reader has not (and ends the thread)
+        client.join(2)
 
     def _check(self) -> None:
         if self._client is None or self._lost:

@@ -1,9 +1,16 @@
 """A test LLRP reader on loopback: speaks LLRP 1.0.1 binary to a real client (sllurp).
 
-It answers the configuration sequence (capabilities, config, ROSpec and AccessSpec management),
-then sends RO_ACCESS_REPORTs with the tags in its field every `report_interval_s`. Tests put tags
-in the field and can drop the connection. Messages are packed here with struct, independently of
-the client's own encoder.
+It answers the configuration sequence (capabilities, config, ROSpec and AccessSpec management)
+and then inventories as the standard says the ROSpec it was given asks (written from LLRP 1.0.1,
+not from our driver):
+- it reads the ROSpec of ADD_ROSPEC: the AISpecStopTrigger (10.2.2.1: type 3, "tag observation",
+  ends the AISpec after N tags, and a ROSpec whose only AISpec ended is done) and the ROReportSpec
+  (13.2.1: report upon N TagReportData, or at the end of the AISpec; N = 0 means only then);
+- each `report_interval_s` is one inventory round in which every tag in the field is observed;
+- CLOSE_CONNECTION (12.1.5) is answered, then the reader closes the connection; whether a client
+  said it before going away is recorded (`closes`).
+Tests put tags in the field and can drop the connection. Messages are packed and parsed here with
+struct, independently of the client's own encoder.
 """
 
 from __future__ import annotations
@@ -32,6 +39,58 @@ UHF_BAND_CAPABILITIES, TRANSMIT_POWER_ENTRY, RF_MODE_TABLE, RF_MODE_ENTRY = 144,
 READER_EVENT_NOTIFICATION_DATA, UTC_TIMESTAMP, CONNECTION_ATTEMPT_EVENT = 246, 128, 256
 TAG_REPORT_DATA, EPC_DATA = 240, 241
 TV_ANTENNA_ID, TV_LAST_SEEN_UTC, TV_PEAK_RSSI, TV_EPC96, TV_TAG_SEEN_COUNT = 1, 4, 6, 13, 8
+ROSPEC, AISPEC, AISPEC_STOP_TRIGGER, TAG_OBSERVATION_TRIGGER, RO_REPORT_SPEC = 177, 183, 184, 185, 237
+AI_STOP_NULL, AI_STOP_TAG_OBSERVATION = 0, 3  # AISpecStopTriggerType (10.2.2.1)
+REPORT_UPON_N_OR_END_OF_AISPEC = 1  # ROReportTrigger (13.2.1)
+
+
+def parameters(body: bytes) -> list[tuple[int, bytes]]:
+    """The TLV parameters in `body` as (type, value); a TV parameter ends the walk (none occur
+    where this reader looks)."""
+    found, at = [], 0
+    while at + 4 <= len(body) and not body[at] & 0x80:
+        kind, length = struct.unpack_from("!HH", body, at)
+        if length < 4 or at + length > len(body):
+            break
+        found.append((kind & 0x3FF, body[at + 4:at + length]))
+        at += length
+    return found
+
+
+@dataclass(frozen=True)
+class RoSpecRules:
+    """What an ADD_ROSPEC asks of the reader, as far as inventory and reports go."""
+
+    ai_stop: int = AI_STOP_NULL
+    ai_stop_tags: int = 0  # TagObservationTrigger N (upon N tags)
+    report_trigger: int = REPORT_UPON_N_OR_END_OF_AISPEC
+    report_n: int = 0
+
+
+def parse_rospec(add_rospec_body: bytes) -> RoSpecRules:
+    """ROSpec (16.2.4.1): ROSpecID u32, Priority u8, CurrentState u8, then ROBoundarySpec,
+    AISpec (AntennaCount u16, AntennaIDs, AISpecStopTrigger, InventoryParameterSpec...),
+    ROReportSpec (ROReportTrigger u8, N u16, TagReportContentSelector)."""
+    rospec = dict(parameters(add_rospec_body)).get(ROSPEC)
+    if rospec is None:
+        raise ValueError("ADD_ROSPEC without a ROSpec")
+    rules = RoSpecRules()
+    for kind, value in parameters(rospec[6:]):
+        if kind == AISPEC:
+            antennas = struct.unpack_from("!H", value)[0]
+            for sub, stop in parameters(value[2 + 2 * antennas:]):
+                if sub != AISPEC_STOP_TRIGGER:
+                    continue
+                trigger_type = stop[0]
+                tags = 0
+                for inner, observation in parameters(stop[5:]):
+                    if inner == TAG_OBSERVATION_TRIGGER:
+                        tags = struct.unpack_from("!H", observation, 2)[0]
+                rules = RoSpecRules(trigger_type, tags, rules.report_trigger, rules.report_n)
+        elif kind == RO_REPORT_SPEC:
+            trigger, n = struct.unpack_from("!BH", value)
+            rules = RoSpecRules(rules.ai_stop, rules.ai_stop_tags, trigger, n)
+    return rules
 
 
 def message(msg_type: int, msg_id: int, body: bytes) -> bytes:
@@ -100,6 +159,10 @@ class TestLlrpReader:
         self.report_interval_s = report_interval_s
         self.field: dict[bytes, FieldTag] = {}
         self.received: list[int] = []  # message types, in order
+        self.rospecs: list[RoSpecRules] = []  # every ROSpec added, in order
+        self.closes: list[bool] = []  # per ended connection: did the client send CLOSE_CONNECTION?
+        self.reports_sent = 0
+        self.rospec_done = threading.Event()  # the running ROSpec ended by its own triggers
         self.connections = 0
         self.inventorying = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", port))
@@ -178,30 +241,76 @@ class TestLlrpReader:
         return data
 
     def _serve(self, client: socket.socket) -> None:
+        said_close = False
         while True:
             header = self._read_exact(client, 10)
             if header is None:
-                return
+                break
             type_field, length, msg_id = struct.unpack("!HII", header)
-            if length < 10 or self._read_exact(client, length - 10) is None:
-                return
+            body = self._read_exact(client, length - 10) if length >= 10 else None
+            if body is None:
+                break
             msg_type = type_field & 0x3FF
             self.received.append(msg_type)
             if msg_type == GET_READER_CAPABILITIES:
                 self._send(msg_type + 10, capabilities(self.antennas), msg_id)
             elif msg_type in ANSWERED:
-                self._send(msg_type + 10, status_ok(), msg_id)
-                if msg_type in (ENABLE_ROSPEC, START_ROSPEC):
-                    self.inventorying.set()
-                elif msg_type in (DELETE_ROSPEC, DISABLE_ROSPEC, STOP_ROSPEC):
-                    self.inventorying.clear()
+                self._answer(msg_type, msg_id, body)
             elif msg_type == CLOSE_CONNECTION:
+                said_close = True
                 self._send(CLOSE_CONNECTION_RESPONSE, status_ok(), msg_id)
+                break  # 12.1.5: the reader closes the connection after its response
             elif msg_type not in (ENABLE_EVENTS_AND_REPORTS, KEEPALIVE_ACK):
                 self._send(ERROR_MESSAGE, tlv(LLRP_STATUS, struct.pack("!HH", 100, 0)), msg_id)
+        self.closes.append(said_close)
+        if said_close:
+            self.drop()
+
+    def _answer(self, msg_type: int, msg_id: int, body: bytes) -> None:
+        if msg_type == ADD_ROSPEC:
+            try:
+                self.rospecs.append(parse_rospec(body))
+            except (ValueError, struct.error):
+                self._send(msg_type + 10, tlv(LLRP_STATUS, struct.pack("!HH", 101, 0)), msg_id)
+                return
+        self._send(msg_type + 10, status_ok(), msg_id)
+        if msg_type in (ENABLE_ROSPEC, START_ROSPEC) and self.rospecs:
+            self._start_inventory()
+        elif msg_type in (DELETE_ROSPEC, DISABLE_ROSPEC, STOP_ROSPEC):
+            self.inventorying.clear()
+
+    def _start_inventory(self) -> None:
+        self._observed = 0
+        self._pending: list[FieldTag] = []
+        self.rospec_done.clear()
+        self.inventorying.set()
 
     def _report(self, client: socket.socket) -> None:
         while self._client is client and not self._stop.is_set():
             time.sleep(self.report_interval_s)
-            if self.inventorying.is_set() and self.field:
-                self._send(RO_ACCESS_REPORT, tag_report(list(self.field.values())))
+            if self.inventorying.is_set() and self.rospecs:
+                self._inventory_round(self.rospecs[-1])
+
+    def _inventory_round(self, rules: RoSpecRules) -> None:
+        """One round: every tag in the field is observed once; reports go out as the ROSpec's
+        ROReportSpec says, and a tag-count AISpec stop trigger ends the ROSpec."""
+        ended = False
+        for tag in list(self.field.values()):
+            self._pending.append(tag)
+            self._observed += 1
+            if rules.report_n and len(self._pending) >= rules.report_n:
+                self._flush()
+            if rules.ai_stop == AI_STOP_TAG_OBSERVATION and self._observed >= rules.ai_stop_tags:
+                ended = True
+                break
+        if ended:
+            if rules.report_trigger == REPORT_UPON_N_OR_END_OF_AISPEC:
+                self._flush()  # the report due at the end of the AISpec
+            self.inventorying.clear()
+            self.rospec_done.set()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._send(RO_ACCESS_REPORT, tag_report(self._pending))
+            self.reports_sent += 1
+            self._pending = []
