@@ -95,6 +95,33 @@ def station_budget() -> dict[str, Any]:
             "rss_goal": "< 80 MB", "rss_meets_goal": rss < 80}
 
 
+# What an idle station imports, by package: each is measured alone in a fresh interpreter
+# (it includes what it needs itself, so the figures overlap and do not add up).
+STATION_IMPORTS = ("fastapi", "sqlmodel", "sqlalchemy", "pydantic", "station_core.profile",
+                   "uvicorn", "uvloop", "prometheus_client", "jinja2", "argon2", "typer", "alembic",
+                   "smtplib", "httpx", "bridge.app", "bridge.server", "bronco.cli",
+                   "bronco.serve_station", "ils.sip2_adapter", "locker_controller.controller",
+                   "rfid.tags.decoding")
+_IMPORT_COST = (
+    "import os, sys\n"
+    "def rss():\n"
+    "    for line in open(f'/proc/{os.getpid()}/status'):\n"
+    "        if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024\n"
+    "before = rss(); __import__(sys.argv[1]); print(rss() - before)\n"
+)
+
+
+def import_costs(modules: tuple[str, ...] = STATION_IMPORTS, top: int = 10) -> list[dict[str, Any]]:
+    """The largest imports of an idle station by the memory they add, in MB."""
+    costs = []
+    for module in modules:
+        out = subprocess.run([sys.executable, "-c", _IMPORT_COST, module], capture_output=True,
+                             text=True, timeout=60, cwd=ROOT)
+        if out.returncode == 0:
+            costs.append({"module": module, "rss_mb": round(float(out.stdout), 1)})
+    return sorted(costs, key=lambda c: -c["rss_mb"])[:top]
+
+
 def kiosk_first_frame() -> dict[str, Any]:
     """Start to the first frame rendered offscreen, measured inside the kiosk process."""
     code = (
@@ -179,8 +206,8 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def run() -> dict[str, Any]:
-    return {"benchmark": "budgets", "station": station_budget(), "kiosk": kiosk_first_frame(),
-            "scale": scale_case(), "machine": machine()}
+    return {"benchmark": "budgets", "station": station_budget(), "largest_imports": import_costs(),
+            "kiosk": kiosk_first_frame(), "scale": scale_case(), "machine": machine()}
 
 
 if __name__ == "__main__":

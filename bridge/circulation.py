@@ -16,9 +16,10 @@ from bridge.ils_link import IlsLink
 from bridge.journal import Journal, utcnow
 from bridge.local_time import due_shown, local_iso
 from bridge.offline import OfflinePolicy, PatronCache
+from bridge.pin_guard import PinGuard
 from bridge.sessions import KioskSession
 from ils.adapter import CheckoutResult, IlsAdapter, PatronAccount
-from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
+from ils.errors import IlsRejected, IlsUnavailable, PinRejected, ProtocolError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +58,7 @@ class Identity:
 
 
 class Reply(Enum):
+    QUEUED = "queued"      # not sent: the item's earlier records are still in the queue
     DONE = "done"          # the ILS did it
     REFUSED = "refused"    # the ILS said no
     UNSENT = "unsent"      # known never to have reached the ILS
@@ -110,6 +112,8 @@ class Circulation:
         txn = self.journal.record(kind, TxnMode.ONLINE, item_id=item_id, location=self.location,
                                   patron_id=session.patron_id if session else None,
                                   session_id=session.token[:16] if session else None)
+        if txn.mode == TxnMode.OFFLINE.value:
+            return Attempt(txn, Reply.QUEUED)
         try:
             value = await self._ils(call())
         except IlsRejected as exc:
@@ -125,10 +129,27 @@ class Circulation:
         task.add_done_callback(self._background.discard)
 
     # -- patrons ---------------------------------------------------------------------------------
-    async def identify(self, barcode: str, pin: str | None) -> Identity:
+    async def identify(self, barcode: str, pin: str | None, guard: PinGuard | None = None,
+                       ) -> Identity:
+        """Who the patron is, with the PIN checked by the ILS (or the offline cache). A guard
+        counts wrong PINs per card and refuses a locked card before its PIN is looked at."""
+        if guard is not None:
+            await guard.check(barcode)
+        identity, wrong_pin = await self._identify(barcode, pin)
+        if guard is not None and wrong_pin:
+            await guard.wrong(barcode)  # raises CardLocked when this was one too many
+        elif guard is not None and identity is not None:
+            await guard.right(barcode)
+        if identity is None:
+            raise Refused("Incorrect PIN")
+        return identity
+
+    async def _identify(self, barcode: str, pin: str | None) -> tuple[Identity | None, bool]:
         if self.link.online:
             try:
                 patron = await self._ils(self.adapter.authenticate_patron(barcode, pin))
+            except PinRejected:
+                return None, True
             except IlsRejected as exc:
                 raise Refused(exc.screen_message or "Library card not recognised") from None
             except (IlsUnavailable, ProtocolError):
@@ -136,11 +157,14 @@ class Circulation:
             else:
                 # Hashing the PIN costs tens of ms: do it after the patron has their answer.
                 self._later(asyncio.to_thread(self.cache.remember, barcode, pin, blocked=patron.blocked))
-                return Identity(patron.patron_id, patron.name, False, patron.blocked, patron.block_reason)
+                return Identity(patron.patron_id, patron.name, False, patron.blocked,
+                                patron.block_reason), False
         verdict = await asyncio.to_thread(self.policy.identify, barcode, pin)
+        if verdict.wrong_pin:
+            return None, True
         if not verdict.accepted:
             raise Refused(verdict.reason)
-        return Identity(barcode, "", True, message=OFFLINE_NOTE)
+        return Identity(barcode, "", True, message=OFFLINE_NOTE), False
 
     async def account(self, session: KioskSession) -> PatronAccount:
         if not self.link.online:
@@ -183,19 +207,15 @@ class Circulation:
         self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline)
         return result
 
-    def _queued_first(self, item_id: str) -> bool:
-        """Online, but the queue still holds this item's earlier transactions: this one must
-        wait behind them, or it would reach the ILS out of order."""
-        return self.journal.item_unsettled(item_id)
 
     async def _checkout(self, session: KioskSession, item_id: str) -> ItemResult:
         if not self.link.online:
             return self._offline_checkout(session, item_id)
-        if self._queued_first(item_id):
-            return self._offline_checkout(session, item_id, note=QUEUED_NOTE)
         attempt = await self._attempt(
             TxnKind.CHECKOUT, item_id, lambda: self.adapter.checkout(session.patron_id, item_id,
                                                                      pin=session.pin), session)
+        if attempt.reply is Reply.QUEUED:
+            return self._offline_checkout(session, item_id, attempt.seq, note=QUEUED_NOTE)
         if attempt.reply is Reply.UNSENT:
             return self._offline_checkout(session, item_id, attempt.seq)
         if attempt.reply is Reply.IN_DOUBT:
@@ -228,14 +248,15 @@ class Circulation:
         return result
 
     async def _checkin(self, item_id: str) -> ItemResult:
-        if not self.link.online or self._queued_first(item_id):
+        if not self.link.online:
             txn = self.journal.record(TxnKind.CHECKIN, TxnMode.OFFLINE, patron_id=None,
                                       item_id=item_id, location=self.location)
-            note = OFFLINE_NOTE if not self.link.online else QUEUED_NOTE
-            return ItemResult(item_id, True, message=note, offline=True, txn_id=txn.txn_id)
+            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
         attempt = await self._attempt(
             TxnKind.CHECKIN, item_id, lambda: self.adapter.checkin(item_id, location=self.location))
         txn_id = attempt.txn.txn_id
+        if attempt.reply is Reply.QUEUED:  # journaled as queued, behind the item's earlier records
+            return ItemResult(item_id, True, message=QUEUED_NOTE, offline=True, txn_id=txn_id)
         if attempt.reply is Reply.REFUSED:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome=attempt.refusal)
             return ItemResult(item_id, False, message=attempt.refusal, txn_id=txn_id)
@@ -262,6 +283,11 @@ class Circulation:
         attempt = await self._attempt(
             TxnKind.RENEW, item_id, lambda: self.adapter.renew(session.patron_id, item_id,
                                                                pin=session.pin), session)
+        if attempt.reply is Reply.QUEUED:  # renewals are never queued: tell the patron to retry
+            self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="item records still queued")
+            return ItemResult(item_id, False, txn_id=attempt.txn.txn_id,
+                              message="This item's earlier records are still being sent to the "
+                                      "library system. Please try again in a minute.")
         if attempt.reply is Reply.UNSENT:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="library system unavailable")
         if attempt.reply in (Reply.UNSENT, Reply.IN_DOUBT):

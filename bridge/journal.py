@@ -10,11 +10,15 @@ each transaction is in exactly one known state:
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Connection, Engine, func, insert, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from bridge.db.models import (
@@ -25,6 +29,9 @@ from bridge.db.models import (
     TxnMode,
     TxnState,
 )
+
+TXN = CircTransaction.__table__  # type: ignore[attr-defined]
+UNSETTLED = [TxnState.PENDING.value, TxnState.SENT.value]
 
 
 def utcnow() -> datetime:
@@ -44,9 +51,32 @@ class Journal:
     def __init__(self, engine: Engine, station_id: str) -> None:
         self.engine = engine
         self.station_id = station_id
+        self._writer: Connection | None = None
+        self._lock = threading.Lock()  # the writer connection is used by one thread at a time
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction on the journal's own connection, kept open between writes: checking a
+        pooled connection out and resetting it costs more than the write on a small machine."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = self.engine.connect()
+            try:
+                with self._writer.begin():
+                    yield self._writer
+            except DBAPIError:
+                self._writer.close()  # a broken connection is not reused
+                self._writer = None
+                raise
 
     # -- writing ---------------------------------------------------------------------------------
     def record(
@@ -55,9 +85,12 @@ class Journal:
         created_at: datetime | None = None,
     ) -> CircTransaction:
         """A new transaction: offline ones start pending, online ones start sent (journaled
-        before they are sent, so a crash mid-request leaves a row to resolve)."""
+        before they are sent, so a crash mid-request leaves a row to resolve). An online one whose
+        item still has queued (pending or in-doubt) records is journaled as queued instead - in the
+        same database transaction, so nothing can slip between the check and the write - and must
+        not be sent: it would reach the ILS before them. The returned row's mode says which."""
         now = utcnow()
-        txn = CircTransaction(
+        values = dict(
             txn_id=str(uuid.uuid4()), kind=kind.value, mode=mode.value,
             state=(TxnState.PENDING if mode is TxnMode.OFFLINE else TxnState.SENT).value,
             station_id=self.station_id, location=location, session_id=session_id,
@@ -65,23 +98,24 @@ class Journal:
             attempts=0 if mode is TxnMode.OFFLINE else 1,
             sent_at=None if mode is TxnMode.OFFLINE else now,
         )
-        with self._session() as session:
-            session.add(txn)
-            session.commit()
-            session.refresh(txn)
-        return txn
+        # SQLAlchemy Core, not the ORM: this write sits between a patron and their answer.
+        with self._write() as conn:
+            if mode is TxnMode.ONLINE and conn.execute(
+                    select(TXN.c.seq).where(TXN.c.item_id == item_id, TXN.c.state.in_(UNSETTLED))
+                    .limit(1)).first() is not None:
+                values.update(mode=TxnMode.OFFLINE.value, state=TxnState.PENDING.value, attempts=0,
+                              sent_at=None)
+            seq = conn.execute(insert(TXN).values(**values)).inserted_primary_key[0]
+        return CircTransaction(seq=seq, **values)
 
     def _update(self, seq: int, **changes: object) -> CircTransaction:
-        with self._session() as session:
-            txn = session.get(CircTransaction, seq)
-            if txn is None:
-                raise KeyError(f"no transaction {seq}")
-            for key, value in changes.items():
-                setattr(txn, key, value)
-            session.add(txn)
-            session.commit()
-            session.refresh(txn)
-            return txn
+        """One UPDATE ... RETURNING and one commit: the patron is waiting on this write."""
+        with self._write() as conn:
+            row = conn.execute(
+                update(TXN).where(TXN.c.seq == seq).values(**changes).returning(*TXN.c)).first()
+        if row is None:
+            raise KeyError(f"no transaction {seq}")
+        return CircTransaction(**row._mapping)
 
     def mark_sent(self, seq: int) -> CircTransaction:
         """Committed before the request leaves: a crash after this is resolved, not resent."""
@@ -211,12 +245,9 @@ class Journal:
 
     def item_unsettled(self, item_id: str) -> bool:
         """Does the queue still hold a pending or in-doubt transaction for this item?"""
-        with self._session() as session:
-            return session.exec(
-                select(CircTransaction.seq).where(
-                    CircTransaction.item_id == item_id,
-                    col(CircTransaction.state).in_([TxnState.PENDING.value, TxnState.SENT.value]))
-                .limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(TXN.c.seq).where(TXN.c.item_id == item_id, TXN.c.state.in_(UNSETTLED)).limit(1)
             ).first() is not None
 
     def in_doubt(self) -> list[CircTransaction]:
@@ -262,6 +293,13 @@ class Journal:
         with self._session() as session:
             row = session.get(StationSetting, key)
             return row.value if row else None
+
+    def delete_setting(self, key: str) -> None:
+        with self._session() as session:
+            row = session.get(StationSetting, key)
+            if row is not None:
+                session.delete(row)
+                session.commit()
 
     def set_setting(self, key: str, value: str) -> None:
         with self._session() as session:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bridge.attempts import AttemptBook, Backoff, Lock
 from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
 from bridge.events import EventBus
-from bridge.hashing import hash_secret, verify_secret
+from bridge.hashing import keyed_hash, verify_secret
 from bridge.journal import utcnow
 from bridge.local_time import due_shown
 from bridge.notices import Notifier
@@ -33,6 +35,14 @@ log = logging.getLogger(__name__)
 SIZES = ("small", "medium", "large")
 CAPACITY = {"small": 2, "medium": 4, "large": 6}  # items one door takes
 ACTIVE = ("reserved", "loaded", "picked_up", "expired", "stocked", "returning")
+
+
+class CodeWait(Exception):
+    """Too many wrong pickup codes at this kiosk: it must wait before the next try."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__("too many wrong pickup codes")
+        self.retry_after_s = retry_after_s
 
 
 class LockerError(Exception):
@@ -51,29 +61,21 @@ def initials(name: str) -> str:
     return "".join(part[0].upper() for part in name.replace(",", " ").split() if part)[:4]
 
 
-class CodeLimiter:
-    """Pickup codes: at most `max_failures` wrong codes per place, then a lockout."""
+CODE_KIND = "pickup-kiosk"
+CODE_ALERT_KIND = "pickup-alert"
 
-    def __init__(self, max_failures: int = 5, lockout: timedelta = timedelta(minutes=15)) -> None:
-        self.max_failures, self.lockout = max_failures, lockout
-        self._failures: dict[str, list] = {}
 
-    def locked(self, key: str) -> bool:
-        recent = [t for t in self._failures.get(key, []) if utcnow() - t < self.lockout]
-        self._failures[key] = recent
-        return len(recent) >= self.max_failures
-
-    def failed(self, key: str) -> None:
-        self._failures.setdefault(key, []).append(utcnow())
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+def code_digest(key: bytes, code: str) -> str:
+    """Pickup codes are stored as a keyed hash (the key lives outside the database): one hash
+    per guess finds the door, where one argon2 per loaded door made guessing slow the station."""
+    return "hmac:" + keyed_hash(key, "pickup:" + code)
 
 
 class LockerBank:
     def __init__(self, profile: Profile, engine: Engine, controller: DoorController,
                  adapter: IlsAdapter, bus: EventBus, notifier: Notifier,
-                 stats: Stats | None = None) -> None:
+                 stats: Stats | None = None, *, key: bytes = b"", attempts: AttemptBook | None = None,
+                 audit: Callable[[str, str], None] = lambda action, detail: None) -> None:
         self.profile = profile
         self.settings = profile.lockers
         self.engine = engine
@@ -85,7 +87,9 @@ class LockerBank:
         self._last_usage_sample = utcnow()
         self.location = profile.station.location_code
         self.doors: dict[str, DoorSettings] = {d.id: d for d in profile.doors}
-        self.codes = CodeLimiter()
+        self.key = key or secrets.token_bytes(32)  # the station passes its own (bridge/station_key)
+        self.attempts = attempts or AttemptBook(engine)
+        self.audit = audit
         self._lock = asyncio.Lock()  # assignments and state changes, one at a time
         self._task: asyncio.Task[None] | None = None
 
@@ -232,11 +236,12 @@ class LockerBank:
 
     async def _finish_load(self, row: LockerDoor) -> None:
         """Staff closed a reserved door: it is loaded, and the patron gets a code."""
-        code = f"{secrets.randbelow(10**6):06d}"
+        digits = self.settings.pickup_code_digits
+        code = f"{secrets.randbelow(10**digits):0{digits}d}"
         now = utcnow()
         row.state, row.loaded_at = "loaded", now
         row.expires_at = now + timedelta(days=self.settings.hold_days)
-        row.pickup_code_hash = hash_secret(code)
+        row.pickup_code_hash = code_digest(self.key, code)
         items = [i for i in row.items.split(",") if i]
         if self.settings.checkout_at == "load" and row.patron_id:
             for item in items:
@@ -252,17 +257,46 @@ class LockerBank:
                                  code=code, expires=row.expires_at)
 
     # -- pickup ----------------------------------------------------------------------------------
-    def doors_for_code(self, code: str, place: str = "bank") -> list[LockerDoor]:
-        if self.codes.locked(place):
-            raise LockerError("Too many wrong codes: please try again in 15 minutes or use your "
-                              "library card.")
-        matches = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash
-                   and verify_secret(r.pickup_code_hash, code)]
+    async def doors_for_code(self, code: str, kiosk: str = "bank") -> list[LockerDoor]:
+        """The doors a pickup code opens. Wrong codes slow the kiosk they are typed at (doubling
+        waits after a few, capped), never the whole bank; many wrong codes across the bank raise
+        a staff alert instead of locking patrons out."""
+        key = f"{CODE_KIND}:{kiosk}"
+        wait = await asyncio.to_thread(self.attempts.retry_after, key)
+        if wait > 0:
+            raise CodeWait(wait)
+        digest = code_digest(self.key, code)
+        matches = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash == digest]
         if not matches:
-            self.codes.failed(place)
+            matches = await asyncio.to_thread(self._legacy_matches, code)
+        if not matches:
+            policy = Backoff(free=self.settings.code_free_failures, first_wait_s=2.0,
+                             max_wait_s=self.settings.code_max_wait_s)
+            wait = await asyncio.to_thread(self.attempts.failed, key, CODE_KIND, policy,
+                                           label=kiosk[:64])
+            await asyncio.to_thread(self._bank_budget)
+            if wait > 0:
+                raise CodeWait(wait)
             raise LockerError("That pickup code is not valid.")
-        self.codes.succeeded(place)
+        await asyncio.to_thread(self.attempts.succeeded, key)
         return [r for r in self.rows() if r.state == "loaded" and r.patron_id == matches[0].patron_id]
+
+    def _legacy_matches(self, code: str) -> list[LockerDoor]:
+        """Doors loaded by an older version kept argon2 hashes of their codes."""
+        return [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash
+                and r.pickup_code_hash.startswith("$argon2") and verify_secret(r.pickup_code_hash, code)]
+
+    def _bank_budget(self) -> None:
+        hour_ago = utcnow() - timedelta(hours=1)
+        failures = self.attempts.failures_since(CODE_KIND, hour_ago)
+        if failures < self.settings.code_alert_failures_per_hour:
+            return
+        if self.attempts.retry_after(CODE_ALERT_KIND) > 0:
+            return  # alerted within the hour already
+        self.attempts.failed(CODE_ALERT_KIND, CODE_ALERT_KIND, Lock(1, 3600))
+        self.bus.publish("staff_alert", reason="many wrong pickup codes at the locker bank",
+                         failures_last_hour=failures)
+        self.audit("pickup_codes_alert", f"{failures} wrong pickup codes in the last hour")
 
     def doors_for_patron(self, patron_id: str) -> list[LockerDoor]:
         return [r for r in self.rows() if r.state == "loaded" and r.patron_id == patron_id]

@@ -7,11 +7,13 @@ import asyncio
 import io
 import logging
 import os
-import smtplib
 from datetime import datetime
-from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from station_core.profile import NoticeSettings
+
+if TYPE_CHECKING:  # the mail modules load at the first notice, not in every idle station
+    from email.message import EmailMessage
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class Notifier:
             "expires": expires.astimezone().strftime("%Y-%m-%d %H:%M") if expires else "",
             "library": self.settings.library_name,
         }
+        from email.message import EmailMessage
+
         message = EmailMessage()
         message["From"], message["To"] = self.settings.sender, to
         message["Subject"] = subject.format(**values)
@@ -85,6 +89,8 @@ class Notifier:
         return message
 
     def _deliver(self, message: EmailMessage) -> None:
+        import smtplib
+
         s = self.settings
         with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
             if s.starttls:
@@ -100,7 +106,7 @@ class Notifier:
         message = self.compose(kind, to, **values)  # type: ignore[arg-type]
         try:
             await asyncio.to_thread(self._deliver, message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except OSError as exc:  # smtplib.SMTPException is an OSError too
             log.warning("notice %s not sent: %s", kind, exc)
             return False
         self.sent += 1

@@ -4,7 +4,6 @@ of keyed hashes or by a site policy, lend within limits, and compute due dates l
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,19 +20,16 @@ from station_core.profile import Profile
 class OfflineVerdict:
     accepted: bool
     reason: str = ""
+    wrong_pin: bool = False
 
 
 class PatronCache:
     """Patrons seen online recently, as HMAC(barcode) and argon2(PIN), for `cache` policy."""
 
-    def __init__(self, journal: Journal, ttl_hours: int) -> None:
+    def __init__(self, journal: Journal, ttl_hours: int, key: bytes) -> None:
         self.journal = journal
         self.ttl = timedelta(hours=ttl_hours)
-        key = journal.setting("patron_hash_key")
-        if key is None:
-            key = secrets.token_hex(32)
-            journal.set_setting("patron_hash_key", key)
-        self._key = bytes.fromhex(key)
+        self._key = key  # the station key, kept outside the database (bridge/station_key.py)
 
     def _id(self, barcode: str) -> str:
         return keyed_hash(self._key, barcode)
@@ -60,7 +56,7 @@ class PatronCache:
         if entry.blocked:
             return OfflineVerdict(False, "Please see the service desk.")
         if entry.pin_hash and not (pin and verify_secret(entry.pin_hash, pin)):
-            return OfflineVerdict(False, "Incorrect PIN")
+            return OfflineVerdict(False, "Incorrect PIN", wrong_pin=True)
         return OfflineVerdict(True)
 
     def purge_expired(self) -> int:

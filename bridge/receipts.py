@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -64,6 +63,8 @@ async def send_receipt(kind: str, *, lines: list[str], email: str | None, notifi
     if kind == "email":
         if not email:
             return {"sent": False, "reason": "no email address on file"}
+        from email.message import EmailMessage  # loaded at the first e-mailed receipt
+
         message = EmailMessage()
         message["From"], message["To"] = notifier.settings.sender, email
         message["Subject"] = f"{library}: your receipt"

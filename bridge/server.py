@@ -42,6 +42,11 @@ def run_station(profile: Profile, host: str | None = None, port: int | None = No
         port=port or profile.server.port,
         log_level=log_level,
         lifespan="on",
+        loop=profile.server.event_loop,
+        # X-Forwarded-For is believed only from the proxies the profile names; uvicorn's default
+        # believes it from loopback, which let a guesser rotate addresses past every limit.
+        proxy_headers=bool(profile.server.trusted_proxies),
+        forwarded_allow_ips=",".join(profile.server.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
     )
     # Bind before anything starts: a taken port must fail fast, before devices and the ILS link.

@@ -8,16 +8,14 @@ account and per client address.
 from __future__ import annotations
 
 import secrets
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bridge.db.models import AuditEntry, StaffToken, StaffUser
-from bridge.hashing import STAFF_HASHER, hash_secret, token_digest, verify_secret
+from bridge.db.models import AuditEntry, StaffCard, StaffToken, StaffUser
+from bridge.hashing import STAFF_HASHER, hash_secret, keyed_hash, token_digest, verify_secret
 from bridge.journal import utcnow
 from station_core.profile import StaffSettings
 
@@ -32,38 +30,6 @@ class StaffError(ValueError):
     pass
 
 
-class LoginLimiter:
-    """At most `max_failures` failed logins per key within the lockout window."""
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        now = time.monotonic()
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] > self.window_s:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until a login may be tried again, 0 if it may now."""
-        waits = [
-            self.window_s - (time.monotonic() - failures[0])
-            for key in keys if len(failures := self._recent(key)) >= self.max_failures
-        ]
-        return max(waits, default=0.0)
-
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._recent(key).append(time.monotonic())
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-
-
 @dataclass(frozen=True)
 class IssuedToken:
     token: str
@@ -75,7 +41,6 @@ class StaffAuth:
     def __init__(self, engine: Engine, settings: StaffSettings) -> None:
         self.engine = engine
         self.settings = settings
-        self.limiter = LoginLimiter(settings.login_max_failures, settings.lockout_minutes * 60)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -117,8 +82,32 @@ class StaffAuth:
             return None
         return user if verify_secret(user.password_hash, password, STAFF_HASHER) else None
 
-    def card_user(self) -> StaffUser:
-        """The account staff cards act as (desk role, no password can sign in with it)."""
+    # -- staff cards -------------------------------------------------------------------------------
+    def set_staff_card(self, key: bytes, uid: str, username: str, pin: str) -> None:
+        """A staff card (UID kept as a keyed hash) and its staff PIN (argon2id)."""
+        self.authenticate_name(username)  # the account must exist
+        with self._session() as session:
+            session.merge(StaffCard(uid_hash=keyed_hash(key, uid.upper()), username=username,
+                                    pin_hash=hash_secret(pin)))
+            session.commit()
+        self.audit("admin", "staff_card_set", username, f"card ...{uid[-4:].upper()}")
+
+    def staff_card(self, key: bytes, uid: str) -> StaffCard | None:
+        with self._session() as session:
+            return session.get(StaffCard, keyed_hash(key, uid.upper()))
+
+    @staticmethod
+    def verify_card_pin(card: StaffCard, pin: str) -> bool:
+        return verify_secret(card.pin_hash, pin)
+
+    def card_user(self, username: str | None = None) -> StaffUser:
+        """The account a staff card acts as: its own user, else a shared desk-role account that
+        no password can sign in with."""
+        if username:
+            with self._session() as session:
+                user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+            if user is not None and not user.disabled:
+                return user
         with self._session() as session:
             user = session.exec(select(StaffUser).where(StaffUser.username == CARD_USER)).first()
             if user is None:
@@ -128,6 +117,11 @@ class StaffAuth:
                 session.commit()
                 session.refresh(user)
             return user
+
+    def user_exists(self, username: str) -> bool:
+        with self._session() as session:
+            return session.exec(select(StaffUser.id).where(StaffUser.username == username)).first() \
+                is not None
 
     def authenticate_name(self, username: str) -> StaffUser:
         """The account behind an already authenticated request."""

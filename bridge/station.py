@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bridge.attempts import AttemptBook
+from bridge.card_taps import TapBook
 from bridge.circulation import Circulation
 from bridge.db.engine import open_database
 from bridge.device_owner import DeviceOwner
@@ -21,10 +23,12 @@ from bridge.lockers import LockerBank
 from bridge.notices import Notifier
 from bridge.offline import OfflinePolicy, PatronCache
 from bridge.pad import Pad
+from bridge.pin_guard import PinGuard
 from bridge.privacy import purge_synced
 from bridge.replay import Replayer
 from bridge.sessions import SessionStore
 from bridge.staff_auth import StaffAuth
+from bridge.station_key import LEGACY_SETTING, default_key_file, load_key
 from bridge.stats import Stats
 from ils.adapter import IlsAdapter
 from ils.sip2.client import Sip2Settings
@@ -64,6 +68,7 @@ class Station:
         self.link = IlsLink(self.adapter, self.bus, ping_interval_s=profile.offline.ping_interval_s,
                             ping_timeout_s=profile.offline.ping_timeout_s)
         self.sessions = SessionStore(profile.kiosk.idle_timeout_s)
+        self.taps = TapBook()
         # Built in start(): they need the database.
         self.engine: Engine | None = None
         self.journal: Journal
@@ -103,7 +108,19 @@ class Station:
         self.auth = StaffAuth(self.engine, self.profile.staff)
         self.stats = Stats(self.engine, self.profile.statistics.terms)
         self.link.on_offline_ended = lambda seconds: self.stats.count("offline_seconds", seconds)
-        cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours)
+        server = self.profile.server
+        legacy = self.journal.setting(LEGACY_SETTING)
+        self.key = await asyncio.to_thread(
+            load_key, server.key_file or default_key_file(server.database_url), legacy=legacy)
+        if legacy is not None:
+            self.journal.delete_setting(LEGACY_SETTING)  # now kept outside the database only
+        self.attempts = AttemptBook(self.engine)
+        kiosk = self.profile.kiosk
+        self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
+                                  lock_s=kiosk.pin_lock_minutes * 60,
+                                  audit=lambda action, detail: self.auth.audit(
+                                      "station", action, self.profile.station.id, detail))
+        cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours, self.key)
         policy = OfflinePolicy(self.profile, cache, self.journal)
         self.replayer = Replayer(self.journal, self.adapter, self.bus,
                                  parallel=self.profile.ils.pool_size)
@@ -136,8 +153,11 @@ class Station:
             left_open_s=settings.left_open_alarm_s, poll_s=settings.poll_interval_ms / 1000,
             emit=self._door_event,
         )
-        self.lockers = LockerBank(self.profile, self.engine, self.doors, self.adapter, self.bus,
-                                  Notifier(self.profile.notices), self.stats)
+        self.lockers = LockerBank(
+            self.profile, self.engine, self.doors, self.adapter, self.bus,
+            Notifier(self.profile.notices), self.stats, key=self.key, attempts=self.attempts,
+            audit=lambda action, detail: self.auth.audit("station", action,
+                                                         self.profile.station.id, detail))
 
     def _door_event(self, kind: str, data: dict[str, Any]) -> None:
         during_open = data.pop("during_open", False)
@@ -205,7 +225,10 @@ class Station:
                 continue
             if card is not None:
                 uid = card.uid.hex().upper()
-                self.bus.publish("card", reader=reader_id, uid=uid, staff=uid in staff_cards)
+                staff = uid in staff_cards
+                # Only a one-time nonce travels; the UID stays in the station (bridge/card_taps.py).
+                tap = self.taps.issue(uid, reader_id, staff=staff)
+                self.bus.publish("card", reader=reader_id, tap=tap, staff=staff)
 
     async def _sync_loop(self) -> None:
         """Replay whenever the ILS is up and something waits (after a restart, too)."""
@@ -238,6 +261,7 @@ class Station:
         await self.link.stop()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
         if self.engine is not None:
+            self.journal.close()
             self.engine.dispose()
 
     # -- status ----------------------------------------------------------------------------------

@@ -1,3 +1,3 @@
-from bronco.cli import main
+from bronco.entry import main
 
 main()

@@ -44,17 +44,9 @@ def station(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the station service: owns every device and the database, serves the API."""
-    loaded = load_or_exit(profile)
-    from bridge.server import run_station
+    from bronco.serve_station import serve
 
-    try:
-        started = run_station(loaded, host, port, log_level)
-    except OSError as exc:
-        typer.echo(f"station failed: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILURE) from None
-    if not started:
-        typer.echo("station failed to start (see the log above)", err=True)
-        raise typer.Exit(EXIT_FAILURE)
+    raise typer.Exit(serve(profile, host, port, log_level))
 
 
 @app.command()

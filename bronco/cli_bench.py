@@ -22,9 +22,10 @@ import typer
 BENCHMARKS: dict[str, tuple[str, str, int]] = {
     "sip2_codec": ("SIP2 decode+encode round trips", "pysip2's codec", 120),
     "sip2_pool": ("a 10-item checkout over SIP2 at 50 ms ILS latency", "pool of 1 session", 120),
-    "queue": ("offline transactions enqueued and replayed", "", 180),
+    "queue": ("offline transactions enqueued and replayed, one at a time and pooled", "", 240),
     "lockers": ("door command latency and polling CPU for 8x16 doors", "", 120),
     "rfid": ("LLRP reports to presence events; tag decodes", "", 120),
+    "pad": ("the station's own time per pad item, ILS and air time taken out", "", 120),
     "budgets": ("station RSS and start, kiosk first frame, the 8x16 + 4 kiosk scale case", "", 180),
     "faults": ("kiosk API latency while the ILS hangs", "", 120),
     "fuzz": ("fuzzing every byte parser (30 s per target)", "", 360),

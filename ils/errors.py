@@ -37,3 +37,7 @@ class IlsRejected(IlsError):
         super().__init__(screen_message or "refused by the library system")
         self.screen_message = screen_message
         self.details = details
+
+
+class PinRejected(IlsRejected):
+    """The patron is known but the PIN is wrong (counted against the card's attempt limit)."""

@@ -21,7 +21,7 @@ from ils.adapter import (
     PatronAccount,
     RenewAllResult,
 )
-from ils.errors import IlsRejected, ProtocolError
+from ils.errors import IlsRejected, PinRejected, ProtocolError
 from ils.sip2.client import Sip2Pool, Sip2Settings
 from ils.sip2.codec import now
 from ils.sip2.dates import parse_due_text, to_sip2_local
@@ -114,7 +114,7 @@ class Sip2Adapter(IlsAdapter):
         if info.valid_patron is False:
             raise IlsRejected(_message(info) or "Library card not recognised", details=info)
         if pin is not None and info.valid_patron_password is False:
-            raise IlsRejected("Incorrect PIN", details=info)
+            raise PinRejected("Incorrect PIN", details=info)
         flags = info.patron_status.ljust(14)
         reasons = [text for index, text in BLOCK_REASONS.items() if flags[index] == "Y"]
         blocked = flags[CHARGE_DENIED] == "Y"

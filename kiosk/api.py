@@ -9,11 +9,13 @@ import httpx
 
 
 class ApiError(Exception):
-    """The station answered with a refusal (detail is for the patron) or did not answer."""
+    """The station answered with a refusal (detail is for the patron) or did not answer.
+    `code` names a refusal the kiosk says in its own words (e.g. "card_locked")."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, code: str = "", retry_after_s: float = 0) -> None:
         super().__init__(detail)
         self.status, self.detail = status, detail
+        self.code, self.retry_after_s = code, retry_after_s
 
     @property
     def unreachable(self) -> bool:
@@ -45,6 +47,9 @@ class StationApi:
                 detail = response.json().get("detail", "")
             except ValueError:
                 detail = ""
+            if isinstance(detail, dict):  # a refusal with a code: {"error", "message", ...}
+                raise ApiError(response.status_code, str(detail.get("message", "Refused")),
+                               str(detail.get("error", "")), float(detail.get("retry_after_s", 0)))
             raise ApiError(response.status_code, detail if isinstance(detail, str) else "Refused")
         return response.json() if response.content else None
 
@@ -56,8 +61,8 @@ class StationApi:
         return self._call("GET", "/api/v1/status")
 
     def sign_in(self, *, barcode: str | None = None, pin: str | None = None,
-                card_uid: str | None = None) -> dict[str, Any]:
-        body = {k: v for k, v in {"barcode": barcode, "pin": pin, "card_uid": card_uid}.items() if v}
+                card_tap: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in {"barcode": barcode, "pin": pin, "card_tap": card_tap}.items() if v}
         session = self._call("POST", "/api/v1/sessions", body)
         self.session_token = session["token"]
         return session
@@ -106,9 +111,9 @@ class StationApi:
         return self._call("POST", "/api/v1/lockers/devices/return", {"item_id": item_id})
 
     # -- staff maintenance -----------------------------------------------------------------------
-    def staff_card(self, card_uid: str) -> None:
+    def staff_card(self, card_tap: str, pin: str) -> None:
         self.staff_token = self._call("POST", "/api/v1/maintenance/session",
-                                      {"card_uid": card_uid})["token"]
+                                      {"card_tap": card_tap, "pin": pin})["token"]
 
     def staff_status(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/staff/status", staff=True)

@@ -56,6 +56,7 @@ class KioskApp(App):
             idle_timeout_s=profile.kiosk.idle_timeout_s, warning_s=profile.kiosk.warning_s,
             has_lockers=bool(profile.doors), language=language,
             high_contrast=profile.kiosk.high_contrast, on_language=set_language,
+            open_maintenance=lambda: self.vms["staff"].enter(),
         )
         self.theme = HIGH_CONTRAST if self.ctx.high_contrast else STANDARD
         self.ctx.subscribe(self._apply_theme)
@@ -63,7 +64,7 @@ class KioskApp(App):
         self.vms: dict[str, Any] = {
             "identify": IdentifyVM(self.ctx), "menu": MenuVM(self.ctx),
             "checkout": CheckoutVM(self.ctx), "return": ReturnVM(self.ctx),
-            "account": AccountVM(self.ctx), "pickup": PickupVM(self.ctx),
+            "account": AccountVM(self.ctx), "pickup": PickupVM(self.ctx, profile.lockers.pickup_code_digits),
             "tech_return": TechReturnVM(self.ctx), "receipt": ReceiptVM(self.ctx),
             "goodbye": GoodbyeVM(self.ctx), "staff": StaffVM(self.ctx),
         }
@@ -114,12 +115,13 @@ class KioskApp(App):
         current = self.manager.current if self.manager else ""
         if kind == "pad_item" and current in ("checkout", "return"):
             self.vms[current].on_event(event)
-        elif kind == "card":
+        elif kind == "card" and event.get("tap"):
             if event.get("staff"):
-                self.vms["staff"].card(event["uid"])
+                self.navigate("identify")
+                self.vms["identify"].staff_tapped(event["tap"])
             elif current in ("attract", "identify"):
                 self.navigate("identify")
-                self.vms["identify"].card_tapped(event["uid"])
+                self.vms["identify"].card_tapped(event["tap"])
         elif kind == "ils":
             self.ctx.offline = not event.get("online", True)
             self.ctx.changed()

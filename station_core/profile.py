@@ -131,6 +131,9 @@ class KioskSettings(Strict):
     sound: bool = False
     rfid_reader: str = Field(default="", description="id of the reader under this kiosk's pad")
     card_reader: str = ""
+    require_pin: bool = Field(default=True, description="the station refuses a sign-in without a PIN")
+    pin_attempts: int = Field(default=5, ge=3, le=20, description="wrong PINs before a card locks")
+    pin_lock_minutes: int = Field(default=15, ge=1, le=1440)
     staff_cards: list[Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]] = Field(
         default_factory=list, description="UIDs (hex) of staff cards that open the maintenance screen")
     printer: str = Field(default="", description="receipt printer: a file or device path (ESC/POS)")
@@ -189,6 +192,15 @@ class LockerSettings(Strict):
     checkout_at: Literal["pickup", "load"] = "pickup"
     hold_days: int = Field(default=3, ge=1, le=30)
     reminder_hours: int = Field(default=48, ge=1)
+    pickup_code_digits: int = Field(
+        default=10, ge=8, le=12, description="long enough that guessing within a hold's life is "
+                                              "negligible (docs/security.md has the arithmetic)")
+    code_free_failures: int = Field(default=3, ge=1, le=20,
+                                    description="wrong codes at a kiosk before it must wait")
+    code_max_wait_s: int = Field(default=60, ge=5, le=3600,
+                                 description="the longest wait between codes at one kiosk")
+    code_alert_failures_per_hour: int = Field(
+        default=20, ge=1, description="wrong codes across the bank in an hour that alert staff")
 
 
 class PrivacySettings(Strict):
@@ -233,6 +245,17 @@ class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     database_url: str = "sqlite:///bronco-station.db"
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio", description="uvloop is faster under heavy load and costs about 2 MB "
+                                       "of memory; a station serves a few kiosks")
+    key_file: Path | None = Field(
+        default=None, description="the station's secret key (0600), kept apart from the database; "
+                                  "default: beside a SQLite database, as <database>.key")
+    simulators: bool = Field(
+        default=False, description="serve /sim to drive simulated devices (demo and tests only)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses of reverse proxies whose X-Forwarded-For "
+                                          "is believed; nobody else's is")
 
 
 class Profile(Strict):

@@ -4,6 +4,7 @@ double-submit CSRF token, so no other site can sign a browser in."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from datetime import date, timedelta
@@ -13,14 +14,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
 from bridge.station import Station
 from bridge.stats import METRICS
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+@functools.cache
+def _templates() -> Any:
+    """Jinja2 loads with the first console page, not in every station that never shows one."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(HERE / "templates"))
 static = StaticFiles(directory=str(HERE / "static"))
 router = APIRouter(prefix="/console", include_in_schema=False)
 LOGIN_CSRF = "bronco_login_csrf"
@@ -50,7 +57,7 @@ def _staff(request: Request) -> StaffIdentity:
 def _page(request: Request, name: str, page: str, title: str, **context: Any) -> HTMLResponse:
     staff = _staff(request)
     station = _station(request)
-    return templates.TemplateResponse(request, name, {
+    return _templates().TemplateResponse(request, name, {
         "staff": staff, "csrf_token": staff.csrf_token, "page": page, "title": title,
         "station_name": station.profile.station.name or station.profile.station.id, **context,
     })
@@ -58,7 +65,7 @@ def _page(request: Request, name: str, page: str, title: str, **context: Any) ->
 
 def login_page(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = templates.TemplateResponse(request, "login.html", {
+    response = _templates().TemplateResponse(request, "login.html", {
         "login_csrf": token, "error": error,
         "station_name": _station(request).profile.station.name,
     }, status_code=status_code)
@@ -81,7 +88,7 @@ async def login(
         return login_page(request, "The form expired: please sign in again.", 403)
     response = RedirectResponse("/console", status_code=303)
     try:
-        perform_login(_station(request), request, response, username, password)
+        await perform_login(_station(request), request, response, username, password)
     except HTTPException as exc:
         return login_page(request, str(exc.detail).capitalize() + ".", exc.status_code)
     response.delete_cookie(LOGIN_CSRF, path="/console")

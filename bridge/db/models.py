@@ -186,3 +186,28 @@ class PickupDelay(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hour: datetime = Field(index=True)
     seconds: float
+
+
+class AttemptLimit(SQLModel, table=True):
+    """Failed guesses against one target (a card's PIN, a kiosk's pickup codes, a staff login),
+    kept in the database so a restart forgives nothing."""
+
+    __tablename__ = "attempt_limit"
+
+    key: str = Field(primary_key=True, max_length=96)  # "card:<keyed hash>", "kiosk:<id>", ...
+    kind: str = Field(index=True, max_length=16)
+    failures: int = 0
+    first_failure_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = Field(default=None, index=True)
+    label: str = Field(default="", max_length=64)  # what staff see: never a full barcode
+
+
+class StaffCard(SQLModel, table=True):
+    """A staff card that opens the kiosk's maintenance screen, with its staff PIN (argon2id)."""
+
+    __tablename__ = "staff_card"
+
+    uid_hash: str = Field(primary_key=True, max_length=64)  # keyed hash of the card UID
+    username: str = Field(max_length=64)
+    pin_hash: str = Field(max_length=255)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from bridge.circulation import ItemResult, Refused
 from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.pad import Pad
+from bridge.pin_guard import CardLocked
 from bridge.receipts import receipt_lines, send_receipt
 from bridge.sessions import KioskSession
 from bridge.station import Station
@@ -19,7 +21,11 @@ from rfid.cards.uid_rule import uid_to_barcode
 
 router = APIRouter(prefix="/api/v1", tags=["kiosk"])
 
-Barcode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+# Printable ASCII without '|', SIP2's field delimiter: refused here (422), before anything is
+# journaled, so no value can break a SIP2 message or jam the queue.
+Barcode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7b\x7d\x7e]+$")]
+Pin = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[\x20-\x7b\x7d\x7e]+$")]
+TapNonce = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def station_of(request: Request) -> Station:
@@ -44,15 +50,23 @@ SessionDep = Annotated[KioskSession, Depends(patron_session)]
 
 class SignIn(BaseModel):
     barcode: Barcode | None = None
-    pin: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    card_uid: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")] | None = Field(
-        default=None, description="card UID in hex, from the kiosk's card reader")
+    pin: Pin | None = None
+    card_tap: TapNonce | None = Field(
+        default=None, description="the one-time tap id from this station's `card` event")
 
     @model_validator(mode="after")
     def _one_identifier(self) -> SignIn:
-        if (self.barcode is None) == (self.card_uid is None):
-            raise ValueError("give exactly one of barcode or card_uid")
+        if (self.barcode is None) == (self.card_tap is None):
+            raise ValueError("give exactly one of barcode or card_tap")
         return self
+
+
+def locked_answer(exc: CardLocked) -> HTTPException:
+    minutes = max(1, round(exc.retry_after_s / 60))
+    return HTTPException(423, {
+        "error": "card_locked", "retry_after_s": round(exc.retry_after_s),
+        "message": "This card is locked after too many wrong PINs. Please see the service desk, "
+                   f"or try again in {minutes} minutes."})
 
 
 class SessionOut(BaseModel):
@@ -128,18 +142,27 @@ async def status(station: StationDep) -> dict[str, Any]:
     }
 
 
-@router.post("/sessions", status_code=201, responses={403: {"description": "refused"}})
+@router.post("/sessions", status_code=201,
+             responses={403: {"description": "refused"}, 423: {"description": "card locked"}})
 async def sign_in(body: SignIn, station: StationDep) -> SessionOut:
-    """Start a patron session with a card barcode (+ PIN) or a campus card UID."""
-    if body.card_uid is not None:
-        reader = next(iter(station.profile.card_readers), None)
+    """Start a patron session with a card barcode or a card tap this station's reader saw, and
+    the PIN (required unless the profile says `kiosk.require_pin = false`)."""
+    if body.card_tap is not None:
+        tap = station.taps.redeem(body.card_tap)
+        if tap is None or tap.staff:
+            raise HTTPException(403, "That card tap has expired: please tap your card again")
+        reader = next((r for r in station.profile.card_readers if r.id == tap.reader), None)
         rule = reader.uid_rule if reader else None
-        barcode = uid_to_barcode(bytes.fromhex(body.card_uid), **(rule.model_dump() if rule else {}))
+        barcode = uid_to_barcode(bytes.fromhex(tap.uid), **(rule.model_dump() if rule else {}))
     else:
         assert body.barcode is not None
         barcode = body.barcode
+    if station.profile.kiosk.require_pin and not body.pin:
+        raise HTTPException(403, "Please enter your PIN")
     try:
-        identity = await station.circulation.identify(barcode, body.pin)
+        identity = await station.circulation.identify(barcode, body.pin, station.pin_guard)
+    except CardLocked as exc:
+        raise locked_answer(exc) from None
     except Refused as exc:
         raise HTTPException(403, str(exc)) from None
     session = station.sessions.open(identity.patron_id, identity.name, offline=identity.offline,
@@ -302,17 +325,31 @@ async def receipt(body: ReceiptIn, session: SessionDep, station: StationDep) -> 
 
 
 class StaffCardIn(BaseModel):
-    card_uid: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]
+    card_tap: TapNonce
+    pin: Pin
 
 
-@router.post("/maintenance/session", responses={403: {"description": "not a staff card"}})
+@router.post("/maintenance/session",
+             responses={403: {"description": "not a staff card"}, 423: {"description": "locked"}})
 async def maintenance_session(body: StaffCardIn, station: StationDep) -> dict[str, Any]:
-    """A staff card tapped at the kiosk: a 10-minute desk token for the maintenance screen."""
-    cards = {c.upper() for c in station.profile.kiosk.staff_cards}
-    if body.card_uid.upper() not in cards:
-        raise HTTPException(403, "not a staff card")
-    user = station.auth.card_user()
+    """A staff card tapped at this station's reader, and its staff PIN: a 10-minute desk token
+    for the maintenance screen."""
+    tap = station.taps.redeem(body.card_tap)
+    if tap is None or not tap.staff:
+        raise HTTPException(403, "not a staff card tap")
+    card = station.auth.staff_card(station.key, tap.uid)
+    if card is None:
+        raise HTTPException(403, "this staff card has no staff PIN yet (bronco staff card)")
+    try:
+        await station.pin_guard.check(tap.uid)
+        if not await asyncio.to_thread(station.auth.verify_card_pin, card, body.pin):
+            await station.pin_guard.wrong(tap.uid)
+            raise HTTPException(403, "Incorrect PIN")
+    except CardLocked as exc:
+        raise locked_answer(exc) from None
+    await station.pin_guard.right(tap.uid)
+    user = station.auth.card_user(card.username)
     issued = station.auth.issue(user, "bearer", label="kiosk staff card", minutes=10)
-    station.auth.audit("staff card", "maintenance_session", station.profile.station.id,
-                       f"card ...{body.card_uid[-4:].upper()}")
+    station.auth.audit(user.username, "maintenance_session", station.profile.station.id,
+                       f"card ...{tap.uid[-4:]}")
     return {"token": issued.token, "expires_in_s": issued.expires_in_s}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from bridge.circulation import Refused
-from bridge.lockers import LockerBank, LockerError
+from bridge.lockers import CodeWait, LockerBank, LockerError
 from bridge.routes.kiosk import Barcode, SessionDep, StationDep
 from bridge.routes.staff import Staff, require_staff
 
@@ -137,18 +137,22 @@ async def stock(door_id: DoorId, body: StockIn, bank: Bank, staff: Staff) -> dic
 
 
 class CodeIn(BaseModel):
-    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    code: Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
 
 
-@patron_router.post("/pickup/code")
+@patron_router.post("/pickup/code", responses={403: {"description": "not a valid code"},
+                                               429: {"description": "wait before the next try"}})
 async def pickup_by_code(body: CodeIn, request: Request, bank: Bank) -> list[dict[str, Any]]:
-    """The pickup code from the notice: the patron's doors open one after another."""
-    place = request.client.host if request.client else "bank"
+    """The pickup code from the notice: the patron's doors open one after another. Wrong codes
+    slow the kiosk they are typed at (its connection's address; no forwarded header counts)."""
+    kiosk = request.client.host if request.client else "bank"
     try:
-        doors = bank.doors_for_code(body.code, place)
+        doors = await bank.doors_for_code(body.code, kiosk)
+    except CodeWait as exc:
+        raise HTTPException(429, "Too many wrong codes: please wait a moment, or use your library "
+                                 "card.", headers={"Retry-After": str(int(exc.retry_after_s) + 1)}) from None
     except LockerError as exc:
-        status = 429 if "Too many" in str(exc) else 403
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(403, str(exc)) from None
     return await bank.pickup(doors, actor="patron (code)")
 
 

@@ -3,13 +3,16 @@ session cookie; a cookie-authenticated change also needs the session's CSRF toke
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from bridge.attempts import Backoff
 from bridge.db.models import StaffToken, StaffUser
+from bridge.hashing import keyed_hash
 from bridge.staff_auth import StaffError
 from bridge.station import Station
 
@@ -82,21 +85,36 @@ class LoginOut(BaseModel):
     expires_in_s: int
 
 
-def perform_login(station: Station, request: Request, response: Response, username: str,
-                  password: str) -> LoginOut:
-    """Check a password under the rate limit; on success set the session cookie."""
+def login_policy(station: Station) -> Backoff:
+    """Failed sign-ins slow the name tried and the address tried from - each on its own, so
+    nobody can shut a colleague out - doubling the wait after the first few, up to a cap."""
+    settings = station.profile.staff
+    return Backoff(free=settings.login_max_failures - 1, first_wait_s=1.0,
+                   max_wait_s=settings.lockout_minutes * 60)
+
+
+async def perform_login(station: Station, request: Request, response: Response, username: str,
+                        password: str) -> LoginOut:
+    """Check a password under the attempt limits; on success set the session cookie. The peer
+    address is the connection's: X-Forwarded-For counts only from `server.trusted_proxies`
+    (uvicorn applies it, bridge/server.py)."""
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username}", f"addr:{client}")
-    wait = station.auth.limiter.retry_after(*keys)
+    keys = (f"staff-user:{keyed_hash(station.key, username.lower())[:40]}", f"staff-peer:{client}")
+    wait = max([await asyncio.to_thread(station.attempts.retry_after, key) for key in keys])
     if wait > 0:
         raise HTTPException(429, "too many failed sign-ins; try again later",
                             headers={"Retry-After": str(int(wait) + 1)})
-    user = station.auth.authenticate(username, password)
+    user = await asyncio.to_thread(station.auth.authenticate, username, password)  # argon2
     if user is None:
-        station.auth.limiter.failed(*keys)
-        station.auth.audit(username[:64], "login_failed", detail=f"from {client}")
+        for key, kind in zip(keys, ("staff-user", "staff-peer"), strict=True):
+            await asyncio.to_thread(station.attempts.failed, key, kind, login_policy(station))
+        # The typed name is not kept: it may be a mistyped password, or probe for accounts.
+        known = station.auth.user_exists(username)
+        station.auth.audit(username[:64] if known else "(unknown user)", "login_failed",
+                           detail=f"from {client}")
         raise HTTPException(401, "wrong user name or password")
-    station.auth.limiter.succeeded(*keys)
+    for key in keys:
+        await asyncio.to_thread(station.attempts.succeeded, key)
     issued = station.auth.issue(user, "session")
     response.set_cookie(COOKIE, issued.token, max_age=issued.expires_in_s, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
@@ -109,7 +127,8 @@ def perform_login(station: Station, request: Request, response: Response, userna
                                         429: {"description": "too many failed logins"}})
 async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     """Console sign-in: sets an HttpOnly session cookie and returns the CSRF token."""
-    return perform_login(_station(request), request, response, body.username, body.password)
+    return await perform_login(_station(request), request, response, body.username,
+                               body.password)
 
 
 @router.post("/logout", status_code=204)
@@ -257,3 +276,32 @@ async def audit(request: Request,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True)
             for e in _station(request).auth.audit_entries(limit)]
+
+
+class LockedCardOut(BaseModel):
+    key: str
+    label: str
+    failures: int
+    locked_until: datetime
+
+
+@router.get("/locked-cards")
+async def locked_cards(request: Request) -> list[LockedCardOut]:
+    """Cards locked by wrong PINs (a label with the card's last digits, never its number)."""
+    rows = _station(request).attempts.locked("card")
+    return [LockedCardOut(key=r.key, label=r.label, failures=r.failures,
+                          locked_until=r.locked_until or datetime.now(UTC)) for r in rows]
+
+
+class UnlockIn(BaseModel):
+    key: Annotated[str, Field(min_length=1, max_length=96, pattern=r"^card:[0-9a-f]+$")]
+
+
+@router.post("/locked-cards/unlock")
+async def unlock_card(body: UnlockIn, request: Request, staff: Staff) -> dict[str, Any]:
+    """Unlock a card (the patron showed ID at the desk); audited."""
+    station = _station(request)
+    if not station.attempts.unlock(body.key):
+        raise HTTPException(404, "that card is not locked")
+    station.auth.audit(staff.username, "card_unlocked", body.key[:16])
+    return {"unlocked": True}

@@ -47,6 +47,7 @@ class KioskContext(Observable):
     patron: Patron | None = None
     remaining_s: float = 0.0
     on_language: Callable[[str], None] = lambda language: None
+    open_maintenance: Callable[[], None] = lambda: None  # after a staff card and its PIN
     last_items: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,5 @@
-"""Sign-in: a card barcode (scanner or keypad), a campus card tap, then the PIN."""
+"""Sign-in: a card barcode (scanner or keypad), a campus card tap, then the PIN. A staff card's
+tap asks for the staff PIN here too, then opens the maintenance screen."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ class IdentifyVM(Observable):
 
     def reset(self) -> None:
         self.stage = "card"  # card | pin
-        self.barcode = self.pin = self.card_uid = self.error = ""
+        self.barcode = self.pin = self.card_tap = self.error = ""
+        self.staff = False  # the PIN being typed is a staff card's
         self.busy = False
         self.changed()
 
@@ -53,8 +55,14 @@ class IdentifyVM(Observable):
         self.barcode, self.stage = text.strip(), "card"
         self.submit()
 
-    def card_tapped(self, uid: str) -> None:
-        self.card_uid, self.barcode = uid, ""
+    def staff_tapped(self, tap: str) -> None:
+        """A staff card: its staff PIN is always asked for."""
+        self.card_tap, self.barcode, self.staff = tap, "", True
+        self.stage, self.pin, self.error = "pin", "", ""
+        self.changed()
+
+    def card_tapped(self, tap: str) -> None:
+        self.card_tap, self.barcode, self.staff = tap, "", False
         if self.require_pin:
             self.stage, self.error = "pin", ""
             self.changed()
@@ -82,9 +90,18 @@ class IdentifyVM(Observable):
     def _sign_in(self) -> None:
         self.busy, self.error = True, ""
         self.changed()
-        barcode, pin, uid = self.barcode or None, self.pin or None, self.card_uid or None
-        self.ctx.run(lambda: self.ctx.api.sign_in(barcode=barcode, pin=pin, card_uid=uid),
+        barcode, pin, tap = self.barcode or None, self.pin or None, self.card_tap or None
+        if self.staff:
+            self.ctx.run(lambda: self.ctx.api.staff_card(tap or "", pin or ""),
+                         lambda _r: self._staff_signed_in(), self._refused)
+            return
+        self.ctx.run(lambda: self.ctx.api.sign_in(barcode=barcode, pin=pin, card_tap=tap),
                      self._signed_in, self._refused)
+
+    def _staff_signed_in(self) -> None:
+        self.busy = False
+        self.reset()
+        self.ctx.open_maintenance()
 
     def _signed_in(self, session: dict[str, Any]) -> None:
         self.busy = False
@@ -96,10 +113,19 @@ class IdentifyVM(Observable):
 
     def _refused(self, error: ApiError) -> None:
         self.busy = False
-        self.error = error.detail if not error.unreachable else \
-            _("The station is not reachable. Please try again in a moment.")
+        if error.unreachable:
+            self.error = _("The station is not reachable. Please try again in a moment.")
+        elif error.code == "card_locked":
+            self.error = _("This card is locked after too many wrong PINs. Please see the "
+                           "service desk, or try again later.")
+        elif error.detail == "Incorrect PIN":
+            self.error = _("Incorrect PIN")
+        else:
+            self.error = error.detail
         self.pin = ""
-        if error.detail != "Incorrect PIN":
-            self.stage, self.barcode, self.card_uid = "card", "", ""
+        if self.card_tap or error.detail != "Incorrect PIN" or error.code:
+            # A tap is used once, so a refused one needs a new tap; a wrong PIN after a scan
+            # keeps the card number and asks for the PIN again.
+            self.stage, self.barcode, self.card_tap, self.staff = "card", "", "", False
         self.ctx.cue("error")
         self.changed()

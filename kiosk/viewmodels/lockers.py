@@ -11,9 +11,9 @@ from kiosk.viewmodels.observable import Observable
 
 
 class PickupVM(Observable):
-    def __init__(self, ctx: KioskContext) -> None:
+    def __init__(self, ctx: KioskContext, digits: int = 10) -> None:
         super().__init__()
-        self.ctx = ctx
+        self.ctx, self.digits = ctx, digits  # the profile's lockers.pickup_code_digits
         self.reset()
 
     def reset(self) -> None:
@@ -21,7 +21,7 @@ class PickupVM(Observable):
         self.changed()
 
     def key(self, digit: str) -> None:
-        self.code = (self.code + digit)[:6]
+        self.code = (self.code + digit)[:self.digits]
         self.error = ""
         self.ctx.touch()
         self.changed()
@@ -37,8 +37,8 @@ class PickupVM(Observable):
             self.ctx.run(self.ctx.api.pickup_signed_in, self._opened, self._failed)
 
     def submit(self) -> None:
-        if len(self.code) != 6:
-            self.error = _("The pickup code has 6 digits")
+        if len(self.code) != self.digits:
+            self.error = _("The pickup code has {digits} digits").format(digits=self.digits)
             self.changed()
             return
         code = self.code

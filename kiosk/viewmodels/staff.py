@@ -18,10 +18,8 @@ class StaffVM(Observable):
         self.doors: list[dict[str, Any]] = []
         self.message = ""
 
-    def card(self, uid: str) -> None:
-        self.ctx.run(lambda: self.ctx.api.staff_card(uid), lambda _r: self._enter(), self._failed)
-
-    def _enter(self) -> None:
+    def enter(self) -> None:
+        """The station accepted a staff card and its staff PIN (see IdentifyVM.staff_tapped)."""
         self.ctx.navigate("staff")
         self.load()
 

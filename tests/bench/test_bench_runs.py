@@ -31,8 +31,24 @@ def test_benchmark_scripts_print_json() -> None:
 def test_queue_benchmark_reports_enqueue_and_replay() -> None:
     from bench import queue
 
-    result = queue.run(count=50)
+    result = queue.run(count=60, slow_count=24)
     assert result["enqueue_per_s"] > 0 and result["replay_per_s"] > 0
+    slow = result["replay_50ms"]
+    assert slow["one_at_a_time"]["per_s"] > 0 and slow["pooled"]["pool"] == 4
+    assert slow["ratio_pooled_vs_one_at_a_time"] > 0 and "meets_goal" in slow
+    assert result["order_violations"] == 0  # correctness, not speed: each item kept its order
+
+
+def test_the_queue_order_check_sees_an_item_out_of_order(tmp_path) -> None:
+    import json
+
+    from bench.queue import order_violations
+
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("\n".join(json.dumps(r) for r in [
+        {"op": "checkin", "item": "A", "ok": True}, {"op": "checkout", "item": "A", "ok": True},
+        {"op": "checkout", "item": "B", "ok": True}]))
+    assert order_violations(ledger, {"A": ["checkout", "checkin"], "B": ["checkout"]}) == 1
 
 
 def test_rfid_benchmark_reports_reads_cpu_and_decodes() -> None:
@@ -70,3 +86,21 @@ def test_station_budget_measures_first_start_and_restart() -> None:
     result = budgets.station_budget()
     assert result["idle_rss_mb"] > 20 and result["first_start_idle_rss_mb"] > 20
     assert result["start_to_ready_s"] > 0 and result["rss_meets_goal"] == (result["idle_rss_mb"] < 80)
+
+
+def test_pad_benchmark_reports_the_stations_own_time_per_item() -> None:
+    import asyncio
+
+    from bench import pad
+
+    result = asyncio.run(pad.measure(items=5))
+    assert result["items"] == 5  # every item came back with a result
+    assert result["overhead_p50_ms"] > 0 and result["ils_round_trip_p50_ms"] > 0
+    assert "overhead_meets_goal" in result
+
+
+def test_budgets_report_the_largest_imports() -> None:
+    from bench.budgets import import_costs
+
+    costs = import_costs(("json", "fastapi"), top=2)
+    assert costs[0]["module"] == "fastapi" and costs[0]["rss_mb"] > costs[1]["rss_mb"]

@@ -127,7 +127,7 @@ def test_privacy_purge_turns_synced_rows_into_counts(journal: Journal, engine: E
 
 
 def test_patron_cache_keeps_only_hashes(journal: Journal, engine: Engine) -> None:
-    cache = PatronCache(journal, ttl_hours=1)
+    cache = PatronCache(journal, ttl_hours=1, key=bytes(range(32)))
     cache.remember("2900001000", "1234", blocked=False)
     assert cache.verify("2900001000", "1234").accepted
     assert not cache.verify("2900001000", "9999").accepted

@@ -25,7 +25,14 @@ class Inbox:
         return "250 OK"
 
 
-def test_card_taps_become_events_and_sign_in_by_uid(tmp_path: Path) -> None:
+def next_card_event(events) -> dict:
+    event = events.receive_json()
+    while event["type"] != "card":
+        event = events.receive_json()
+    return event
+
+
+def test_card_taps_become_events_and_sign_in_by_tap(tmp_path: Path) -> None:
     app = create_app(station_profile(tmp_path, ils_port=free_port(),
                                      kiosk={"staff_cards": [STAFF_CARD]},
                                      offline={"patron_policy": "accept_wellformed",
@@ -33,18 +40,16 @@ def test_card_taps_become_events_and_sign_in_by_uid(tmp_path: Path) -> None:
     with TestClient(app) as client, client.websocket_connect("/api/v1/events") as events:
         reader = app.state.station.device("card_reader", "campus")
         reader.present_card("04A1B2C3")
-        event = events.receive_json()
-        while event["type"] != "card":
-            event = events.receive_json()
-        assert event == {**event, "reader": "campus", "uid": "04A1B2C3", "staff": False}
+        event = next_card_event(events)
+        assert event["reader"] == "campus" and event["staff"] is False and event["tap"]
+        assert "04A1B2C3" not in str(event) and "uid" not in event  # no UID on the stream
         reader.present_card(STAFF_CARD)
-        event = events.receive_json()
-        while event["type"] != "card":
-            event = events.receive_json()
-        assert event["staff"] is True
-        # The kiosk signs in with the UID; the profile's rule maps it to the barcode.
-        session = client.post("/api/v1/sessions", json={"card_uid": "04A1B2C3"})
+        assert next_card_event(events)["staff"] is True
+        # The kiosk signs in with the tap; the station maps its UID to the barcode.
+        session = client.post("/api/v1/sessions", json={"card_tap": event["tap"], "pin": "1234"})
         assert session.status_code == 201 and session.json()["offline"]
+        again = client.post("/api/v1/sessions", json={"card_tap": event["tap"], "pin": "1234"})
+        assert again.status_code == 403  # a tap is used once
 
 
 def test_receipt_by_email_and_on_the_printer(tmp_path: Path, demo_ils: DemoIls) -> None:
@@ -80,14 +85,25 @@ def test_receipt_by_email_and_on_the_printer(tmp_path: Path, demo_ils: DemoIls) 
     assert b"\x1dV" in data  # GS V: the paper is cut
 
 
-def test_staff_card_opens_a_short_maintenance_session(tmp_path: Path) -> None:
+def test_staff_card_and_its_pin_open_a_short_maintenance_session(tmp_path: Path) -> None:
     app = create_app(station_profile(tmp_path, ils_port=free_port(),
                                      kiosk={"staff_cards": [STAFF_CARD]}))
-    with TestClient(app) as client:
+    with TestClient(app) as client, client.websocket_connect("/api/v1/events") as events:
+        station = app.state.station
+        station.auth.create_user("desk1", "a long password", "desk")
+        station.auth.set_staff_card(station.key, STAFF_CARD, "desk1", "2468")
+        reader = station.device("card_reader", "campus")
+        reader.present_card("0102030405")
+        patron_tap = next_card_event(events)["tap"]
         assert client.post("/api/v1/maintenance/session",
-                           json={"card_uid": "0102030405"}).status_code == 403
-        token = client.post("/api/v1/maintenance/session",
-                            json={"card_uid": STAFF_CARD.lower()}).json()["token"]
+                           json={"card_tap": patron_tap, "pin": "2468"}).status_code == 403
+        reader.present_card(STAFF_CARD)
+        wrong = client.post("/api/v1/maintenance/session",
+                            json={"card_tap": next_card_event(events)["tap"], "pin": "1111"})
+        assert wrong.status_code == 403
+        reader.present_card(STAFF_CARD)
+        token = client.post("/api/v1/maintenance/session", json={
+            "card_tap": next_card_event(events)["tap"], "pin": "2468"}).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
         status = client.get("/api/v1/staff/status", headers=headers).json()
         assert status["queue"]["pending"] == 0
@@ -95,6 +111,6 @@ def test_staff_card_opens_a_short_maintenance_session(tmp_path: Path) -> None:
                              json={"reason": "from the kiosk"}).json()
         assert opened["outcome"] == "opened"
         me = client.get("/api/v1/staff/me", headers=headers).json()
-        assert me["role"] == "desk" and me["username"] == "staff-card"
+        assert me["role"] == "desk" and me["username"] == "desk1"
         assert client.post("/api/v1/staff/users", headers=headers, json={
             "username": "x", "password": "a long password", "role": "admin"}).status_code == 403

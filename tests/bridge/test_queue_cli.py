@@ -36,7 +36,7 @@ def test_staff_and_queue_commands(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/healthz", station)
-        session = httpx.post(f"{url}/api/v1/sessions", json={"barcode": "2900001000"}).json()
+        session = httpx.post(f"{url}/api/v1/sessions", json={"barcode": "2900001000", "pin": "1234"}).json()
         httpx.post(f"{url}/api/v1/checkout", json={"item_id": "3100002000"},
                    headers={"X-Kiosk-Session": session["token"]})
         httpx.post(f"{url}/api/v1/checkin", json={"item_id": "NO-SUCH-ITEM"})

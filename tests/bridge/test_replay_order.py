@@ -24,8 +24,9 @@ async def test_return_in_doubt_waits_for_the_queued_checkout(tmp_path: Path) -> 
     due = datetime.now(UTC) + timedelta(days=14)
     lent = journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id="P1", item_id="B000001",
                           location="K1", due_at=due)
-    back = journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id="B000001",
-                          location="K1")  # sent when the link dropped: in doubt
+    back = journal.record(TxnKind.CHECKIN, TxnMode.OFFLINE, patron_id=None, item_id="B000001",
+                          location="K1")
+    journal.mark_sent(back.seq)  # sent when the link dropped: in doubt
     assert journal.item_unsettled("B000001") and not journal.item_unsettled("B000002")
     ledger = tmp_path / "ledger.jsonl"
     server = DemoIlsServer(_library(3), ledger=ledger, encoding="utf-8")
@@ -45,3 +46,17 @@ async def test_return_in_doubt_waits_for_the_queued_checkout(tmp_path: Path) -> 
     assert ops == [("checkout", "B000001", True), ("checkin", "B000001", True)]
     assert not info.checked_out  # the patron returned it, and the ILS agrees
     assert journal.get(lent.seq).state == journal.get(back.seq).state == TxnState.DONE.value
+
+
+def test_an_online_record_behind_queued_ones_is_journaled_as_queued(tmp_path: Path) -> None:
+    """The check and the write are one database transaction: an online transaction for an item
+    whose earlier records are still queued is written as queued, never as sent."""
+    journal = Journal(open_database(f"sqlite:///{tmp_path / 'station.db'}"), "kiosk-1")
+    journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id="P1", item_id="B1", location="K1")
+    behind = journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id="B1",
+                            location="K1")
+    alone = journal.record(TxnKind.CHECKIN, TxnMode.ONLINE, patron_id=None, item_id="B2",
+                           location="K1")
+    assert (behind.mode, behind.state) == (TxnMode.OFFLINE.value, TxnState.PENDING.value)
+    assert (alone.mode, alone.state) == (TxnMode.ONLINE.value, TxnState.SENT.value)
+    assert journal.get(behind.seq).state == TxnState.PENDING.value

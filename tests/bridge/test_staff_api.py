@@ -130,7 +130,7 @@ def test_exceptions_retry_resolve_and_audit(tmp_path: Path) -> None:
         station = app.state.station
         station.auth.create_user("desk1", PASSWORD, "desk")
         wait_for(lambda: client.get("/api/v1/status").json()["offline"])
-        token = client.post("/api/v1/sessions", json={"barcode": "2900009999"}).json()["token"]
+        token = client.post("/api/v1/sessions", json={"barcode": "2900009999", "pin": "1234"}).json()["token"]
         headers = {"X-Kiosk-Session": token}
         assert client.post("/api/v1/checkout", json={"item_id": "3100002000"}, headers=headers).json()["ok"]
         assert client.post("/api/v1/checkin", json={"item_id": "NO-SUCH-ITEM"}).json()["ok"]

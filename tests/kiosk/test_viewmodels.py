@@ -46,7 +46,7 @@ def test_identify_with_barcode_then_pin() -> None:
         vm.key(digit)
     assert vm.shown == "••••"  # the PIN is never shown
     vm.submit()
-    assert api.calls[-1] == ("sign_in", (), {"barcode": "2900001000", "pin": "1234", "card_uid": None})
+    assert api.calls[-1] == ("sign_in", (), {"barcode": "2900001000", "pin": "1234", "card_tap": None})
     assert screens == ["menu"] and cues == ["ok"] and ctx.patron.name == "María José Núñez"
     assert vm.stage == "card" and vm.pin == ""
 
@@ -70,12 +70,36 @@ def test_card_tap_asks_for_the_pin_unless_not_required() -> None:
     api = FakeApi(sign_in=SESSION)
     ctx, screens, _ = context(api)
     vm = IdentifyVM(ctx)
-    vm.card_tapped("04A1B2C3")
+    vm.card_tapped("tap-one")
     assert vm.stage == "pin" and not api.calls
     no_pin = IdentifyVM(ctx, require_pin=False)
-    no_pin.card_tapped("04A1B2C3")
-    assert api.calls[-1][2] == {"barcode": None, "pin": None, "card_uid": "04A1B2C3"}
+    no_pin.card_tapped("tap-two")
+    assert api.calls[-1][2] == {"barcode": None, "pin": None, "card_tap": "tap-two"}
     assert screens == ["menu"]
+
+
+def test_a_staff_tap_asks_for_the_staff_pin_then_opens_maintenance() -> None:
+    opened: list[bool] = []
+    api = FakeApi()
+    ctx, _screens, _ = context(api)
+    ctx.open_maintenance = lambda: opened.append(True)
+    vm = IdentifyVM(ctx, require_pin=False)  # a staff PIN is asked for even so
+    vm.staff_tapped("staff-tap")
+    assert vm.stage == "pin" and vm.staff and not api.calls
+    for digit in "2468":
+        vm.key(digit)
+    vm.submit()
+    assert api.calls[-1] == ("staff_card", ("staff-tap", "2468"), {}) and opened == [True]
+
+
+def test_a_locked_card_is_said_in_the_kiosks_words() -> None:
+    api = FakeApi(sign_in=ApiError(423, "This card is locked...", "card_locked", 900))
+    ctx, _screens, _ = context(api)
+    vm = IdentifyVM(ctx)
+    vm.scanned("2900001000")
+    vm.key("1")
+    vm.submit()
+    assert "too many wrong PINs" in vm.error and vm.stage == "card"
 
 
 def test_session_countdown_warns_then_ends_the_session() -> None:
@@ -181,7 +205,7 @@ def test_pickup_by_code_and_signed_in() -> None:
              {"door_id": "A02", "outcome": "open_not_detected", "items": [], "problems": []}]
     api = FakeApi(pickup_code=doors, pickup_signed_in=doors[:1])
     ctx, _, cues = context(api)
-    vm = PickupVM(ctx)
+    vm = PickupVM(ctx, digits=6)
     for digit in "1234":
         vm.key(digit)
     vm.submit()
@@ -224,7 +248,7 @@ def test_tech_return_receipt_goodbye_and_staff() -> None:
     assert ctx.patron is None
     assert GoodbyeVM(ctx).headline == "Thank you!"
     staff = StaffVM(ctx)
-    staff.card("DEADBEEF")
+    staff.enter()  # after the staff card and its PIN
     assert screens[-1] == "staff" and staff.queue_line == "Queue: 2 waiting, 1 exception(s)"
     assert staff.device_lines == [("lock board A", "error: silent")] and staff.doors
     staff.open_door("A01")
