@@ -97,7 +97,8 @@ def kiosk_while_ils_hangs(requests: int = 300) -> dict[str, Any]:
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 _until(lambda: client.get("/api/v1/status").json()["offline"])
-                token = client.post("/api/v1/sessions", json={"barcode": "2900001000", "pin": "1234"}).json()["token"]
+                token = client.post("/api/v1/sessions", json={
+                    "barcode": "2900001000", "pin": "1234"}).json()["token"]
                 samples, _ = _timed_requests(client, {"X-Kiosk-Session": token}, requests)
         finally:
             proc.terminate()

@@ -73,7 +73,8 @@ class Kiosk(threading.Thread):
     def run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=5) as client:
             try:
-                token = client.post("/api/v1/sessions", json={"barcode": PATRON, "pin": "1234"}).json()["token"]
+                token = client.post("/api/v1/sessions",
+                                    json={"barcode": PATRON, "pin": "1234"}).json()["token"]
                 while self.items and not self.stop_flag.is_set():
                     item = self.items.pop(0)
                     reply = client.post("/api/v1/checkout", json={"item_id": item},
