@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from bridge.console.routes import SignedOut
 from bridge.console.routes import router as console_router
@@ -63,12 +64,21 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     async def events(socket: WebSocket) -> None:
         """Station events (devices, tags, doors, ILS link) as JSON messages."""
         await socket.accept()
+        closing = asyncio.ensure_future(station.closing.wait())
         async with station.bus.subscribe() as queue:
             try:
                 while True:
-                    await socket.send_json(await queue.get())
+                    event = asyncio.ensure_future(queue.get())
+                    await asyncio.wait({event, closing}, return_when=asyncio.FIRST_COMPLETED)
+                    if not event.done():  # the station is stopping: say goodbye, do not hang on
+                        event.cancel()
+                        await socket.close(code=1001)
+                        return
+                    await socket.send_json(event.result())
             except WebSocketDisconnect:
                 return
+            finally:
+                closing.cancel()
 
     app.include_router(kiosk_router)
     app.include_router(staff_login_router)
@@ -86,9 +96,17 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     async def root() -> RedirectResponse:
         return RedirectResponse("/console", status_code=307)
     install_metrics(app, station)
-    if any(
-        s.driver == "simulated"
-        for s in [*profile.rfid_readers, *profile.lock_boards, *profile.card_readers]
-    ):
+
+    @app.middleware("http")
+    async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]],
+                       ) -> Response:
+        """Nothing the station answers may stay in a browser's cache (a shared desk PC: Back
+        after sign-out must not show staff pages); only the console's static files may."""
+        response = await call_next(request)
+        if not request.url.path.startswith("/console/static"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    if profile.server.simulators:  # never beside a real device: the profile check refuses that
         app.include_router(simulators_router)
     return app

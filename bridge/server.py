@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import socket
@@ -28,6 +29,18 @@ def _bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(True)
     return sock
+
+
+class StationServer(uvicorn.Server):
+    """uvicorn, telling the station's event streams to close before it waits for connections:
+    otherwise an open kiosk stream holds Ctrl-C for the whole graceful timeout."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        station = getattr(getattr(self.config.app, "state", None), "station", None)
+        if station is not None:
+            station.closing.set()
+            await asyncio.sleep(0.05)  # let each stream send its close frame
+        await super().shutdown(sockets)
 
 
 def run_station(profile: Profile, host: str | None = None, port: int | None = None,
@@ -60,7 +73,7 @@ def run_station(profile: Profile, host: str | None = None, port: int | None = No
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _after_shutdown)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        StationServer(config).run(sockets=[sock])
     except SystemExit as exc:  # uvicorn exits on start-up failures (bind errors, lifespan errors)
         return exc.code in (0, None)
     return True

@@ -135,12 +135,14 @@ class StaffAuth:
               minutes: int | None = None) -> IssuedToken:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         minutes = minutes or self.settings.session_minutes
+        # A console session also ends after `idle_minutes` without a request (lookup slides it).
+        first = min(minutes, self.settings.idle_minutes) if kind == "session" else minutes
         assert user.id is not None
         with self._session() as session:
             session.add(StaffToken(
                 token_hash=token_digest(token), user_id=user.id, kind=kind, label=label[:64],
                 csrf_token=csrf if kind == "session" else "", created_at=utcnow(),
-                expires_at=utcnow() + timedelta(minutes=minutes),
+                expires_at=utcnow() + timedelta(minutes=first),
             ))
             session.commit()
         return IssuedToken(token, csrf, minutes * 60)
@@ -150,8 +152,16 @@ class StaffAuth:
             return None
         with self._session() as session:
             record = session.get(StaffToken, token_digest(token))
-            if record is None or record.expires_at <= utcnow():
+            now = utcnow()
+            if record is None or record.expires_at <= now:
                 return None
+            if record.kind == "session":  # in use: the idle timeout starts again, up to the cap
+                slid = min(record.created_at + timedelta(minutes=self.settings.session_minutes),
+                           now + timedelta(minutes=self.settings.idle_minutes))
+                if slid - record.expires_at > timedelta(seconds=30):
+                    record.expires_at = slid
+                    session.add(record)
+                    session.commit()
             user = session.get(StaffUser, record.user_id)
         if user is None or user.disabled:
             return None

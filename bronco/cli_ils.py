@@ -94,9 +94,10 @@ def sip2_options(
     tls_verify: Annotated[bool, typer.Option(help="Verify the server certificate.")] = True,
     ca_file: Annotated[Path | None, typer.Option(help="CA bundle to verify the server with.")] = None,
     user: Annotated[str, typer.Option(help="SIP2 login user (CN); empty = no login.")] = "",
-    password: Annotated[
-        str, typer.Option(help="SIP2 login password (CO); default: $BRONCO_ILS_PASSWORD.")
-    ] = "",
+    password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the SIP2 login password (CO); a "
+                               "password on the command line would show in `ps` and history.")
+    ] = "BRONCO_ILS_PASSWORD",
     location: Annotated[str, typer.Option(help="Location code (CP, and AP on checkin).")] = "",
     institution: Annotated[str, typer.Option(help="Institution id (AO); default: the ILS's.")] = "",
     terminal_password: Annotated[str, typer.Option(help="Terminal password (AC).")] = "",
@@ -109,7 +110,7 @@ def sip2_options(
     _state(ctx)["settings"] = Sip2Settings(
         host=host, port=port, tls=tls, tls_verify=tls_verify, ca_file=ca_file, encoding=encoding,
         error_detection=not no_checksum, login_user=user,
-        login_password=password or os.environ.get("BRONCO_ILS_PASSWORD", ""),
+        login_password=os.environ.get(password_env, ""),
         location_code=location, institution_id=institution, terminal_password=terminal_password,
         timeout_s=timeout, retries=2,
     )

@@ -72,6 +72,39 @@ def staff_token(
     typer.echo(issued.token)
 
 
+@staff_app.command("card")
+def staff_card(
+    uid: Annotated[str, typer.Argument(help="The staff card's UID in hex (kiosk.staff_cards).")],
+    username: Annotated[str, typer.Argument(help="The staff account the card acts as.")],
+    profile: ProfileOption,
+    pin_env: Annotated[str, typer.Option(help="Read the staff PIN from this variable.")] = (
+        "BRONCO_STAFF_CARD_PIN"
+    ),
+) -> None:
+    """Give a staff card its staff PIN: the maintenance screen needs the card and the PIN."""
+    from bridge.staff_auth import StaffError
+    from bridge.station_key import LEGACY_SETTING, KeyError_, default_key_file, load_key
+
+    loaded = load_or_exit(profile)
+    if loaded.kiosk.staff_cards and uid.upper() not in {c.upper() for c in loaded.kiosk.staff_cards}:
+        typer.echo(f"{uid} is not in kiosk.staff_cards of {profile}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    pin = os.environ.get(pin_env) or getpass.getpass("Staff PIN (4-12 digits): ")
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        typer.echo("a staff PIN is 4 to 12 digits", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    journal, auth = _journal_and_auth(profile)
+    server = loaded.server
+    try:
+        key = load_key(server.key_file or default_key_file(server.database_url),
+                       legacy=journal.setting(LEGACY_SETTING))
+        auth.set_staff_card(key, uid, username, pin)
+    except (StaffError, KeyError_) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(f"staff card ...{uid[-4:].upper()} acts as '{username}' with its staff PIN")
+
+
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 

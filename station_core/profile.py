@@ -192,6 +192,9 @@ class LockerSettings(Strict):
     checkout_at: Literal["pickup", "load"] = "pickup"
     hold_days: int = Field(default=3, ge=1, le=30)
     reminder_hours: int = Field(default=48, ge=1)
+    device_pattern: str = Field(
+        default="", description="regex of the barcodes of devices lent from charging doors; a "
+                                "return of anything else is refused at the bank")
     pickup_code_digits: int = Field(
         default=10, ge=8, le=12, description="long enough that guessing within a hold's life is "
                                               "negligible (docs/security.md has the arithmetic)")
@@ -201,6 +204,11 @@ class LockerSettings(Strict):
                                  description="the longest wait between codes at one kiosk")
     code_alert_failures_per_hour: int = Field(
         default=20, ge=1, description="wrong codes across the bank in an hour that alert staff")
+
+    @field_validator("device_pattern")
+    @classmethod
+    def _device_pattern_compiles(cls, value: str) -> str:
+        return _regex(value) if value else value
 
 
 class PrivacySettings(Strict):
@@ -212,6 +220,8 @@ class PrivacySettings(Strict):
 
 class StaffSettings(Strict):
     session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    idle_minutes: int = Field(default=15, ge=1, le=24 * 60,
+                              description="a console session ends after this long without use")
     login_max_failures: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
@@ -424,6 +434,11 @@ def _cross_check(profile: Profile) -> list[ProfileIssue]:
     card_ids = {c.id for c in profile.card_readers}
     if profile.kiosk.card_reader and profile.kiosk.card_reader not in card_ids:
         issues.append(ProfileIssue("kiosk.card_reader", f"no card reader '{profile.kiosk.card_reader}'"))
+    devices = [*profile.rfid_readers, *profile.lock_boards, *profile.card_readers]
+    real = sorted(d.id for d in devices if d.driver != "simulated")
+    if profile.server.simulators and real:
+        issues.append(ProfileIssue("server.simulators", "the /sim controls drive simulated devices "
+                                   f"only; this profile has real ones ({', '.join(real)})"))
     if profile.kiosk.default_language not in profile.kiosk.languages:
         issues.append(ProfileIssue("kiosk.default_language", "must be one of kiosk.languages"))
     return issues

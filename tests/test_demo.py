@@ -40,9 +40,9 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
             assert signed_in.status_code == 200 and signed_in.json()["role"] == "admin"
         # The demo ILS answers real SIP2 with the demo login.
         status = subprocess.run(
-            bronco("sip2", "--port", "6001", "--user", "kiosk", "--password", "demo",
-                   "--encoding", "utf-8", "status"),
+            bronco("sip2", "--port", "6001", "--user", "kiosk", "--encoding", "utf-8", "status"),
             capture_output=True, text=True, timeout=30,
+            env={**os.environ, "BRONCO_ILS_PASSWORD": "demo"},
         )
         assert status.returncode == 0 and '"online": true' in status.stdout
         proc.send_signal(signal.SIGINT)

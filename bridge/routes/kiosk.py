@@ -257,8 +257,21 @@ class PadOut(BaseModel):
     tags_on_pad: int
 
 
+def own_pad(pad: PadDep, station: StationDep,
+            x_kiosk_session: Annotated[str | None, Header()] = None) -> Pad:
+    """A pad checking out to a patron is that patron's: only their session sees or stops it."""
+    if pad.session is not None:
+        session = station.sessions.get(x_kiosk_session or "")
+        if session is None or session.token != pad.session.token:
+            raise HTTPException(403, "the pad is in use by another session")
+    return pad
+
+
+OwnPadDep = Annotated[Pad, Depends(own_pad)]
+
+
 @router.get("/pad")
-async def pad_state(pad: PadDep) -> PadOut:
+async def pad_state(pad: OwnPadDep) -> PadOut:
     """What the pad is doing and each item's result so far (also pushed as pad_item events)."""
     return PadOut.model_validate(pad.snapshot())
 
@@ -284,7 +297,7 @@ async def pad_return(pad: PadDep) -> PadOut:
 
 
 @router.post("/pad/stop")
-async def pad_stop(pad: PadDep) -> PadOut:
+async def pad_stop(pad: OwnPadDep) -> PadOut:
     pad.stop_mode()
     return PadOut.model_validate(pad.snapshot())
 

@@ -175,7 +175,23 @@ async def borrow(session: SessionDep, bank: Bank) -> dict[str, Any]:
 
 @patron_router.post("/devices/return")
 async def return_device(body: StockIn, bank: Bank) -> dict[str, Any]:
+    """A lent device back into a charging door: only an item the ILS has on loan opens one, and
+    it is checked in once the door's item sensor sees it (or staff confirm it, without one)."""
     try:
         return await bank.return_device(body.item_id, actor="patron")
     except LockerError as exc:
         raise HTTPException(409, str(exc)) from None
+
+
+class ConfirmIn(BaseModel):
+    present: bool
+
+
+@staff_router.post("/{door_id}/confirm-return")
+async def confirm_return(door_id: DoorId, body: ConfirmIn, bank: Bank, staff: Staff) -> dict[str, str]:
+    """Staff looked in a charging door with no item sensor: the device is there, or it is not."""
+    try:
+        state = await bank.confirm_return(door_id, present=body.present, actor=staff.username)
+    except LockerError as exc:
+        raise _refuse(exc) from None
+    return {"door_id": door_id, "state": state}

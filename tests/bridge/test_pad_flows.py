@@ -22,8 +22,9 @@ def tag(item: str, parts: int = 1, part: int = 1) -> bytes:
     return iso28560_3.encode(TagValue(item, "CPP", "US", parts, part))
 
 
-def pad_items(client: TestClient) -> dict[str, dict]:
-    return {i["item_id"]: i for i in client.get("/api/v1/pad").json()["items"]}
+def pad_items(client: TestClient, headers: dict | None = None) -> dict[str, dict]:
+    """The pad's items; during a checkout only the patron's own session may look."""
+    return {i["item_id"]: i for i in client.get("/api/v1/pad", headers=headers).json()["items"]}
 
 
 def test_stack_checkout_with_a_missing_part_and_a_failed_marker(tmp_path: Path, demo_ils: DemoIls) -> None:
@@ -38,8 +39,9 @@ def test_stack_checkout_with_a_missing_part_and_a_failed_marker(tmp_path: Path, 
             reader.put_tag(f"E0040000000000{n:02d}", tag(item), secured=True)
         reader.tags["E004000000000008"].write_fails = True  # the ninth book's tag
         reader.put_tag("E0040000000000K1", tag(KIT, 2, 1), secured=True)  # the charger is missing
-        wait_for(lambda: sum(i["status"] not in ("processing",) for i in pad_items(client).values()) == 10)
-        items = pad_items(client)
+        wait_for(lambda: sum(i["status"] not in ("processing",)
+                             for i in pad_items(client, headers).values()) == 10)
+        items = pad_items(client, headers)
         done = sorted(i for i, v in items.items() if v["status"] == "done")
         assert done == sorted(books[:8])
         assert all(items[b]["due_date"] for b in done)
@@ -53,7 +55,7 @@ def test_stack_checkout_with_a_missing_part_and_a_failed_marker(tmp_path: Path, 
         assert reader.tags["E0040000000000K1"].secured is True
 
         reader.put_tag("E0040000000000K2", tag(KIT, 2, 2), secured=True)  # the charger arrives
-        wait_for(lambda: pad_items(client)[KIT]["status"] == "done")
+        wait_for(lambda: pad_items(client, headers)[KIT]["status"] == "done")
         assert reader.tags["E0040000000000K1"].secured is False
         assert reader.tags["E0040000000000K2"].secured is False
 
@@ -97,15 +99,15 @@ def test_items_just_borrowed_are_never_returned_by_the_next_patron(tmp_path: Pat
         headers = {"X-Kiosk-Session": sign_in(client, MARIA, MARIA_PIN)["token"]}
         client.post("/api/v1/pad/checkout", headers=headers)
         reader.put_tag("E004000000000B01", tag(BOOKS[0]))
-        wait_for(lambda: pad_items(client).get(BOOKS[0], {}).get("status") == "done")
+        wait_for(lambda: pad_items(client, headers).get(BOOKS[0], {}).get("status") == "done")
         client.delete("/api/v1/sessions/current", headers=headers)
         # The next patron starts a return while the borrowed book is still on the pad...
         client.post("/api/v1/pad/return")
         reader.put_tag("E004000000000B02", tag(BOOKS[1]), secured=False)
-        wait_for(lambda: pad_items(client).get(BOOKS[1], {}).get("status") == "done")
-        assert BOOKS[0] not in pad_items(client)  # ...and it is not returned
+        wait_for(lambda: pad_items(client, headers).get(BOOKS[1], {}).get("status") == "done")
+        assert BOOKS[0] not in pad_items(client, headers)  # ...and it is not returned
         reader.remove_tag("E004000000000B01")  # the borrower walks away
         time.sleep(1.5)
-        assert BOOKS[0] not in pad_items(client)
+        assert BOOKS[0] not in pad_items(client, headers)
     checkins = [r["item"] for r in demo_ils.records() if r["op"] == "checkin"]
     assert checkins == [BOOKS[1]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -13,9 +14,10 @@ from tests.ils.test_sip2_client_faults import make_certificate
 
 def sip2(port: int, *args: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        bronco("sip2", "--port", str(port), "--user", "kiosk", "--password", "demo",
+        bronco("sip2", "--port", str(port), "--user", "kiosk",
                "--location", "KIOSK1", "--encoding", "utf-8", *extra, *args),
         capture_output=True, text=True, timeout=60,
+        env={**os.environ, "BRONCO_ILS_PASSWORD": "demo"},  # never on the command line
     )
 
 
@@ -41,8 +43,9 @@ def test_sip2_reports_failures_with_exit_codes(demo_ils: DemoIls) -> None:
     down = sip2(free_port(), "status")
     assert down.returncode == 1 and "IlsUnavailable" in down.stderr
     wrong = subprocess.run(bronco("sip2", "--port", str(demo_ils.port), "--user", "kiosk",
-                                  "--password", "nope", "status"),
-                           capture_output=True, text=True, timeout=60)
+                                  "--password-env", "WRONG_PASSWORD", "status"),
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "WRONG_PASSWORD": "nope"})
     assert wrong.returncode == 1 and "login" in wrong.stderr
     bad_list = sip2(demo_ils.port, "patron", "2900001000", "--items", "everything")
     assert bad_list.returncode == 2
