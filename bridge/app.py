@@ -16,6 +16,7 @@ from bridge.console.routes import router as console_router
 from bridge.console.routes import static as console_static
 from bridge.metrics import install_metrics
 from bridge.routes.kiosk import router as kiosk_router
+from bridge.routes.kiosk_auth import enrol_router, websocket_kiosk
 from bridge.routes.lockers import patron_router as lockers_patron_router
 from bridge.routes.lockers import staff_router as lockers_staff_router
 from bridge.routes.simulators import router as simulators_router
@@ -62,7 +63,11 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
 
     @app.websocket("/api/v1/events")
     async def events(socket: WebSocket) -> None:
-        """Station events (devices, tags, doors, ILS link) as JSON messages."""
+        """Station events (devices, tags, doors, ILS link) as JSON messages, for enrolled kiosks
+        (or a trusted loopback one) only."""
+        if websocket_kiosk(socket) is None:
+            await socket.close(code=4401, reason="this kiosk is not enrolled with the station")
+            return
         await socket.accept()
         closing = asyncio.ensure_future(station.closing.wait())
         async with station.bus.subscribe() as queue:
@@ -81,6 +86,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
                 closing.cancel()
 
     app.include_router(kiosk_router)
+    app.include_router(enrol_router)
     app.include_router(staff_login_router)
     app.include_router(staff_router)
     app.include_router(lockers_staff_router)

@@ -19,6 +19,7 @@ from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
+from bridge.kiosks import KioskRegistry
 from bridge.lockers import LockerBank
 from bridge.notices import Notifier
 from bridge.offline import OfflinePolicy, PatronCache
@@ -116,6 +117,7 @@ class Station:
         if legacy is not None:
             self.journal.delete_setting(LEGACY_SETTING)  # now kept outside the database only
         self.attempts = AttemptBook(self.engine)
+        self.kiosk_registry = KioskRegistry(self.engine)
         kiosk = self.profile.kiosk
         self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
                                   lock_s=kiosk.pin_lock_minutes * 60,

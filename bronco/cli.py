@@ -17,6 +17,7 @@ from bronco.cli_locker import locker_app
 from bronco.cli_profile import profile_app
 from bronco.cli_rfid import rfid_app, tag_app
 from bronco.cli_station import queue_app, staff_app
+from station_core.profile import Profile
 
 app = typer.Typer(
     name="bronco",
@@ -63,9 +64,15 @@ def kiosk(
     windowed: Annotated[
         bool, typer.Option(help="Run in a window even if the profile says fullscreen.")
     ] = False,
+    enrol: Annotated[str, typer.Option(
+        help="Enrol this kiosk with the one-time code from the console, keep its credential in "
+             "kiosk.credential_file, then exit.")] = "",
+    kiosk_id: Annotated[str, typer.Option(help="This kiosk's id when enrolling.")] = "",
 ) -> None:
     """Run the touchscreen kiosk app (talks to the station over HTTP and WebSocket)."""
     loaded = load_or_exit(profile)
+    if enrol:
+        raise typer.Exit(_enrol_kiosk(loaded, station_url, enrol, kiosk_id))
     if lang and lang not in loaded.kiosk.languages:
         typer.echo(f"--lang must be one of {', '.join(loaded.kiosk.languages)}", err=True)
         raise typer.Exit(EXIT_CONFIG)
@@ -77,6 +84,27 @@ def kiosk(
     code = run_kiosk(loaded, station_url, screenshots=screenshots, lang=lang or None,
                      windowed=windowed)
     raise typer.Exit(code)
+
+
+def _enrol_kiosk(profile: Profile, station_url: str, code: str, kiosk_id: str) -> int:
+    from kiosk.api import ApiError, StationApi
+    from kiosk.credential import Enrolment, save_enrolment
+
+    target = profile.kiosk.credential_file
+    if target is None or not kiosk_id:
+        typer.echo("enrolling needs --kiosk-id and kiosk.credential_file in the profile", err=True)
+        return EXIT_CONFIG
+    api = StationApi(station_url)
+    try:
+        credential = api.enrol(code, kiosk_id, profile.station.name)
+    except ApiError as exc:
+        typer.echo(f"enrolment refused: {exc.detail}", err=True)
+        return EXIT_FAILURE
+    finally:
+        api.close()
+    save_enrolment(target, Enrolment(kiosk_id, credential))
+    typer.echo(f"kiosk '{kiosk_id}' enrolled; its credential is in {target}")
+    return 0
 
 
 @app.command()

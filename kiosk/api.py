@@ -23,14 +23,21 @@ class ApiError(Exception):
 
 
 class StationApi:
-    def __init__(self, base_url: str, timeout_s: float = 15.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 15.0, credential: str = "") -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        # An enrolled kiosk's credential goes with every call (bridge/kiosks.py).
+        headers = {"X-Kiosk-Credential": credential} if credential else {}
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
         self.session_token = ""
         self.staff_token = ""
 
     def close(self) -> None:
         self._client.close()
+
+    def enrol(self, code: str, kiosk_id: str, name: str = "") -> str:
+        """Trade a one-time code from the console for this kiosk's credential."""
+        return self._call("POST", "/api/v1/kiosks/enrol",
+                          {"code": code, "kiosk_id": kiosk_id, "name": name})["credential"]
 
     def _call(self, method: str, path: str, body: Any = None, *, staff: bool = False) -> Any:
         headers = {}

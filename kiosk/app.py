@@ -17,6 +17,7 @@ from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
 from kiosk import screens
 from kiosk.api import ApiError, StationApi
+from kiosk.credential import read_enrolment
 from kiosk.events import EventStream
 from kiosk.i18n import set_language
 from kiosk.sounds import SoundCues
@@ -47,8 +48,10 @@ class KioskApp(App):
         self.profile = profile
         self.station_url = station_url
         self.title = "Bronco Station"
-        self.kiosk_id = profile.station.id
-        self.api = StationApi(station_url)
+        enrolment = read_enrolment(profile.kiosk.credential_file)
+        credential = enrolment.credential if enrolment else ""
+        self.kiosk_id = enrolment.kiosk_id if enrolment else profile.station.id
+        self.api = StationApi(station_url, credential=credential)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiosk-call")
         self.cues = SoundCues(enabled=profile.kiosk.sound)
         self.ctx = KioskContext(
@@ -69,7 +72,7 @@ class KioskApp(App):
             "goodbye": GoodbyeVM(self.ctx), "staff": StaffVM(self.ctx),
         }
         self.link = StationLink(station_url, self._health_from_thread)
-        self.events = EventStream(station_url, self._event_from_thread)
+        self.events = EventStream(station_url, self._event_from_thread, credential)
         self.first_health = False
         self.manager: ScreenManager | None = None
         self._scanned = ""

@@ -12,10 +12,12 @@ from websockets.sync.client import connect
 
 
 class EventStream:
-    def __init__(self, base_url: str, on_event: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, base_url: str, on_event: Callable[[dict[str, Any]], None],
+                 credential: str = "") -> None:
         self.url = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + \
             "/api/v1/events"
         self.on_event = on_event
+        self.headers = {"X-Kiosk-Credential": credential} if credential else {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-events", daemon=True)
         self.connected = False
@@ -30,7 +32,8 @@ class EventStream:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with connect(self.url, open_timeout=2, close_timeout=1) as socket:
+                with connect(self.url, open_timeout=2, close_timeout=1,
+                             additional_headers=self.headers) as socket:
                     self.connected = True
                     while not self._stop.is_set():
                         try:

@@ -132,6 +132,11 @@ class KioskSettings(Strict):
     rfid_reader: str = Field(default="", description="id of the reader under this kiosk's pad")
     card_reader: str = ""
     require_pin: bool = Field(default=True, description="the station refuses a sign-in without a PIN")
+    trust_loopback: bool = Field(
+        default=False, description="a one-box install: a kiosk on this machine needs no enrolment "
+                                   "(PINs, taps and limits are enforced all the same)")
+    credential_file: Path | None = Field(
+        default=None, description="where the kiosk app keeps the credential it got at enrolment")
     pin_attempts: int = Field(default=5, ge=3, le=20, description="wrong PINs before a card locks")
     pin_lock_minutes: int = Field(default=15, ge=1, le=1440)
     staff_cards: list[Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]] = Field(

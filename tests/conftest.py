@@ -163,6 +163,17 @@ def _demo_ils_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRONCO_ILS_PASSWORD", "demo")
 
 
+@pytest.fixture(autouse=True)
+def _test_clients_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process test clients call from 127.0.0.1, as the kiosk of the one-box test profile does
+    (simulated.toml trusts loopback kiosks); Starlette's default peer is not an address at all."""
+    from starlette.testclient import TestClient
+
+    defaults = list(TestClient.__init__.__defaults__ or ())
+    defaults[-1] = ("127.0.0.1", 50000)
+    monkeypatch.setattr(TestClient.__init__, "__defaults__", tuple(defaults))
+
+
 def kerong_bank_profile(tmp_path: Path, link: Path) -> Path:
     """The shipped 32-door Kerong profile, its boards at `link`, a private database, no ILS."""
     text = (PROFILES / "kerong-32-door-bank.toml").read_text()

@@ -211,3 +211,25 @@ class StaffCard(SQLModel, table=True):
     uid_hash: str = Field(primary_key=True, max_length=64)  # keyed hash of the card UID
     username: str = Field(max_length=64)
     pin_hash: str = Field(max_length=255)
+
+
+class KioskDevice(SQLModel, table=True):
+    """An enrolled kiosk: its credential (a SHA-256 of it) authorises every kiosk API call."""
+
+    __tablename__ = "kiosk_device"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=64)
+    credential_hash: str = Field(unique=True, max_length=64)
+    enrolled_at: datetime
+    revoked_at: datetime | None = None
+
+
+class EnrolmentCode(SQLModel, table=True):
+    """A one-time code staff make in the console for the next kiosk to enrol with."""
+
+    __tablename__ = "enrolment_code"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    created_by: str = Field(max_length=64)
+    expires_at: datetime

@@ -10,16 +10,18 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from bridge.circulation import ItemResult, Refused
+from bridge.kiosks import LOOPBACK_KIOSK
 from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.pad import Pad
 from bridge.pin_guard import CardLocked
 from bridge.receipts import receipt_lines, send_receipt
+from bridge.routes.kiosk_auth import KioskId, require_kiosk
 from bridge.sessions import KioskSession
 from bridge.station import Station
 from rfid.cards.uid_rule import uid_to_barcode
 
-router = APIRouter(prefix="/api/v1", tags=["kiosk"])
+router = APIRouter(prefix="/api/v1", tags=["kiosk"], dependencies=[Depends(require_kiosk)])
 
 # Printable ASCII without '|', SIP2's field delimiter: refused here (422), before anything is
 # journaled, so no value can break a SIP2 message or jam the queue.
@@ -310,9 +312,15 @@ class Heartbeat(BaseModel):
 
 @router.post("/kiosks/{kiosk_id}/heartbeat", status_code=204)
 async def heartbeat(kiosk_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")],
-                    body: Heartbeat, station: StationDep) -> None:
-    """Kiosks report in every few seconds; the staff console shows which are alive."""
-    station.kiosks[kiosk_id] = {"last_seen": time.time(), **body.model_dump()}
+                    body: Heartbeat, station: StationDep, caller: KioskId) -> None:
+    """Kiosks report in every few seconds; the staff console shows which are alive. An enrolled
+    kiosk reports as itself only; a trusted loopback kiosk is one machine, one entry."""
+    if caller != LOOPBACK_KIOSK and caller != kiosk_id:
+        raise HTTPException(403, "a kiosk reports for itself only")
+    if caller == LOOPBACK_KIOSK:
+        station.kiosks = {k: v for k, v in station.kiosks.items() if not v.get("loopback")}
+    station.kiosks[kiosk_id] = {"last_seen": time.time(), "loopback": caller == LOOPBACK_KIOSK,
+                                **body.model_dump()}
 
 
 class ReceiptIn(BaseModel):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from bridge.circulation import Refused
 from bridge.lockers import CodeWait, LockerBank, LockerError
 from bridge.routes.kiosk import Barcode, SessionDep, StationDep
+from bridge.routes.kiosk_auth import KioskId, require_kiosk
 from bridge.routes.staff import Staff, require_staff
 
 DoorId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
@@ -25,7 +26,8 @@ def bank_of(station: StationDep) -> LockerBank:
 Bank = Annotated[LockerBank, Depends(bank_of)]
 staff_router = APIRouter(prefix="/api/v1/staff/lockers", tags=["lockers"],
                          dependencies=[Depends(require_staff)])
-patron_router = APIRouter(prefix="/api/v1/lockers", tags=["lockers"])
+patron_router = APIRouter(prefix="/api/v1/lockers", tags=["lockers"],
+                          dependencies=[Depends(require_kiosk)])
 
 
 def _refuse(exc: LockerError) -> HTTPException:
@@ -142,10 +144,9 @@ class CodeIn(BaseModel):
 
 @patron_router.post("/pickup/code", responses={403: {"description": "not a valid code"},
                                                429: {"description": "wait before the next try"}})
-async def pickup_by_code(body: CodeIn, request: Request, bank: Bank) -> list[dict[str, Any]]:
+async def pickup_by_code(body: CodeIn, bank: Bank, kiosk: KioskId) -> list[dict[str, Any]]:
     """The pickup code from the notice: the patron's doors open one after another. Wrong codes
-    slow the kiosk they are typed at (its connection's address; no forwarded header counts)."""
-    kiosk = request.client.host if request.client else "bank"
+    slow the kiosk they are typed at (the enrolled kiosk that sent them), never the bank."""
     try:
         doors = await bank.doors_for_code(body.code, kiosk)
     except CodeWait as exc:

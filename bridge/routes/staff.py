@@ -305,3 +305,37 @@ async def unlock_card(body: UnlockIn, request: Request, staff: Staff) -> dict[st
         raise HTTPException(404, "that card is not locked")
     station.auth.audit(staff.username, "card_unlocked", body.key[:16])
     return {"unlocked": True}
+
+
+
+# -- kiosks: enrolment codes, the list, revocation (bridge/kiosks.py) ----------------------------
+KioskPathId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
+
+
+@router.post("/kiosks/enrolment-code", status_code=201)
+async def enrolment_code(request: Request, admin: Admin) -> dict[str, Any]:
+    """A one-time code, valid 15 minutes, for the next kiosk to enrol with (shown once)."""
+    station = _station(request)
+    code = station.kiosk_registry.new_code(admin.username)
+    station.auth.audit(admin.username, "kiosk_code_made")
+    return {"code": code, "expires_in_s": 15 * 60}
+
+
+@router.get("/kiosks")
+async def kiosks(request: Request) -> list[dict[str, Any]]:
+    station = _station(request)
+    return [{"kiosk_id": k.id, "name": k.name, "enrolled_at": k.enrolled_at,
+             "revoked": k.revoked_at is not None,
+             "last_seen": station.kiosks.get(k.id, {}).get("last_seen")}
+            for k in station.kiosk_registry.all()]
+
+
+@router.post("/kiosks/{kiosk_id}/revoke")
+async def revoke_kiosk(kiosk_id: KioskPathId, request: Request, admin: Admin) -> dict[str, Any]:
+    """The kiosk's credential stops working at once (a stolen or replaced kiosk)."""
+    station = _station(request)
+    if not station.kiosk_registry.revoke(kiosk_id):
+        raise HTTPException(404, f"no enrolled kiosk {kiosk_id}")
+    station.kiosks.pop(kiosk_id, None)
+    station.auth.audit(admin.username, "kiosk_revoked", kiosk_id)
+    return {"kiosk_id": kiosk_id, "revoked": True}

@@ -145,7 +145,7 @@ class LlrpReader(RfidReader):
         client.disconnect_requested.set()
         try:
             client.llrp.stopPolitely(onCompletion=lambda *_args: stopped.set(), disconnect=True)
-            stopped.wait(2)
+            stopped.wait(5)  # a loaded machine can take a while; bounded all the same
             client.llrp.sendMessage({"CLOSE_CONNECTION": {}})
             client.join(2)  # the reader closes the connection after its response
         except Exception as exc:  # a socket already gone: nothing polite left to do

@@ -70,6 +70,7 @@ def test_a_broken_device_degrades_health_but_the_station_serves(tmp_path, monkey
         '[[card_readers]]\nid = "campus"\ndriver = "simulated"',
         '[[card_readers]]\nid = "campus"\ndriver = "pcsc"',
     )
+    text = text.replace("simulators = true", "simulators = false")  # a real reader: no /sim
     profile = parse_profile(tomllib.loads(text.replace(
         'database_url = "sqlite:///bronco-demo.db"', f'database_url = "sqlite:///{tmp_path}/s.db"')))
     with TestClient(create_app(profile)) as client:

@@ -49,7 +49,8 @@ def test_rfid_watch_lists_the_pad(station_process) -> None:
     deadline = time.monotonic() + 10
     rows: list = []
     while time.monotonic() < deadline and not rows:
-        rows = json.loads(run("rfid", "watch", "--station", url, "--once").stdout)
+        watched = run("rfid", "watch", "--station", url, "--once")
+        rows = json.loads(watched.stdout) if watched.returncode == 0 else []  # a busy machine
         time.sleep(0.2)
     assert rows == [{"uid": "E004010203040506", "item_id": "3100002000", "part": 1, "parts": 1,
                      "data_model": "28560-3", "error": ""}]

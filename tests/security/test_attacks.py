@@ -21,6 +21,14 @@ STAFF_CARD = "DEADBEEF01"
 PASSWORD = "correct horse battery"
 
 
+def enrolled(client: TestClient, kiosk_id: str) -> dict[str, str]:
+    """Enrol a kiosk as staff would (a code from the console), and its credential header."""
+    registry = client.app.state.station.kiosk_registry
+    code = registry.new_code("admin")
+    answer = client.post("/api/v1/kiosks/enrol", json={"code": code, "kiosk_id": kiosk_id})
+    return {"X-Kiosk-Credential": answer.json()["credential"]}
+
+
 def from_address(client: TestClient, host: str) -> TestClient:
     """The next requests come from another machine (one running app, one event loop)."""
     client._transport.client = (host, 4000)
@@ -131,23 +139,21 @@ def test_wrong_pins_offline_count_against_the_card_too(tmp_path: Path) -> None:
 def test_wrong_codes_at_one_kiosk_do_not_stop_another(tmp_path: Path) -> None:
     profile = station_profile(tmp_path, ils_port=free_port())
     with TestClient(create_app(profile)) as client:
-        guesser = from_address(client, "10.0.0.9")
-        for _ in range(3):
-            assert guesser.post("/api/v1/lockers/pickup/code",
-                                json={"code": "1234567890"}).status_code == 403
-        assert guesser.post("/api/v1/lockers/pickup/code",
-                            json={"code": "1234567891"}).status_code == 429
-        forged = guesser.post("/api/v1/lockers/pickup/code", json={"code": "1234567892"},
-                              headers={"X-Forwarded-For": "10.0.0.77"})
-        assert forged.status_code == 429  # a header names no other kiosk
-        # The kiosk at the bank is not slowed by what another one typed.
-        bank_kiosk = from_address(client, "10.0.0.10")
-        assert bank_kiosk.post("/api/v1/lockers/pickup/code",
-                               json={"code": "1234567893"}).status_code == 403
+        lobby, bank_kiosk = enrolled(client, "lobby"), enrolled(client, "bank")
+        from_address(client, "10.0.0.9")  # on the LAN: no loopback trust
+
+        def code(guess: str, kiosk: dict[str, str], **extra: str) -> int:
+            return client.post("/api/v1/lockers/pickup/code", json={"code": guess},
+                               headers={**kiosk, **extra}).status_code
+
+        assert [code(f"123456789{n}", lobby) for n in range(3)] == [403, 403, 403]
+        assert code("1234567893", lobby) == 429
+        assert code("1234567894", lobby, **{"X-Forwarded-For": "10.0.0.77"}) == 429  # no escape
+        assert code("1234567895", bank_kiosk) == 403  # the bank's kiosk is not slowed
     with TestClient(create_app(profile)) as client:  # restart
-        guesser = from_address(client, "10.0.0.9")
-        assert guesser.post("/api/v1/lockers/pickup/code",
-                            json={"code": "1234567894"}).status_code == 429
+        from_address(client, "10.0.0.9")
+        assert client.post("/api/v1/lockers/pickup/code", json={"code": "1234567896"},
+                           headers=lobby).status_code == 429
 
 
 def test_a_burst_of_wrong_codes_across_the_bank_alerts_staff(tmp_path: Path) -> None:
@@ -155,8 +161,8 @@ def test_a_burst_of_wrong_codes_across_the_bank_alerts_staff(tmp_path: Path) -> 
                                      lockers={"code_alert_failures_per_hour": 6}))
     with TestClient(app) as client, client.websocket_connect("/api/v1/events") as events:
         for n in range(6):
-            from_address(client, f"10.0.1.{n}").post("/api/v1/lockers/pickup/code",
-                                                      json={"code": f"99999999{n:02d}"})
+            client.post("/api/v1/lockers/pickup/code", json={"code": f"99999999{n:02d}"},
+                        headers=enrolled(client, f"kiosk-{n}"))
         alert = events_until(events, "staff_alert")
         assert "pickup codes" in alert["reason"] and alert["failures_last_hour"] >= 6
         audit = [e.action for e in app.state.station.auth.audit_entries()]
@@ -371,3 +377,101 @@ def test_no_accepted_body_fails_the_station_or_jams_the_queue(tmp_path: Path) ->
             assert client.get("/api/v1/status").json()["queue"]["in_doubt"] == 0
         finally:
             stop(ils.proc)
+
+
+# -- kiosks are devices the station knows -----------------------------------------------------
+def test_a_machine_on_the_lan_that_is_not_an_enrolled_kiosk_gets_nothing(tmp_path: Path) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(create_app(station_profile(tmp_path, ils_port=free_port()))) as client:
+        stranger = from_address(client, "10.0.3.1")
+        for method, path, body in [
+            ("POST", "/api/v1/sessions", {"barcode": MARIA, "pin": MARIA_PIN}),
+            ("POST", "/api/v1/checkin", {"item_id": "3100002000"}),
+            ("GET", "/api/v1/status", None), ("GET", "/api/v1/pad", None),
+            ("POST", "/api/v1/lockers/pickup/code", {"code": "1234567890"}),
+            ("POST", "/api/v1/kiosks/fake-1/heartbeat", {}),
+        ]:
+            assert stranger.request(method, path, json=body).status_code == 401, path
+        with pytest.raises(WebSocketDisconnect) as closed, \
+                stranger.websocket_connect("/api/v1/events") as events:
+            events.receive_json()
+        assert closed.value.code == 4401
+
+
+def test_enrolment_codes_are_one_time_guessing_them_is_slowed_and_revocation_is_at_once(
+        tmp_path: Path) -> None:
+    app = create_app(station_profile(tmp_path, ils_port=free_port()))
+    with TestClient(app) as client:
+        station = app.state.station
+        station.auth.create_user("admin1", PASSWORD, "admin")
+        staff = {"X-CSRF-Token": client.post("/api/v1/staff/login", json={
+            "username": "admin1", "password": PASSWORD}).json()["csrf_token"]}
+        code = client.post("/api/v1/staff/kiosks/enrolment-code", headers=staff).json()["code"]
+        lan = from_address(client, "10.0.4.1")
+        first = lan.post("/api/v1/kiosks/enrol", json={"code": code, "kiosk_id": "lobby"})
+        assert first.status_code == 201
+        credential = {"X-Kiosk-Credential": first.json()["credential"]}
+        assert lan.post("/api/v1/kiosks/enrol",
+                        json={"code": code, "kiosk_id": "thief"}).status_code == 403  # spent
+        assert lan.get("/api/v1/status", headers=credential).status_code == 200
+        assert lan.post("/api/v1/kiosks/lobby/heartbeat", json={},
+                        headers=credential).status_code == 204
+        assert lan.post("/api/v1/kiosks/other/heartbeat", json={},
+                        headers=credential).status_code == 403  # only for itself
+        guesses = [lan.post("/api/v1/kiosks/enrol", json={"code": f"AAAA-BBBB-CCCC-{n:04d}",
+                                                          "kiosk_id": "x"}).status_code
+                   for n in range(8)]
+        assert 429 in guesses
+        listed = client.get("/api/v1/staff/kiosks").json()
+        assert [k["kiosk_id"] for k in listed] == ["lobby"] and listed[0]["last_seen"]
+        from_address(client, "127.0.0.1")
+        assert client.post("/api/v1/staff/kiosks/lobby/revoke", headers=staff).json()["revoked"]
+        lan = from_address(client, "10.0.4.1")
+        assert lan.get("/api/v1/status", headers=credential).status_code == 401
+        assert {"kiosk_enrolled", "kiosk_revoked"} <= {e.action for e in station.auth.audit_entries()}
+
+
+def test_loopback_is_trusted_only_where_the_profile_says_so(tmp_path: Path) -> None:
+    profile = station_profile(tmp_path, ils_port=free_port(), kiosk={"trust_loopback": False})
+    with TestClient(create_app(profile)) as client:
+        assert client.get("/api/v1/status").status_code == 401
+        assert client.get("/api/v1/status", headers=enrolled(client, "k1")).status_code == 200
+
+
+def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from bridge.db.engine import open_database
+    from bridge.kiosks import KioskRegistry
+    from kiosk.api import StationApi
+    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.conftest import bronco, stop, wait_http
+
+    station_file = station_profile_file(tmp_path, free_port())
+    text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
+    station_file.write_text(text)
+    kiosk_file = tmp_path / "kiosk.toml"
+    credential_file = tmp_path / "kiosk-credential.json"
+    kiosk_file.write_text(text.replace("[kiosk]\n", f'[kiosk]\ncredential_file = "{credential_file}"\n'))
+    port = free_port()
+    proc = subprocess.Popen(bronco("station", "--profile", str(station_file), "--port", str(port)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/healthz", proc)
+        assert httpx.get(f"{url}/api/v1/status").status_code == 401  # loopback not trusted here
+        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
+        done = subprocess.run(bronco("kiosk", "--profile", str(kiosk_file), "--station", url,
+                                     "--enrol", code, "--kiosk-id", "lobby-1"),
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert stat.S_IMODE(credential_file.stat().st_mode) == 0o600
+        saved = json.loads(credential_file.read_text())
+        assert saved["kiosk_id"] == "lobby-1"
+        api = StationApi(url, credential=saved["credential"])
+        assert api.status()["station"] == "demo-station"
+        api.close()
+    finally:
+        stop(proc)

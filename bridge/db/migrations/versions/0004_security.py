@@ -1,4 +1,4 @@
-"""security: attempt limits kept across restarts, staff cards with a staff PIN
+"""security: attempt limits kept across restarts, staff cards with a staff PIN, enrolled kiosks
 
 Revision ID: 0004
 Revises: 0003
@@ -40,7 +40,28 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "kiosk_device",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("credential_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("enrolled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("credential_hash"),
+    )
+    op.create_table(
+        "enrolment_code",
+        sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("code_hash"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("enrolment_code")
+    op.drop_table("kiosk_device")
     op.drop_table("staff_card")
     op.drop_index("ix_attempt_limit_locked_until", "attempt_limit")
     op.drop_index("ix_attempt_limit_kind", "attempt_limit")

@@ -1,0 +1,33 @@
+"""What this kiosk got when it enrolled with the station - its id and its credential - kept in a
+0600 file (the profile's `kiosk.credential_file`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    kiosk_id: str
+    credential: str
+
+
+def read_enrolment(path: Path | None) -> Enrolment | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return Enrolment(str(data["kiosk_id"]), str(data["credential"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def save_enrolment(path: Path, enrolment: Enrolment) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"kiosk_id": enrolment.kiosk_id, "credential": enrolment.credential}, fh)
