@@ -6,11 +6,14 @@ import asyncio
 import logging
 import signal
 import socket
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
 from bridge.app import create_app
+from bridge.station_key import default_key_file
+from bridge.tls import ensure_self_signed, fingerprint, needs_tls, station_names
 from station_core.profile import Profile
 
 
@@ -43,15 +46,38 @@ class StationServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def _tls_files(profile: Profile, host: str) -> tuple[Path, Path] | None:
+    """The certificate and key to serve HTTPS with: the profile's, or - listening beyond
+    loopback without one - a self-signed one the station makes beside its key file."""
+    server = profile.server
+    if server.tls_cert and server.tls_key:
+        return server.tls_cert, server.tls_key
+    if not needs_tls(host):
+        return None
+    key_file = server.key_file or default_key_file(server.database_url)
+    folder = key_file.parent if key_file else Path(".")
+    cert, key = folder / "station-cert.pem", folder / "station-cert.key"
+    ensure_self_signed(cert, key, station_names(host))
+    logging.getLogger(__name__).info("HTTPS with %s (SHA-256 %s)", cert, fingerprint(cert.read_bytes()))
+    return cert, key
+
+
 def run_station(profile: Profile, host: str | None = None, port: int | None = None,
                 log_level: str = "info") -> bool:
     """Serve until SIGTERM or SIGINT. False if the server could not start (e.g. port taken)."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    listen = host or profile.server.host
+    tls = _tls_files(profile, listen)
+    app = create_app(profile)
+    if tls:  # staff compare it with what `bronco kiosk --enrol` printed
+        app.state.station.tls_fingerprint = fingerprint(tls[0].read_bytes())
     config = uvicorn.Config(
-        create_app(profile),
-        host=host or profile.server.host,
+        app,
+        host=listen,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
         port=port or profile.server.port,
         log_level=log_level,
         lifespan="on",

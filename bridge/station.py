@@ -70,6 +70,7 @@ class Station:
                             ping_timeout_s=profile.offline.ping_timeout_s)
         self.sessions = SessionStore(profile.kiosk.idle_timeout_s)
         self.taps = TapBook()
+        self.tls_fingerprint = ""  # of the HTTPS certificate kiosks pin (bridge/tls.py)
         self.closing = asyncio.Event()  # set when the server begins to stop: event streams end
         # Built in start(): they need the database.
         self.engine: Engine | None = None

@@ -94,7 +94,15 @@ def _enrol_kiosk(profile: Profile, station_url: str, code: str, kiosk_id: str) -
     if target is None or not kiosk_id:
         typer.echo("enrolling needs --kiosk-id and kiosk.credential_file in the profile", err=True)
         return EXIT_CONFIG
-    api = StationApi(station_url)
+    certificate = ""
+    if station_url.startswith("https://"):
+        from bridge.tls import fetch_certificate, fingerprint
+
+        pem = fetch_certificate(station_url)  # first contact: this certificate is pinned from now
+        certificate = pem.decode("ascii")
+        typer.echo(f"station certificate SHA-256 {fingerprint(pem)}: compare it with the console")
+    pinned = Enrolment(kiosk_id, "", certificate)
+    api = StationApi(station_url, tls=pinned.ssl_context())
     try:
         credential = api.enrol(code, kiosk_id, profile.station.name)
     except ApiError as exc:
@@ -102,7 +110,7 @@ def _enrol_kiosk(profile: Profile, station_url: str, code: str, kiosk_id: str) -
         return EXIT_FAILURE
     finally:
         api.close()
-    save_enrolment(target, Enrolment(kiosk_id, credential))
+    save_enrolment(target, Enrolment(kiosk_id, credential, certificate))
     typer.echo(f"kiosk '{kiosk_id}' enrolled; its credential is in {target}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 from typing import Any
 
 import httpx
@@ -23,11 +24,14 @@ class ApiError(Exception):
 
 
 class StationApi:
-    def __init__(self, base_url: str, timeout_s: float = 15.0, credential: str = "") -> None:
+    def __init__(self, base_url: str, timeout_s: float = 15.0, credential: str = "",
+                 tls: ssl.SSLContext | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        # An enrolled kiosk's credential goes with every call (bridge/kiosks.py).
+        # An enrolled kiosk's credential goes with every call (bridge/kiosks.py); on HTTPS only
+        # the station certificate pinned at enrolment is trusted.
         headers = {"X-Kiosk-Credential": credential} if credential else {}
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers,
+                                    verify=tls if tls is not None else True)
         self.session_token = ""
         self.staff_token = ""
 

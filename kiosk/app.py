@@ -50,8 +50,9 @@ class KioskApp(App):
         self.title = "Bronco Station"
         enrolment = read_enrolment(profile.kiosk.credential_file)
         credential = enrolment.credential if enrolment else ""
+        tls = enrolment.ssl_context() if enrolment else None
         self.kiosk_id = enrolment.kiosk_id if enrolment else profile.station.id
-        self.api = StationApi(station_url, credential=credential)
+        self.api = StationApi(station_url, credential=credential, tls=tls)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiosk-call")
         self.cues = SoundCues(enabled=profile.kiosk.sound)
         self.ctx = KioskContext(
@@ -71,8 +72,8 @@ class KioskApp(App):
             "tech_return": TechReturnVM(self.ctx), "receipt": ReceiptVM(self.ctx),
             "goodbye": GoodbyeVM(self.ctx), "staff": StaffVM(self.ctx),
         }
-        self.link = StationLink(station_url, self._health_from_thread)
-        self.events = EventStream(station_url, self._event_from_thread, credential)
+        self.link = StationLink(station_url, self._health_from_thread, tls=tls)
+        self.events = EventStream(station_url, self._event_from_thread, credential, tls)
         self.first_health = False
         self.manager: ScreenManager | None = None
         self._scanned = ""

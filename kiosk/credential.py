@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,16 @@ from pathlib import Path
 class Enrolment:
     kiosk_id: str
     credential: str
+    certificate: str = ""  # the station's certificate (PEM), pinned at enrolment when on HTTPS
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """Trust exactly the pinned certificate (it is the station's identity, so the host name
+        it was reached by does not matter); None on plain HTTP."""
+        if not self.certificate:
+            return None
+        context = ssl.create_default_context(cadata=self.certificate)
+        context.check_hostname = False
+        return context
 
 
 def read_enrolment(path: Path | None) -> Enrolment | None:
@@ -20,7 +31,8 @@ def read_enrolment(path: Path | None) -> Enrolment | None:
         return None
     try:
         data = json.loads(path.read_text())
-        return Enrolment(str(data["kiosk_id"]), str(data["credential"]))
+        return Enrolment(str(data["kiosk_id"]), str(data["credential"]),
+                         str(data.get("certificate", "")))
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -30,4 +42,5 @@ def save_enrolment(path: Path, enrolment: Enrolment) -> None:
     path.unlink(missing_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump({"kiosk_id": enrolment.kiosk_id, "credential": enrolment.credential}, fh)
+        json.dump({"kiosk_id": enrolment.kiosk_id, "credential": enrolment.credential,
+                   "certificate": enrolment.certificate}, fh)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,11 +14,12 @@ from websockets.sync.client import connect
 
 class EventStream:
     def __init__(self, base_url: str, on_event: Callable[[dict[str, Any]], None],
-                 credential: str = "") -> None:
+                 credential: str = "", tls: ssl.SSLContext | None = None) -> None:
         self.url = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + \
             "/api/v1/events"
         self.on_event = on_event
         self.headers = {"X-Kiosk-Credential": credential} if credential else {}
+        self.tls = tls
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-events", daemon=True)
         self.connected = False
@@ -33,7 +35,8 @@ class EventStream:
         while not self._stop.is_set():
             try:
                 with connect(self.url, open_timeout=2, close_timeout=1,
-                             additional_headers=self.headers) as socket:
+                             additional_headers=self.headers,
+                             ssl=self.tls if self.url.startswith("wss") else None) as socket:
                     self.connected = True
                     while not self._stop.is_set():
                         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,12 +13,13 @@ import httpx
 class StationLink:
     def __init__(
         self, base_url: str, on_health: Callable[[dict[str, Any] | None], None],
-        interval_s: float = 2.0, timeout_s: float = 1.5,
+        interval_s: float = 2.0, timeout_s: float = 1.5, tls: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._on_health = on_health
         self._interval_s = interval_s
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s,
+                                    verify=tls if tls is not None else True)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-link", daemon=True)
 

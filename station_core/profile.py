@@ -268,6 +268,10 @@ class ServerSettings(Strict):
                                   "default: beside a SQLite database, as <database>.key")
     simulators: bool = Field(
         default=False, description="serve /sim to drive simulated devices (demo and tests only)")
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate for HTTPS; a station listening beyond loopback "
+                                  "without one makes its own, which kiosks pin at enrolment")
+    tls_key: Path | None = None
     trusted_proxies: list[str] = Field(
         default_factory=list, description="addresses of reverse proxies whose X-Forwarded-For "
                                           "is believed; nobody else's is")

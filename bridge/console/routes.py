@@ -130,7 +130,9 @@ async def health(request: Request) -> HTMLResponse:
     now = time.time()
     kiosks = [{"id": k, "alive": now - v["last_seen"] < 30, "ago": int(now - v["last_seen"]),
                "screen": v.get("screen", "")} for k, v in sorted(station.kiosks.items())]
-    return _page(request, "health.html", "health", "Health", health=station.health(), kiosks=kiosks)
+    return _page(request, "health.html", "health", "Health", health=station.health(), kiosks=kiosks,
+                 enrolled=station.kiosk_registry.all(), locked=station.attempts.locked("card"),
+                 tls_fingerprint=station.tls_fingerprint)
 
 
 def _bars(title: str, labels: list[str], series: list[list[float]]) -> dict[str, str]:

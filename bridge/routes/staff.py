@@ -260,7 +260,7 @@ async def station_status(request: Request) -> dict[str, Any]:
     status = station.journal.status()
     return {**station.health(), "queue": {"pending": status.pending, "in_doubt": status.in_doubt,
                                           "open_exceptions": status.open_exceptions},
-            "kiosk_sessions": len(station.sessions)}
+            "kiosk_sessions": len(station.sessions), "tls_fingerprint": station.tls_fingerprint}
 
 
 class AuditOut(BaseModel):

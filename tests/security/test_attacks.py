@@ -475,3 +475,61 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
         api.close()
     finally:
         stop(proc)
+
+
+def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certificate(
+        tmp_path: Path) -> None:
+    import json
+    import os
+    import ssl
+    import subprocess
+
+    from bridge.db.engine import open_database
+    from bridge.kiosks import KioskRegistry
+    from bridge.tls import fingerprint
+    from kiosk.api import StationApi
+    from kiosk.credential import read_enrolment
+    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.conftest import bronco, stop, wait_port
+
+    station_file = station_profile_file(tmp_path, free_port())
+    text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
+    station_file.write_text(text)
+    kiosk_file = tmp_path / "kiosk.toml"
+    credential_file = tmp_path / "kiosk-credential.json"
+    kiosk_file.write_text(text.replace("[kiosk]\n", f'[kiosk]\ncredential_file = "{credential_file}"\n'))
+    port = free_port()
+    env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
+    subprocess.run(bronco("staff", "add", "desk1", "--profile", str(station_file)), env=env,
+                   check=True, capture_output=True)
+    proc = subprocess.Popen(bronco("station", "--profile", str(station_file), "--port", str(port),
+                                   "--host", "0.0.0.0"),  # beyond loopback
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        wait_port(port, proc)
+        with pytest.raises(httpx.HTTPError):  # no plain HTTP at all
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        with pytest.raises(httpx.HTTPError):  # and its certificate is nobody's CA's
+            httpx.get(f"{url}/healthz", timeout=5)
+        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
+        done = subprocess.run(bronco("kiosk", "--profile", str(kiosk_file), "--station", url,
+                                     "--enrol", code, "--kiosk-id", "lan-1"),
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        served = (tmp_path / "station-cert.pem").read_bytes()
+        assert fingerprint(served) in done.stdout  # what staff compare with the console
+        enrolment = read_enrolment(credential_file)
+        assert enrolment is not None and enrolment.certificate == served.decode()
+        api = StationApi(url, credential=enrolment.credential, tls=enrolment.ssl_context())
+        assert api.status()["station"] == "demo-station"
+        api.close()
+        # A staff cookie over HTTPS is Secure.
+        context = ssl.create_default_context(cadata=served.decode())
+        context.check_hostname = False
+        login = httpx.post(f"{url}/api/v1/staff/login", verify=context,
+                           json={"username": "desk1", "password": PASSWORD})
+        assert "secure" in login.headers["set-cookie"].lower()
+        assert json.loads(credential_file.read_text())["kiosk_id"] == "lan-1"
+    finally:
+        stop(proc)

@@ -152,3 +152,20 @@ document.querySelectorAll("button.resolve").forEach(b => b.addEventListener("cli
 }));
 
 if (document.getElementById("grid")) { refreshGrid().catch(e => say(e.message, false)); watchEvents(); }
+
+// -- health: kiosk enrolment, revocation, locked cards ---------------------------------------------
+document.getElementById("enrolment-code")?.addEventListener("click", async () => {
+  try {
+    const made = await api("POST", "/api/v1/staff/kiosks/enrolment-code");
+    document.getElementById("code").textContent = made.code;
+  } catch (error) { say(error.message, false); }
+});
+document.querySelectorAll("button.revoke").forEach(b => b.addEventListener("click", async () => {
+  if (!confirm(`Revoke kiosk ${b.dataset.id}? It stops working at once.`)) return;
+  try { await api("POST", `/api/v1/staff/kiosks/${b.dataset.id}/revoke`); location.reload(); }
+  catch (error) { say(error.message, false); }
+}));
+document.querySelectorAll("button.unlock").forEach(b => b.addEventListener("click", async () => {
+  try { await api("POST", "/api/v1/staff/locked-cards/unlock", { key: b.dataset.key }); location.reload(); }
+  catch (error) { say(error.message, false); }
+}));
