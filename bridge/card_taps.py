@@ -17,6 +17,7 @@ class Tap:
     reader: str
     staff: bool
     at: float
+    kiosk: str = ""  # the only kiosk that may use it (empty: any authenticated kiosk)
 
 
 class TapBook:
@@ -24,16 +25,20 @@ class TapBook:
         self.life_s = life_s
         self._taps: dict[str, Tap] = {}
 
-    def issue(self, uid: str, reader: str, *, staff: bool) -> str:
+    def issue(self, uid: str, reader: str, *, staff: bool, kiosk: str = "") -> str:
         self._forget_old()
         nonce = secrets.token_urlsafe(24)
-        self._taps[nonce] = Tap(uid.upper(), reader, staff, time.monotonic())
+        self._taps[nonce] = Tap(uid.upper(), reader, staff, time.monotonic(), kiosk)
         return nonce
 
-    def redeem(self, nonce: str) -> Tap | None:
-        """The tap behind a nonce, once: a second use, or one after TAP_LIFE_S, gets None."""
+    def redeem(self, nonce: str, caller: str) -> Tap | None:
+        """The tap behind a nonce, once and by its kiosk: a second use, one after TAP_LIFE_S,
+        or one by another kiosk (which also spends it) gets None."""
         self._forget_old()
-        return self._taps.pop(nonce, None)
+        tap = self._taps.pop(nonce, None)
+        if tap is None or (tap.kiosk and tap.kiosk != caller):
+            return None
+        return tap
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - self.life_s

@@ -231,7 +231,7 @@ class Station:
                 uid = card.uid.hex().upper()
                 staff = uid in staff_cards
                 # Only a one-time nonce travels; the UID stays in the station (bridge/card_taps.py).
-                tap = self.taps.issue(uid, reader_id, staff=staff)
+                tap = self.taps.issue(uid, reader_id, staff=staff, kiosk=self.profile.kiosk.id)
                 self.bus.publish("card", reader=reader_id, tap=tap, staff=staff)
 
     async def _sync_loop(self) -> None:

@@ -132,6 +132,10 @@ class KioskSettings(Strict):
     rfid_reader: str = Field(default="", description="id of the reader under this kiosk's pad")
     card_reader: str = ""
     require_pin: bool = Field(default=True, description="the station refuses a sign-in without a PIN")
+    id: str = Field(
+        default="", max_length=32, pattern=r"^[A-Za-z0-9_.-]*$",
+        description="the enrolled id of the kiosk at this station's card reader: its card taps "
+                    "are for that kiosk only (empty: any enrolled or trusted kiosk)")
     trust_loopback: bool = Field(
         default=False, description="a one-box install: a kiosk on this machine needs no enrolment "
                                    "(PINs, taps and limits are enforced all the same)")

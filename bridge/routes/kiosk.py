@@ -146,11 +146,11 @@ async def status(station: StationDep) -> dict[str, Any]:
 
 @router.post("/sessions", status_code=201,
              responses={403: {"description": "refused"}, 423: {"description": "card locked"}})
-async def sign_in(body: SignIn, station: StationDep) -> SessionOut:
+async def sign_in(body: SignIn, station: StationDep, caller: KioskId) -> SessionOut:
     """Start a patron session with a card barcode or a card tap this station's reader saw, and
     the PIN (required unless the profile says `kiosk.require_pin = false`)."""
     if body.card_tap is not None:
-        tap = station.taps.redeem(body.card_tap)
+        tap = station.taps.redeem(body.card_tap, caller)
         if tap is None or tap.staff:
             raise HTTPException(403, "That card tap has expired: please tap your card again")
         reader = next((r for r in station.profile.card_readers if r.id == tap.reader), None)
@@ -352,10 +352,11 @@ class StaffCardIn(BaseModel):
 
 @router.post("/maintenance/session",
              responses={403: {"description": "not a staff card"}, 423: {"description": "locked"}})
-async def maintenance_session(body: StaffCardIn, station: StationDep) -> dict[str, Any]:
+async def maintenance_session(body: StaffCardIn, station: StationDep,
+                              caller: KioskId) -> dict[str, Any]:
     """A staff card tapped at this station's reader, and its staff PIN: a 10-minute desk token
     for the maintenance screen."""
-    tap = station.taps.redeem(body.card_tap)
+    tap = station.taps.redeem(body.card_tap, caller)
     if tap is None or not tap.staff:
         raise HTTPException(403, "not a staff card tap")
     card = station.auth.staff_card(station.key, tap.uid)

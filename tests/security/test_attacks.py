@@ -533,3 +533,65 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
         assert json.loads(credential_file.read_text())["kiosk_id"] == "lan-1"
     finally:
         stop(proc)
+
+
+def test_a_tap_is_for_the_kiosk_at_the_reader_only(tmp_path: Path) -> None:
+    profile = station_profile(tmp_path, ils_port=free_port(),
+                              kiosk={"id": "desk-kiosk", "trust_loopback": False},
+                              offline={"patron_policy": "accept_wellformed",
+                                       "barcode_pattern": "^[0-9A-F]+$"})
+    app = create_app(profile)
+    with TestClient(app) as client:
+        own, other = enrolled(client, "desk-kiosk"), enrolled(client, "lobby")
+        with client.websocket_connect("/api/v1/events", headers=other) as events:
+            app.state.station.device("card_reader", "campus").present_card("04A1B2C3")
+            heard = events_until(events, "card")  # another kiosk hears of the tap...
+        stolen = client.post("/api/v1/sessions", json={"card_tap": heard["tap"], "pin": "1234"},
+                             headers=other)
+        assert stolen.status_code == 403  # ...but cannot use it
+        with client.websocket_connect("/api/v1/events", headers=own) as events:
+            app.state.station.device("card_reader", "campus").present_card("04A1B2C3")
+            tap = events_until(events, "card")["tap"]
+        assert client.post("/api/v1/sessions", json={"card_tap": tap, "pin": "1234"},
+                           headers=own).status_code == 201
+
+
+def test_ctrl_c_closes_open_event_streams_itself(tmp_path: Path) -> None:
+    """An open kiosk stream used to hold Ctrl-C for uvicorn's whole graceful timeout, then die
+    with a CancelledError traceback; now the station says goodbye (1001) and exits 0."""
+    import signal
+    import subprocess
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.conftest import bronco, wait_http
+
+    profile = station_profile_file(tmp_path, free_port())
+    port = free_port()
+    proc = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        with connect(f"ws://127.0.0.1:{port}/api/v1/events") as stream:
+            proc.send_signal(signal.SIGINT)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    stream.recv(timeout=30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+        assert proc.wait(30) == 0
+        assert b"CancelledError" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_bronco_sip2_takes_no_password_on_the_command_line() -> None:
+    import subprocess
+
+    from tests.conftest import bronco
+
+    done = subprocess.run(bronco("sip2", "--port", "9", "--password", "secret", "status"),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--password" in done.stderr
