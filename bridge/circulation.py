@@ -235,7 +235,8 @@ class Circulation:
             return ItemResult(item_id, False, message=attempt.refusal, txn_id=attempt.txn.txn_id)
         out = attempt.value
         due = due_shown(out.due_date, out.due_text)
-        self.journal.finish(attempt.seq, TxnState.DONE, due_text=due, title=out.title)
+        self.journal.finish(attempt.seq, TxnState.DONE, due_text=due, title=out.title,
+                            durable=attempt.txn.kind != TxnKind.RENEW.value)
         return ItemResult(item_id, True, title=out.title, due_date=due, message=out.screen_message,
                           txn_id=attempt.txn.txn_id,
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
@@ -265,7 +266,7 @@ class Circulation:
         back = attempt.value
         if back is None:  # returns are always accepted: in doubt, item information settles it
             return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn_id)
-        self.journal.finish(attempt.seq, TxnState.DONE, title=back.title,
+        self.journal.finish(attempt.seq, TxnState.DONE, title=back.title, durable=False,
                             outcome="hold" if back.hold else ("transit" if back.in_transit_to else ""))
         return ItemResult(
             item_id, True, title=back.title, message=back.screen_message, txn_id=txn_id,
