@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from bridge.attempts import AttemptBook
 from bridge.card_taps import TapBook
 from bridge.circulation import Circulation
-from bridge.db.engine import open_database
+from bridge.db.engine import checkpoint, open_database
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
 from bridge.ils_link import IlsLink
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
 EXPIRY_INTERVAL_S = 60.0
 PURGE_INTERVAL_S = 60.0
+CHECKPOINT_INTERVAL_S = 5.0
 
 
 def sip2_settings(profile: Profile) -> Sip2Settings:
@@ -107,7 +108,8 @@ class Station:
         return owner.device if owner else None
 
     async def open_storage(self) -> None:
-        self.engine = await asyncio.to_thread(open_database, self.profile.server.database_url)
+        self.engine = await asyncio.to_thread(open_database, self.profile.server.database_url,
+                                              auto_checkpoint=False)  # _checkpoint_loop does it
         self.journal = Journal(self.engine, self.profile.station.id)
         self.auth = StaffAuth(self.engine, self.profile.staff)
         self.stats = Stats(self.engine, self.profile.statistics.terms)
@@ -214,7 +216,8 @@ class Station:
                 self._tasks.append(asyncio.create_task(self._card_loop(reader_id, owner),
                                                        name=f"card-{reader_id}"))
         self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
-                       asyncio.create_task(self._purge_loop(), name="privacy-purge")]
+                       asyncio.create_task(self._purge_loop(), name="privacy-purge"),
+                       asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint")]
         # What start-up built lives as long as the process: keep it out of later collections, so
         # a full collection never stalls a patron's checkout for milliseconds.
         gc.collect()
@@ -248,6 +251,15 @@ class Station:
                     await self.replayer.replay()
                 except Exception:  # the loop must outlive any single bad replay
                     log.exception("replay failed")
+
+    async def _checkpoint_loop(self) -> None:
+        """The WAL is copied into the database here, off every patron's path."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+            try:
+                await asyncio.to_thread(checkpoint, self.engine)
+            except Exception as exc:  # a busy database: next time
+                log.warning("WAL checkpoint failed: %s", exc)
 
     async def _purge_loop(self) -> None:
         while True:

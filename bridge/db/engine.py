@@ -24,12 +24,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def make_engine(url: str, *, auto_checkpoint: bool = True) -> Engine:
+    """`auto_checkpoint=False`: no commit ever copies the WAL into the database file (which can
+    take a slow SD card hundreds of ms, in whatever commit a patron waits on); the owner runs
+    `checkpoint()` in the background instead (the station does, every few seconds)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not auto_checkpoint:
+            event.listen(engine, "connect", _no_auto_checkpoint)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL into the database file without blocking writers (SQLite only)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def head_revision() -> str:
@@ -71,7 +87,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def open_database(url: str) -> Engine:
-    engine = make_engine(url)
+def open_database(url: str, *, auto_checkpoint: bool = True) -> Engine:
+    engine = make_engine(url, auto_checkpoint=auto_checkpoint)
     migrate(engine)
     return engine

@@ -35,6 +35,18 @@ def from_address(client: TestClient, host: str) -> TestClient:
     return client
 
 
+def untrusting_profiles(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A station that trusts no loopback kiosk, and its kiosk's profile with a credential file."""
+    from tests.bridge.test_crash_replay import station_profile_file
+
+    station_file = station_profile_file(tmp_path, free_port())
+    text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
+    station_file.write_text(text)
+    kiosk_file, credential_file = tmp_path / "kiosk.toml", tmp_path / "kiosk-credential.json"
+    kiosk_file.write_text(text.replace("[kiosk]\n", f'[kiosk]\ncredential_file = "{credential_file}"\n'))
+    return station_file, kiosk_file, credential_file
+
+
 def events_until(events, kind: str) -> dict:
     event = events.receive_json()
     while event["type"] != kind:
@@ -446,15 +458,9 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
     from bridge.db.engine import open_database
     from bridge.kiosks import KioskRegistry
     from kiosk.api import StationApi
-    from tests.bridge.test_crash_replay import station_profile_file
     from tests.conftest import bronco, stop, wait_http
 
-    station_file = station_profile_file(tmp_path, free_port())
-    text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
-    station_file.write_text(text)
-    kiosk_file = tmp_path / "kiosk.toml"
-    credential_file = tmp_path / "kiosk-credential.json"
-    kiosk_file.write_text(text.replace("[kiosk]\n", f'[kiosk]\ncredential_file = "{credential_file}"\n'))
+    station_file, kiosk_file, credential_file = untrusting_profiles(tmp_path)
     port = free_port()
     proc = subprocess.Popen(bronco("station", "--profile", str(station_file), "--port", str(port)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -489,15 +495,9 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
     from bridge.tls import fingerprint
     from kiosk.api import StationApi
     from kiosk.credential import read_enrolment
-    from tests.bridge.test_crash_replay import station_profile_file
     from tests.conftest import bronco, stop, wait_port
 
-    station_file = station_profile_file(tmp_path, free_port())
-    text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
-    station_file.write_text(text)
-    kiosk_file = tmp_path / "kiosk.toml"
-    credential_file = tmp_path / "kiosk-credential.json"
-    kiosk_file.write_text(text.replace("[kiosk]\n", f'[kiosk]\ncredential_file = "{credential_file}"\n'))
+    station_file, kiosk_file, credential_file = untrusting_profiles(tmp_path)
     port = free_port()
     env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
     subprocess.run(bronco("staff", "add", "desk1", "--profile", str(station_file)), env=env,
