@@ -5,6 +5,8 @@ the defence it names; docs/security.md says what each defence answers."""
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,6 +35,29 @@ def from_address(client: TestClient, host: str) -> TestClient:
     """The next requests come from another machine (one running app, one event loop)."""
     client._transport.client = (host, 4000)
     return client
+
+
+@contextmanager
+def station_running(profile: Path, *extra: str) -> Iterator[str]:
+    """A real `bronco station` process on a free port, and its base URL (HTTPS when it is told
+    to listen beyond loopback)."""
+    import subprocess
+
+    from tests.conftest import bronco, stop, wait_http, wait_port
+
+    port = free_port()
+    proc = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port), *extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tls = "--host" in extra
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    try:
+        if tls:
+            wait_port(port, proc)
+        else:
+            wait_http(f"{url}/healthz", proc)
+        yield url
+    finally:
+        stop(proc)
 
 
 def untrusting_profiles(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -183,24 +208,15 @@ def test_a_burst_of_wrong_codes_across_the_bank_alerts_staff(tmp_path: Path) -> 
 
 def test_the_proxy_header_is_not_believed_by_the_running_station(tmp_path: Path) -> None:
     """Through uvicorn itself: X-Forwarded-For from loopback used to be taken as the peer."""
-    import subprocess
 
     from tests.bridge.test_crash_replay import station_profile_file
-    from tests.conftest import bronco, stop, wait_http
 
     profile = station_profile_file(tmp_path, free_port())
-    port = free_port()
-    proc = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/healthz", proc)
+    with station_running(profile) as url:
         answers = [httpx.post(f"{url}/api/v1/lockers/pickup/code", json={"code": f"55555555{n:02d}"},
                               headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code
                    for n in range(6)]
         assert answers[:3] == [403, 403, 403] and 429 in answers[3:]
-    finally:
-        stop(proc)
 
 
 # -- 5. a '|' or a CR broke SIP2 and jammed the queue -------------------------------------------
@@ -458,15 +474,10 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
     from bridge.db.engine import open_database
     from bridge.kiosks import KioskRegistry
     from kiosk.api import StationApi
-    from tests.conftest import bronco, stop, wait_http
+    from tests.conftest import bronco
 
     station_file, kiosk_file, credential_file = untrusting_profiles(tmp_path)
-    port = free_port()
-    proc = subprocess.Popen(bronco("station", "--profile", str(station_file), "--port", str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/healthz", proc)
+    with station_running(station_file) as url:
         assert httpx.get(f"{url}/api/v1/status").status_code == 401  # loopback not trusted here
         code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
         done = subprocess.run(bronco("kiosk", "--profile", str(kiosk_file), "--station", url,
@@ -479,8 +490,6 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
         api = StationApi(url, credential=saved["credential"])
         assert api.status()["station"] == "demo-station"
         api.close()
-    finally:
-        stop(proc)
 
 
 def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certificate(
@@ -495,21 +504,15 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
     from bridge.tls import fingerprint
     from kiosk.api import StationApi
     from kiosk.credential import read_enrolment
-    from tests.conftest import bronco, stop, wait_port
+    from tests.conftest import bronco
 
     station_file, kiosk_file, credential_file = untrusting_profiles(tmp_path)
-    port = free_port()
     env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
     subprocess.run(bronco("staff", "add", "desk1", "--profile", str(station_file)), env=env,
                    check=True, capture_output=True)
-    proc = subprocess.Popen(bronco("station", "--profile", str(station_file), "--port", str(port),
-                                   "--host", "0.0.0.0"),  # beyond loopback
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"https://127.0.0.1:{port}"
-    try:
-        wait_port(port, proc)
+    with station_running(station_file, "--host", "0.0.0.0") as url:  # beyond loopback
         with pytest.raises(httpx.HTTPError):  # no plain HTTP at all
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            httpx.get(url.replace("https://", "http://") + "/healthz", timeout=5)
         with pytest.raises(httpx.HTTPError):  # and its certificate is nobody's CA's
             httpx.get(f"{url}/healthz", timeout=5)
         code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
@@ -531,8 +534,6 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
                            json={"username": "desk1", "password": PASSWORD})
         assert "secure" in login.headers["set-cookie"].lower()
         assert json.loads(credential_file.read_text())["kiosk_id"] == "lan-1"
-    finally:
-        stop(proc)
 
 
 def test_a_tap_is_for_the_kiosk_at_the_reader_only(tmp_path: Path) -> None:
