@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bronco.cli_common import EXIT_CONFIG
-from station_core.profile import ProfileError, load_profile
+from station_core.profile import ProfileError, load_profile, profile_warnings
 
 profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 
@@ -17,15 +17,18 @@ profile_app = typer.Typer(help="Hardware profiles.", no_args_is_help=True)
 def profile_check(
     files: Annotated[list[Path], typer.Argument(help="Profile files to validate.")],
 ) -> None:
-    """Validate profiles: prints OK per good file, or each problem as FILE: FIELD: REASON."""
+    """Validate profiles: prints OK per good file, or each problem as FILE: FIELD: REASON.
+    Warnings (a valid profile that should still change) print as WARNING FILE: FIELD: REASON."""
     failed = False
     for path in files:
         try:
-            load_profile(path)
+            loaded = load_profile(path)
         except ProfileError as exc:
             failed = True
             typer.echo(str(exc))
-        else:
-            typer.echo(f"OK {path}")
+            continue
+        for warning in profile_warnings(loaded):
+            typer.echo(f"WARNING {path}: {warning.path}: {warning.reason}")
+        typer.echo(f"OK {path}")
     if failed:
         raise typer.Exit(EXIT_CONFIG)

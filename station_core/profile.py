@@ -7,6 +7,7 @@ ILS password comes from an environment variable or a separate secrets file.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -15,15 +16,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from station_core.calendar import OpeningHours
+from station_core.contrast import NON_TEXT, TEXT_AA, parse_hex, ratio
 from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
 
 # Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
 HARD_MAX_PULSE_MS = 1000
 
 Identifier = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+KeyName = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z0-9_]+$")]
+HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+WHITE = parse_hex("#FFFFFF")
+NEAR_BLACK = parse_hex("#1A1A1A")
 
 
 class Strict(BaseModel):
@@ -101,6 +107,10 @@ class DoorSettings(Strict):
         default=None, ge=1, le=48, description="board input wired to the door switch, if not the lock's"
     )
     charging: bool = Field(default=False, description="holds a lent tech device on a charger")
+    row: int | None = Field(default=None, ge=1, le=20,
+                            description="where the door is in the bank, counted from the top")
+    column: int | None = Field(default=None, ge=1, le=40,
+                               description="where the door is in the bank, counted from the left")
 
 
 class UidRule(Strict):
@@ -121,11 +131,72 @@ class CardReaderSettings(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class KeypadKeys(Strict):
+    """The keys a USB kiosk keypad (EZ Access style) sends, by Kivy key name ('up', 'f1', ...)."""
+
+    up: KeyName = "up"
+    down: KeyName = "down"
+    select: KeyName = "enter"
+    back: KeyName = "escape"
+    help: KeyName = "f1"
+    volume_down: KeyName = "f2"
+    volume_up: KeyName = "f3"
+    repeat: KeyName = "f4"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> KeypadKeys:
+        names = list(self.model_dump().values())
+        if len(set(names)) != len(names):
+            raise ValueError("each keypad function needs its own key")
+        return self
+
+
+class Branding(Strict):
+    """The library's look on the kiosk: refused at load when its colours fail WCAG contrast."""
+
+    logo: Path | None = Field(default=None, description="a PNG shown on the attract screen")
+    primary: HexColour = Field(description="screen background; white text is drawn on it")
+    secondary: HexColour = Field(description="buttons; near-black text is drawn on them")
+
+    @model_validator(mode="after")
+    def _contrast(self) -> Branding:
+        problems = []
+        on_primary = ratio(parse_hex(self.primary), WHITE)
+        on_secondary = ratio(parse_hex(self.secondary), NEAR_BLACK)
+        between = ratio(parse_hex(self.primary), parse_hex(self.secondary))
+        if on_primary < TEXT_AA:
+            problems.append(f"white text on primary {self.primary} is {on_primary:.2f}:1")
+        if on_secondary < TEXT_AA:
+            problems.append(f"dark text on secondary {self.secondary} is {on_secondary:.2f}:1")
+        if between < NON_TEXT:
+            problems.append(f"buttons ({self.secondary}) against the background are {between:.2f}:1")
+        if problems:
+            raise ValueError("branding fails WCAG contrast (text needs 4.5:1, buttons 3:1): "
+                             + "; ".join(problems))
+        return self
+
+
 class KioskSettings(Strict):
     languages: list[Literal["en", "es"]] = Field(default_factory=lambda: ["en", "es"], min_length=1)
     default_language: Literal["en", "es"] = "en"
     idle_timeout_s: int = Field(default=60, ge=10, le=900)
-    warning_s: int = Field(default=15, ge=3, le=120)
+    warning_s: int = Field(default=20, ge=20, le=120,
+                           description="the timeout warning comes this long before the end "
+                                       "(WCAG 2.2.1: at least 20 s)")
+    mode: Literal["self_check", "lockers"] = Field(
+        default="self_check", description="'lockers': the kiosk at a locker bank opens on pickup")
+    speech: Literal["on_request", "always"] = Field(
+        default="on_request", description="speech starts with headphones or the help key, or always")
+    voices: dict[Literal["en", "es"], Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = Field(
+        default_factory=lambda: {"en": "en-us", "es": "es-419"},
+        description="espeak-ng voice per language")
+    headphone_card: str = Field(
+        default="", pattern=r"^[A-Za-z0-9_-]*$",
+        description="ALSA card whose 'Headphone Jack' control reports headphones (empty: default)")
+    keypad: KeypadKeys = Field(default_factory=KeypadKeys)
+    text_scale: Literal[1, 1.5, 2] = 1
+    branding: Branding | None = None
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217, for fines")
     fullscreen: bool = True
     high_contrast: bool = False
     sound: bool = False
@@ -147,6 +218,12 @@ class KioskSettings(Strict):
         default_factory=list, description="UIDs (hex) of staff cards that open the maintenance screen")
     printer: str = Field(default="", description="receipt printer: a file or device path (ESC/POS)")
     receipt_footer: str = "Thank you for using self-service."
+
+    @model_validator(mode="after")
+    def _warning_fits(self) -> KioskSettings:
+        if self.idle_timeout_s <= self.warning_s:
+            raise ValueError("idle_timeout_s must be longer than warning_s")
+        return self
 
 
 class OfflineLoanRule(Strict):
@@ -452,9 +529,51 @@ def _cross_check(profile: Profile) -> list[ProfileIssue]:
     if profile.server.simulators and real:
         issues.append(ProfileIssue("server.simulators", "the /sim controls drive simulated devices "
                                    f"only; this profile has real ones ({', '.join(real)})"))
+    issues.extend(_bank_map_issues(profile))
     if profile.kiosk.default_language not in profile.kiosk.languages:
         issues.append(ProfileIssue("kiosk.default_language", "must be one of kiosk.languages"))
     return issues
+
+
+def _bank_map_issues(profile: Profile) -> list[ProfileIssue]:
+    """Door positions: all or none, one door per cell; a locker-bank kiosk draws them."""
+    placed = [d for d in profile.doors if d.row is not None and d.column is not None]
+    issues = []
+    for index, door in enumerate(profile.doors):
+        if (door.row is None) != (door.column is None):
+            issues.append(ProfileIssue(f"doors[{index}]", "give both row and column, or neither"))
+    if placed and len(placed) != len(profile.doors):
+        issues.append(ProfileIssue("doors", "give every door a row and column, or none"))
+    if profile.kiosk.mode == "lockers" and profile.doors and not placed:
+        issues.append(ProfileIssue("kiosk.mode", "a locker-bank kiosk draws the bank: give every "
+                                   "door its row and column"))
+    cells: dict[tuple[int, int], str] = {}
+    for index, door in enumerate(profile.doors):
+        if door.row is None or door.column is None:
+            continue
+        cell = (door.row, door.column)
+        if cell in cells:
+            issues.append(ProfileIssue(f"doors[{index}]", f"row {door.row}, column {door.column} "
+                                       f"is already door '{cells[cell]}'"))
+        cells[cell] = door.id
+    return issues
+
+
+def profile_warnings(profile: Profile) -> list[ProfileIssue]:
+    """What a valid profile should still fix: ADA 225.2.1 wants at least 5 % of each kind of
+    locker, and no fewer than one, accessible (mounted within reach)."""
+    warnings = []
+    for size in ("small", "medium", "large"):
+        doors = [d for d in profile.doors if d.size == size]
+        if not doors:
+            continue
+        accessible = sum(d.accessible for d in doors)
+        wanted = max(1, math.ceil(0.05 * len(doors)))
+        if accessible < wanted:
+            warnings.append(ProfileIssue(
+                "doors", f"{accessible} of {len(doors)} {size} doors are accessible; ADA 225.2.1 "
+                         f"asks for at least {wanted} (5 %, and no fewer than one of each size)"))
+    return warnings
 
 
 def parse_profile(data: dict[str, Any], source: str = "<profile>") -> Profile:
