@@ -19,6 +19,7 @@ from bridge.offline import OfflinePolicy, PatronCache
 from bridge.pin_guard import PinGuard
 from bridge.sessions import KioskSession
 from ils.adapter import CheckoutResult, IlsAdapter, PatronAccount
+from ils.refusals import Reason, classify
 from ils.errors import IlsRejected, IlsUnavailable, PinRejected, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class ItemResult:
     hold_pickup: str = ""
     in_transit_to: str = ""
     sort_bin: str = ""
+    reason: str = ""  # ils.refusals.Reason of a refusal, when known; the kiosk words it
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,7 +192,8 @@ class Circulation:
         if not verdict.accepted:
             if seq is not None:
                 self.journal.finish(seq, TxnState.REJECTED, outcome="offline limit reached")
-            return ItemResult(item_id, False, message=verdict.reason, offline=True)
+            return ItemResult(item_id, False, message=verdict.reason, offline=True,
+                              reason=Reason.OFFLINE_LIMIT)
         due = self.policy.due_date(item_id, utcnow())
         if seq is None:
             txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id=session.patron_id,
@@ -201,6 +204,15 @@ class Circulation:
         session.offline_checkouts += 1
         return ItemResult(item_id, True, due_date=local_iso(due),
                           message=note, offline=True, txn_id=txn.txn_id)
+
+    async def item_title(self, item_id: str) -> str:
+        """The title the ILS has for an item ("" offline or unknown): for what a tag cannot say."""
+        if not self.link.online:
+            return ""
+        try:
+            return (await self._ils(self.adapter.item_info(item_id))).title
+        except (IlsRejected, IlsUnavailable, ProtocolError):
+            return ""
 
     async def checkout(self, session: KioskSession, item_id: str) -> ItemResult:
         result = await self._checkout(session, item_id)
@@ -232,7 +244,8 @@ class Circulation:
         """A checkout or renewal the ILS answered, written to the journal once."""
         if attempt.reply is Reply.REFUSED or attempt.value is None:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome=attempt.refusal)
-            return ItemResult(item_id, False, message=attempt.refusal, txn_id=attempt.txn.txn_id)
+            return ItemResult(item_id, False, message=attempt.refusal, txn_id=attempt.txn.txn_id,
+                              reason=classify(attempt.refusal))
         out = attempt.value
         due = due_shown(out.due_date, out.due_text)
         self.journal.finish(attempt.seq, TxnState.DONE, due_text=due, title=out.title,
@@ -260,7 +273,8 @@ class Circulation:
             return ItemResult(item_id, True, message=QUEUED_NOTE, offline=True, txn_id=txn_id)
         if attempt.reply is Reply.REFUSED:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome=attempt.refusal)
-            return ItemResult(item_id, False, message=attempt.refusal, txn_id=txn_id)
+            return ItemResult(item_id, False, message=attempt.refusal, txn_id=txn_id,
+                              reason=classify(attempt.refusal))
         if attempt.reply is Reply.UNSENT:
             self.journal.back_to_pending(attempt.seq, mode=TxnMode.OFFLINE)
         back = attempt.value
@@ -278,7 +292,7 @@ class Circulation:
     # -- renew -----------------------------------------------------------------------------------
     async def renew(self, session: KioskSession, item_id: str) -> ItemResult:
         if not self.link.online:
-            return ItemResult(item_id, False, offline=True,
+            return ItemResult(item_id, False, offline=True, reason=Reason.ILS_OFFLINE,
                               message="Renewals are not available while the library system is "
                                       "offline. Please try again later.")
         attempt = await self._attempt(
@@ -286,14 +300,14 @@ class Circulation:
                                                                pin=session.pin), session)
         if attempt.reply is Reply.QUEUED:  # renewals are never queued: tell the patron to retry
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="item records still queued")
-            return ItemResult(item_id, False, txn_id=attempt.txn.txn_id,
+            return ItemResult(item_id, False, txn_id=attempt.txn.txn_id, reason=Reason.RECORDS_QUEUED,
                               message="This item's earlier records are still being sent to the "
                                       "library system. Please try again in a minute.")
         if attempt.reply is Reply.UNSENT:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="library system unavailable")
         if attempt.reply in (Reply.UNSENT, Reply.IN_DOUBT):
             return ItemResult(item_id, False, offline=True, txn_id=attempt.txn.txn_id,
-                              message="The renewal could not be confirmed. Please try again later.")
+                              reason=Reason.UNCONFIRMED, message="The renewal could not be confirmed. Please try again later.")
         return self._loan_result(attempt, item_id)
 
     async def renew_all(self, session: KioskSession) -> list[ItemResult]:

@@ -45,6 +45,7 @@ class PadItem:
     hold_pickup: str = ""
     in_transit_to: str = ""
     sort_bin: str = ""
+    reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,12 +177,16 @@ class Pad:
             status = SetStatus(item_id, max(v.parts for v in parts), frozenset(v.part for v in parts))
             if not status.complete:
                 missing = ", ".join(str(p) for p in status.missing)
+                known = self.items.get(item_id)
                 item = PadItem(item_id, "incomplete", f"Part {missing} of {status.parts} missing: "
                                "place every part of this set on the pad.",
+                               title=known.title if known else "",
                                parts=status.parts, missing=status.missing)
-                if self.items.get(item_id) != item:
+                if known != item:
                     self.items[item_id] = item
                     self._announce(item)
+                    if not item.title:
+                        self._spawn(self._title_of_incomplete(item_id))
                 continue
             self._handled.add(item_id)
             self.items[item_id] = PadItem(item_id, "processing", parts=status.parts)
@@ -191,6 +196,19 @@ class Pad:
             task = asyncio.create_task(work)
             self._work.add(task)
             task.add_done_callback(self._work.discard)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _title_of_incomplete(self, item_id: str) -> None:
+        """A tag holds no title: ask the ILS, so the patron sees which set is short of a part."""
+        title = await self.circulation.item_title(item_id)
+        item = self.items.get(item_id)
+        if title and item is not None and item.status == "incomplete" and not item.title:
+            item.title = title
+            self._announce(item)
 
     def _announce(self, item: PadItem) -> None:
         self.bus.publish("pad_item", reader=self.reader_id, **item.as_dict())
@@ -217,7 +235,7 @@ class Pad:
         parts = len(tags)
         if not result.ok:
             self._finish(item_id, PadItem(item_id, "refused", result.message, result.title,
-                                          parts=parts, offline=result.offline))
+                                          parts=parts, offline=result.offline, reason=result.reason))
             return
         try:
             await self._set_markers(reader, tags, secured=False)
@@ -242,7 +260,7 @@ class Pad:
         parts = len(tags)
         if not result.ok:
             self._finish(item_id, PadItem(item_id, "refused", result.message, result.title,
-                                          parts=parts))
+                                          parts=parts, reason=result.reason))
             return
         try:
             await self._set_markers(reader, tags, secured=True)

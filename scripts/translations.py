@@ -25,7 +25,7 @@ LANGUAGES = ("es",)
 def template() -> Catalog:
     catalog = Catalog(project="bronco-kiosk")
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(KIOSK), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None}):
+            str(KIOSK), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "ngettext": (1, 2)}):
         catalog.add(message, locations=[(filename, lineno)])
     return catalog
 
@@ -43,6 +43,24 @@ def compiled_messages(mo_path: Path) -> dict[str, str]:
     return {k: v for k, v in messages.items() if k}
 
 
+def _translated(string: str | tuple[str, ...]) -> bool:
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+def _table(catalog: Catalog) -> dict[object, str]:
+    """What a compiled catalogue should hold: plurals keyed (singular, form) as gettext does."""
+    table: dict[object, str] = {}
+    for message in catalog:
+        if not message.id or not _translated(message.string):
+            continue
+        if isinstance(message.id, tuple):
+            for form, text in enumerate(message.string):
+                table[(message.id[0], form)] = text
+        else:
+            table[message.id] = message.string
+    return table
+
+
 def main(check: bool) -> int:
     source = template()
     problems = []
@@ -52,11 +70,11 @@ def main(check: bool) -> int:
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=language)
         catalog.update(source, no_fuzzy_matching=True)
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not _translated(m.string)]
         problems += [f"{language}: untranslated: {m!r}" for m in missing]
         mo = compiled(catalog)
         if check:
-            wanted = {m.id: m.string for m in catalog if m.id and m.string}
+            wanted = _table(catalog)
             if not mo_path.exists() or compiled_messages(mo_path) != wanted:
                 problems.append(f"{language}: {mo_path.name} is not compiled from the current .po")
         else:

@@ -100,13 +100,15 @@ class ItemOut(BaseModel):
     hold_pickup: str = ""
     in_transit_to: str = ""
     sort_bin: str = ""
+    reason: str = Field(default="", description="why it was refused, when known (ils.refusals)")
 
     @classmethod
     def of(cls, result: ItemResult) -> ItemOut:
         return cls(item_id=result.item_id, ok=result.ok, title=result.title,
                    due_date=result.due_date, message=result.message, offline=result.offline,
                    txn_id=result.txn_id, hold_pickup=result.hold_pickup,
-                   in_transit_to=result.in_transit_to, sort_bin=result.sort_bin)
+                   in_transit_to=result.in_transit_to, sort_bin=result.sort_bin,
+                   reason=result.reason)
 
 
 class LoanOut(BaseModel):

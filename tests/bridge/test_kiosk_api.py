@@ -52,6 +52,7 @@ def test_online_circulation(tmp_path: Path, ils: DemoIls) -> None:
         refused = client.post("/api/v1/checkout", json={"item_id": HELD_FOR_FRANCOIS},
                               headers=headers).json()
         assert not refused["ok"] and "on hold for another patron" in refused["message"]
+        assert refused["reason"] == "hold_for_other"  # for the kiosk to say in its language
         account = client.get("/api/v1/account", headers=headers).json()
         assert [loan["item_id"] for loan in account["loans"]] == [BOOKS[0]]
         renewed = client.post("/api/v1/renew", json={"all": True}, headers=headers).json()
@@ -178,6 +179,7 @@ def test_station_wide_offline_limit(tmp_path: Path) -> None:
                                        headers=headers).json())
         assert [r["ok"] for r in results] == [True, True, False]
         assert "cannot lend more" in results[2]["message"]
+        assert results[2]["reason"] == "offline_limit"
 
 
 def test_metrics_in_prometheus_format(tmp_path: Path) -> None:

@@ -47,6 +47,9 @@ def test_stack_checkout_with_a_missing_part_and_a_failed_marker(tmp_path: Path, 
         assert all(items[b]["due_date"] for b in done)
         assert items[KIT]["status"] == "incomplete" and items[KIT]["missing"] == [2]
         assert items[KIT]["message"].startswith("Part 2 of 2 missing")
+        # The tag holds no title; the station asks the ILS, so the patron sees which set it is.
+        wait_for(lambda: pad_items(client, headers)[KIT]["title"] != "")
+        assert pad_items(client, headers)[KIT]["title"] == "Laptop kit: Dell Latitude 5440 + charger"
         assert items[books[8]]["status"] == "see_staff"
         # Markers: every checked-out book disarmed; the failed one and the kit still armed.
         for n in range(8):
