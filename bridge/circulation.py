@@ -19,8 +19,8 @@ from bridge.offline import OfflinePolicy, PatronCache
 from bridge.pin_guard import PinGuard
 from bridge.sessions import KioskSession
 from ils.adapter import CheckoutResult, IlsAdapter, PatronAccount
-from ils.refusals import Reason, classify
 from ils.errors import IlsRejected, IlsUnavailable, PinRejected, ProtocolError
+from ils.refusals import Reason, classify
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -307,7 +307,8 @@ class Circulation:
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="library system unavailable")
         if attempt.reply in (Reply.UNSENT, Reply.IN_DOUBT):
             return ItemResult(item_id, False, offline=True, txn_id=attempt.txn.txn_id,
-                              reason=Reason.UNCONFIRMED, message="The renewal could not be confirmed. Please try again later.")
+                              reason=Reason.UNCONFIRMED,
+                              message="The renewal could not be confirmed. Please try again later.")
         return self._loan_result(attempt, item_id)
 
     async def renew_all(self, session: KioskSession) -> list[ItemResult]:

@@ -25,7 +25,8 @@ LANGUAGES = ("es",)
 def template() -> Catalog:
     catalog = Catalog(project="bronco-kiosk")
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(KIOSK), method_map=[("**.py", "python")], keywords={"_": None, "gettext": None, "ngettext": (1, 2)}):
+            str(KIOSK), method_map=[("**.py", "python")],
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2)}):
         catalog.add(message, locations=[(filename, lineno)])
     return catalog
 
