@@ -68,9 +68,22 @@ def kiosk(
         help="Enrol this kiosk with the one-time code from the console, keep its credential in "
              "kiosk.credential_file, then exit.")] = "",
     kiosk_id: Annotated[str, typer.Option(help="This kiosk's id when enrolling.")] = "",
+    theme: Annotated[str, typer.Option(
+        help="With --screenshots: standard or high-contrast.")] = "standard",
+    text_scale: Annotated[float, typer.Option(help="With --screenshots: 1, 1.5 or 2.")] = 1.0,
+    size: Annotated[str, typer.Option(
+        help="With --screenshots: the window, WxH (800x480, 1280x800, 720x1280...).")] = "1024x600",
 ) -> None:
     """Run the touchscreen kiosk app (talks to the station over HTTP and WebSocket)."""
     loaded = load_or_exit(profile)
+    if theme not in ("standard", "high-contrast") or text_scale not in (1, 1.5, 2):
+        typer.echo("--theme is standard or high-contrast; --text-scale is 1, 1.5 or 2", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    width, _x, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 4096
+            and 320 <= int(height) <= 4096):
+        typer.echo("--size is WIDTHxHEIGHT in pixels, e.g. 800x480", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     if enrol:
         raise typer.Exit(_enrol_kiosk(loaded, station_url, enrol, kiosk_id))
     if lang and lang not in loaded.kiosk.languages:
@@ -82,7 +95,8 @@ def kiosk(
         typer.echo(f"the kiosk needs Kivy: pip install 'bronco-station[kiosk]' ({exc})", err=True)
         raise typer.Exit(EXIT_FAILURE) from None
     code = run_kiosk(loaded, station_url, screenshots=screenshots, lang=lang or None,
-                     windowed=windowed)
+                     windowed=windowed, theme=theme, text_scale=text_scale,
+                     size=(int(width), int(height)))
     raise typer.Exit(code)
 
 

@@ -13,7 +13,8 @@ CHECKOUT_ITEMS = [
      "due_date": "2026-12-22T07:30:00", "offline": False, "parts": 1, "missing": []},
     {"item_id": "3100002001", "status": "done", "title": "Cien años de soledad",
      "due_date": "2026-12-22T07:30:00", "offline": False, "parts": 1, "missing": []},
-    {"item_id": "3100004001", "status": "incomplete", "title": "", "parts": 2, "missing": [2]},
+    {"item_id": "3100004001", "status": "incomplete", "title": "Laptop kit: Dell Latitude 5440",
+     "parts": 2, "missing": [2]},
     {"item_id": "3100006001", "status": "refused", "title": "Oxford English Dictionary, vol. 3",
      "message": "This item is for use in the library only", "parts": 1, "missing": []},
     {"item_id": "3100002008", "status": "see_staff", "title": "Silent Spring", "parts": 1,
@@ -57,9 +58,24 @@ STAFF_DOORS = [{"door_id": f"A{n:02d}", "state": "loaded" if n in (1, 3) else "f
                for n in range(1, 17)]
 
 
+def shots(app: Any) -> list[tuple[str, str]]:
+    """(picture name, screen) for the screenshot walk: every screen, and at a locker bank the
+    code entry as well as the opened doors on the bank's map."""
+    out = [(name, name) for name in app.screen_names()]
+    if app.ctx.mode == "lockers":
+        out.insert(0, ("pickup_code", "pickup"))
+    return out
+
+
 def fill(app: Any, screen: str) -> None:
-    """Put the sample state for `screen` into its view-model."""
+    """Put the sample state for `screen` (a name from shots()) into its view-model."""
     ctx, vms = app.ctx, app.vms
+    if screen == "pickup_code":
+        ctx.patron = None
+        vms["pickup"].reset()
+        vms["pickup"].code = "4071"
+        vms["pickup"].changed()
+        return
     if screen == "attract":
         app.attract.on_health({"status": "ok", "devices": []})
         return

@@ -1,4 +1,5 @@
-"""The kiosk's screens: thin Kivy views that draw their view-model and forward taps to it."""
+"""The kiosk's screens: thin Kivy views that draw their view-model and forward taps to it. Each
+screen also says what it is for (speech), where Back goes, and which controls the keypad reaches."""
 
 from __future__ import annotations
 
@@ -6,17 +7,23 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
-from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
-from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
+from kiosk import icons
+from kiosk.bank_map import BankMap
+from kiosk.focus import plain, shown, walk
 from kiosk.i18n import gettext as _
 from kiosk.viewmodels.context import KioskContext
+from kiosk.widgets import KButton, KError, KIcon, KLabel, KSecondary, KTitle
+
+
+# Each language is named in itself (EN 301 549 5.1.3.14), so a patron finds their own.
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
 class Row(BoxLayout):
@@ -24,51 +31,110 @@ class Row(BoxLayout):
     result = StringProperty("")
     state = StringProperty("done")
 
+    @property
+    def pair(self) -> str:
+        tint = "ok" if self.state == "done" else (
+            "warn" if self.state in ("processing", "incomplete") else "error")
+        return f"row text on {tint} tint"
+
+
+class Blank(Widget):
+    """The patron's privacy screen: black over everything until a key or a touch."""
+
 
 class Header(BoxLayout):
     title = StringProperty("")
     countdown = StringProperty("")
     language = StringProperty("en")
     contrast_label = StringProperty("")
+    contrast_icon = StringProperty("")
+    size_label = StringProperty("")
+    size_icon = StringProperty("")
+    size_speech = StringProperty("")
+    blank_label = StringProperty("")
+    quieter_label = StringProperty("")
+    louder_label = StringProperty("")
+    slower_label = StringProperty("")
+    faster_label = StringProperty("")
+    speech_on = BooleanProperty(False)
+    settings_open = BooleanProperty(False)
+    settings_label = StringProperty("")
+    settings_icon = StringProperty("")
+    other_language = StringProperty("")  # the one-tap switch to the other language
+    other_language_name = StringProperty("")
 
     def choose_language(self, language: str) -> None:
         App.get_running_app().ctx.set_language(language)
 
 
-def button(text: str, action: Callable[[], None], *, secondary: bool = False, **kw: Any) -> Widget:
-    widget = (Factory.KSecondary if secondary else Factory.KButton)(text=text, **kw)
+def button(text: str, action: Callable[[], None], *, secondary: bool = False, icon: str = "",
+           speech: str = "", **kw: Any) -> KButton:
+    glyph = icons.glyph(icon) if icon else ""
+    shown_text = f"[font={icons.FONT_NAME}]{glyph}[/font] {text}" if glyph else text
+    widget = (KSecondary if secondary else KButton)(text=shown_text, speech=speech or text, **kw)
     widget.bind(on_release=lambda _w: action())
     return widget
 
 
-def label(text: str, kind: str = "KLabel", **kw: Any) -> Widget:
-    return getattr(Factory, kind)(text=text, **kw)
+def label(text: str, kind: type[KLabel] = KLabel, *, private: bool = False, **kw: Any) -> KLabel:
+    return kind(text=text, private=private, **kw)
 
 
-def scroll(*children: Widget) -> ScrollView:
-    box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(6))
-    box.bind(minimum_height=box.setter("height"))
-    for child in children:
-        box.add_widget(child)
-    view = ScrollView(do_scroll_x=False)
-    view.add_widget(box)
-    return view
+def pictogram(meaning: str, caption: str) -> Widget:
+    """A large pictogram with its words (the words carry the meaning; the picture helps)."""
+    row = BoxLayout(size_hint_y=None, spacing=dp(16))
+    glyph = icons.glyph(meaning)
+    if glyph:
+        row.add_widget(KIcon(text=glyph, pos_hint={"top": 1}))
+    text = label(caption, KTitle)
+    row.add_widget(text)
+    row.bind(minimum_height=row.setter("height"))
+    return row
 
 
-def keypad(press: Callable[[str], None], back: Callable[[], None], enter: Callable[[], None],
-           enter_text: str) -> Widget:
-    grid = GridLayout(cols=3, spacing=dp(8), size_hint=(None, None), width=dp(420), height=dp(4 * 72))
+def number_pad(press: Callable[[str], None], back: Callable[[], None], enter: Callable[[], None],
+               enter_text: str) -> Widget:
+    """A 12-key pad with 1-2-3 on top (508 407.3.3), Delete and the action on the bottom row."""
+    grid = GridLayout(cols=3, spacing=dp(8), size_hint=(None, None), width=dp(420))
+    grid.bind(minimum_height=grid.setter("height"))
     for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9"]:
-        grid.add_widget(button(key, lambda k=key: press(k)))
-    grid.add_widget(button("<", back, secondary=True))
-    grid.add_widget(button("0", lambda: press("0")))
-    grid.add_widget(button(enter_text, enter))
+        grid.add_widget(button(key, lambda k=key: press(k), height=dp(72)))
+    grid.add_widget(button(_("Delete"), back, secondary=True, icon="delete", height=dp(72)))
+    grid.add_widget(button("0", lambda: press("0"), height=dp(72)))
+    grid.add_widget(button(enter_text, enter, height=dp(72)))
+    return grid
+
+
+def side_by_side(*children: Widget) -> Widget:
+    """Children in a row when there is room, else one above the other (portrait, large text)."""
+    grid = GridLayout(cols=len(children), spacing=dp(24), size_hint_y=None)
+    grid.bind(minimum_height=grid.setter("height"))
+
+    def fit(_w: Widget, width: float) -> None:
+        grid.cols = len(children) if width >= dp(760) else 1
+
+    grid.bind(width=fit)
+    for child in children:
+        grid.add_widget(child)
+    return grid
+
+
+def choices(*buttons: Widget, cols: int = 2) -> Widget:
+    grid = GridLayout(cols=cols, spacing=dp(16), size_hint_y=None)
+    grid.bind(minimum_height=grid.setter("height"))
+
+    def fit(_w: Widget, width: float) -> None:
+        scale = App.get_running_app().text_scale
+        grid.cols = cols if width / cols >= dp(300) * min(scale, 1.5) else 1
+
+    grid.bind(width=fit)
+    for widget in buttons:
+        grid.add_widget(widget)
     return grid
 
 
 class KioskScreen(Screen):
     banner = StringProperty("")
-    title_text = ""
 
     def __init__(self, ctx: KioskContext, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -80,9 +146,25 @@ class KioskScreen(Screen):
 
     def refresh_frame(self) -> None:
         header = self.ids.header
+        app = App.get_running_app()
         header.title = self.title()
         header.language = self.ctx.language
-        header.contrast_label = _("Contrast")
+        others = [lang for lang in self.ctx.languages if lang != self.ctx.language]
+        header.other_language = others[0] if others else ""
+        header.other_language_name = LANGUAGE_NAMES.get(header.other_language, "")
+        header.settings_label = _("Settings")
+        header.settings_open = self.ctx.settings_open
+        header.settings_icon = icons.glyph("settings")
+        header.contrast_label = _("High contrast")
+        header.contrast_icon = icons.glyph("contrast")
+        percent = round(self.ctx.text_scale * 100)
+        header.size_label = _("Text {percent}%").format(percent=percent)
+        header.size_speech = _("Text size {percent} percent").format(percent=percent)
+        header.size_icon = icons.glyph("text_size")
+        header.blank_label = _("Hide screen")
+        header.quieter_label, header.louder_label = _("Quieter"), _("Louder")
+        header.slower_label, header.faster_label = _("Slower"), _("Faster")
+        header.speech_on = bool(app and app.speaker.active)
         header.countdown = (_("Still there? Ending in {seconds} s").format(
             seconds=int(self.ctx.remaining_s)) if self.ctx.warning else "")
         self.banner = _("Offline: the library system is not reachable") if self.ctx.offline else ""
@@ -95,9 +177,55 @@ class KioskScreen(Screen):
         body = self.ids.body
         body.clear_widgets()
         self.build_body(body)
+        app = App.get_running_app()
+        if app is not None and app.manager is not None and app.manager.current_screen is self:
+            app.screen_redrawn(self)
 
     def build_body(self, body: Widget) -> None:
         raise NotImplementedError
+
+    # -- what speech and the keypad need ---------------------------------------------------------
+    def focus_roots(self) -> list[Widget]:
+        """Body first (what the screen is for), the settings row last."""
+        return [self.ids.body, self.ids.header]
+
+    def intro(self) -> tuple[str, str]:
+        """What the screen says when it appears: its title and every text on it, as
+        (for anyone nearby, for headphones only)."""
+        public, private, hidden = [self.title()], [self.title()], False
+        for widget in walk(self.ids.body):
+            if isinstance(widget, KLabel) and not isinstance(widget, KButton) and shown(widget):
+                text = plain(widget.text)
+                if not text:
+                    continue
+                private.append(text)
+                if widget.private:
+                    hidden = True
+                else:
+                    public.append(text)
+        if self.banner:
+            public.append(self.banner)
+            private.append(self.banner)
+        if hidden:
+            public.append(_("More details are on the screen; plug in headphones to hear them."))
+        return _sentences(public), _sentences(private)
+
+    def help_text(self) -> str:
+        return _("Use the up and down keys to move between controls, the select key to choose, "
+                 "the back key to go back, and the help key to hear this again.")
+
+    def back(self) -> None:
+        """Where the Back key goes; every screen can be left with it (no trap)."""
+        self.ctx.navigate("attract")
+
+
+def _sentences(parts: list[str]) -> str:
+    out = []
+    for part in parts:
+        part = " ".join(part.split())
+        if part:
+            out.append(part if part[-1] in ".!?:…" else part + ".")
+    return " ".join(out)
 
 
 class IdentifyScreen(KioskScreen):
@@ -111,18 +239,20 @@ class IdentifyScreen(KioskScreen):
 
     def build_body(self, body: Widget) -> None:
         vm = self.vm
-        body.add_widget(label(vm.prompt, "KTitle"))
-        body.add_widget(label(vm.shown or " ", font_size=dp(40)))
+        if vm.stage == "card":
+            body.add_widget(side_by_side(pictogram("card", _("Tap your campus card on the reader")),
+                                         pictogram("barcode", _("or scan your library card"))))
+        body.add_widget(label(vm.prompt, KTitle))
+        body.add_widget(label(vm.shown or " ", font_size=dp(40) * self.ctx.text_scale))
         if vm.error:
-            body.add_widget(label(vm.error, "KError"))
-        row = BoxLayout(spacing=dp(24))
-        row.add_widget(keypad(vm.key, vm.backspace, vm.submit, _("OK")))
-        side = BoxLayout(orientation="vertical", spacing=dp(12))
-        side.add_widget(Widget())
-        side.add_widget(button(_("Cancel"), lambda: (vm.reset(), self.ctx.navigate("attract")),
-                               secondary=True))
-        row.add_widget(side)
-        body.add_widget(row)
+            body.add_widget(label(vm.error, KError))
+        body.add_widget(side_by_side(
+            number_pad(vm.key, vm.backspace, vm.submit, _("OK")),
+            button(_("Cancel"), self.back, secondary=True, icon="back")))
+
+    def back(self) -> None:
+        self.vm.reset()
+        self.ctx.navigate(self.ctx.home)
 
 
 class MenuScreen(KioskScreen):
@@ -135,12 +265,15 @@ class MenuScreen(KioskScreen):
 
     def build_body(self, body: Widget) -> None:
         if self.vm.notice:
-            body.add_widget(label(self.vm.notice, "KError"))
-        grid = GridLayout(cols=2, spacing=dp(16))
-        for key, text in self.vm.options:
-            grid.add_widget(button(text, lambda k=key: self.vm.choose(k), secondary=key == "finish",
-                                   height=dp(120)))
-        body.add_widget(grid)
+            body.add_widget(label(self.vm.notice, KError))
+        icons_for = {"checkout": "pad", "account": "account", "pickup": "locker", "finish": "finish"}
+        body.add_widget(choices(*[
+            button(text, lambda k=key: self.vm.choose(k), secondary=key == "finish",
+                   icon=icons_for.get(key, ""), height=dp(110))
+            for key, text in self.vm.options]))
+
+    def back(self) -> None:
+        self.vm.choose("finish")
 
 
 class PadScreen(KioskScreen):
@@ -158,19 +291,23 @@ class PadScreen(KioskScreen):
 
     def build_body(self, body: Widget) -> None:
         vm = self.vm
-        body.add_widget(label(vm.instructions))
+        body.add_widget(pictogram("pad", vm.instructions))
         if vm.error:
-            body.add_widget(label(vm.error, "KError"))
+            body.add_widget(label(vm.error, KError))
         rows = [Row(what=w, result=r, state=s) for w, r, s in vm.rows]
+        for row in rows:
+            body.add_widget(row)
         if not rows:
-            rows = [label(_("Waiting for items on the pad…"))]
-        body.add_widget(scroll(*rows))
-        done, other = vm.counts
-        footer = BoxLayout(size_hint_y=None, height=dp(72), spacing=dp(16))
-        footer.add_widget(label(_("{done} done, {other} need attention").format(
-            done=done, other=other)))
-        footer.add_widget(button(_("Finished"), vm.finish))
-        body.add_widget(footer)
+            body.add_widget(label(_("Waiting for items on the pad…")))
+        body.add_widget(label(vm.summary))
+        body.add_widget(button(_("Finished"), vm.finish, icon="ok"))
+
+    def intro(self) -> tuple[str, str]:
+        public, private = super().intro()
+        return public, private
+
+    def back(self) -> None:
+        self.vm.finish()
 
 
 class AccountScreen(KioskScreen):
@@ -189,31 +326,42 @@ class AccountScreen(KioskScreen):
     def build_body(self, body: Widget) -> None:
         vm = self.vm
         if vm.error:
-            body.add_widget(label(vm.error, "KError"))
+            body.add_widget(label(vm.error, KError))
         if vm.loading:
             body.add_widget(label(_("Loading your account…")))
-        rows: list[Widget] = [label(_("On loan"), "KTitle")]
+        body.add_widget(label(vm.loans_heading, KTitle))
         for item_id, title, due, selected in vm.loans:
-            row = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(10))
-            row.add_widget(button(("[x] " if selected else "[  ] ") + _("Select"),
-                                  lambda i=item_id: vm.toggle(i), secondary=not selected,
-                                  size_hint_x=0.25))
-            row.add_widget(label(f"{title}\n{due}"))
-            rows.append(row)
+            row = side_by_side(
+                label(f"{title}\n{due}", private=True),
+                self._select(item_id, title, selected))
+            body.add_widget(row)
         if not vm.loans and not vm.loading:
-            rows.append(label(_("Nothing on loan")))
+            body.add_widget(label(_("Nothing on loan")))
         ready, waiting = vm.holds
-        rows.append(label(_("Holds ready for you"), "KTitle"))
-        rows += [label(h) for h in ready] or [label(_("None"))]
-        rows.append(label(_("Holds on the way"), "KTitle"))
-        rows += [label(h) for h in waiting] or [label(_("None"))]
-        rows.append(label(vm.fines, "KTitle"))
-        body.add_widget(scroll(*rows))
-        footer = BoxLayout(size_hint_y=None, height=dp(72), spacing=dp(16))
-        footer.add_widget(button(_("Renew selected"), vm.renew_selected))
-        footer.add_widget(button(_("Renew all"), vm.renew_all))
-        footer.add_widget(button(_("Back"), lambda: self.ctx.navigate("menu"), secondary=True))
-        body.add_widget(footer)
+        body.add_widget(label(vm.ready_heading, KTitle))
+        for hold in ready or [_("None")]:
+            body.add_widget(label(hold, private=bool(ready)))
+        body.add_widget(label(vm.waiting_heading, KTitle))
+        for hold in waiting or [_("None")]:
+            body.add_widget(label(hold, private=bool(waiting)))
+        body.add_widget(label(vm.fines, KTitle, private=vm.has_fines))
+        body.add_widget(choices(
+            button(_("Renew selected"), vm.renew_selected),
+            button(_("Renew all"), vm.renew_all),
+            button(_("Back"), self.back, secondary=True, icon="back"), cols=3))
+
+    def _select(self, item_id: str, title: str, selected: bool) -> Widget:
+        from kiosk.widgets import KToggle
+
+        toggle = KToggle(text=_("Select"), state="down" if selected else "normal",
+                         speech=_("Select {title}").format(title=title) if
+                         App.get_running_app().speaker.headphones else _("Select this loan"))
+        toggle.size_hint = (1, None)
+        toggle.bind(on_release=lambda _w: self.vm.toggle(item_id))
+        return toggle
+
+    def back(self) -> None:
+        self.ctx.navigate("menu")
 
 
 class PickupScreen(KioskScreen):
@@ -233,25 +381,32 @@ class PickupScreen(KioskScreen):
         vm = self.vm
         if vm.doors:
             for line in vm.lines:
-                body.add_widget(label(line, "KTitle"))
-            body.add_widget(label(_("The doors open one after another. Close each door when you "
-                                    "are done.")))
-            body.add_widget(button(_("Finished"), lambda: self.ctx.navigate(
-                "goodbye" if self.ctx.patron is None else "menu")))
-            body.add_widget(Widget())
+                body.add_widget(label(line, KTitle))
+            if vm.bank:
+                body.add_widget(BankMap(vm.bank, opened=vm.opened_doors))
+            body.add_widget(label(_("Close each door when you are done.")))
+            body.add_widget(button(_("Finished"), self.back, icon="ok"))
             return
-        body.add_widget(label(_("Type the pickup code from your email"), "KTitle"))
-        body.add_widget(label(vm.code + "_" * (6 - len(vm.code)), font_size=dp(40)))
+        if self.ctx.mode == "lockers":
+            body.add_widget(side_by_side(pictogram("card", _("Tap your campus card")),
+                                         pictogram("barcode", _("or scan your library card"))))
+        body.add_widget(label(_("Type the pickup code from your email"), KTitle))
+        body.add_widget(label(vm.masked, font_size=dp(40) * self.ctx.text_scale))
         if vm.error:
-            body.add_widget(label(vm.error, "KError"))
-        row = BoxLayout(spacing=dp(24))
-        row.add_widget(keypad(vm.key, vm.backspace, vm.submit, _("Open")))
-        side = BoxLayout(orientation="vertical")
-        side.add_widget(Widget())
-        side.add_widget(button(_("Back"), lambda: self.ctx.navigate(
-            "menu" if self.ctx.patron else "attract"), secondary=True))
-        row.add_widget(side)
-        body.add_widget(row)
+            body.add_widget(label(vm.error, KError))
+        body.add_widget(side_by_side(
+            number_pad(vm.key, vm.backspace, vm.submit, _("Open")),
+            button(_("Back"), self.back, secondary=True, icon="back")))
+
+    def back(self) -> None:
+        self.vm.reset()
+        if self.ctx.patron is not None:
+            if self.ctx.mode == "lockers":
+                self.ctx.end_session()
+            else:
+                self.ctx.navigate("menu")
+        else:
+            self.ctx.navigate("goodbye" if self.vm.doors else self.ctx.home)
 
 
 class TechReturnScreen(KioskScreen):
@@ -264,13 +419,12 @@ class TechReturnScreen(KioskScreen):
         return _("Return a device")
 
     def build_body(self, body: Widget) -> None:
-        body.add_widget(label(_("Scan the barcode on the device"), "KTitle"))
+        body.add_widget(pictogram("device", _("Scan the barcode on the device")))
         if self.vm.message:
             body.add_widget(label(self.vm.message))
         if self.vm.error:
-            body.add_widget(label(self.vm.error, "KError"))
-        body.add_widget(Widget())
-        body.add_widget(button(_("Done"), lambda: self.ctx.navigate("attract"), secondary=True))
+            body.add_widget(label(self.vm.error, KError))
+        body.add_widget(button(_("Done"), self.back, secondary=True, icon="ok"))
 
 
 class ReceiptScreen(KioskScreen):
@@ -282,14 +436,17 @@ class ReceiptScreen(KioskScreen):
         return _("Your receipt")
 
     def build_body(self, body: Widget) -> None:
-        body.add_widget(label(self.vm.summary, "KTitle"))
-        grid = GridLayout(cols=3, spacing=dp(16), size_hint_y=None, height=dp(120))
-        grid.add_widget(button(_("Email it to me"), lambda: self.vm.choose("email"), height=dp(120)))
-        grid.add_widget(button(_("Print it"), lambda: self.vm.choose("print"), height=dp(120)))
-        grid.add_widget(button(_("No receipt"), lambda: self.vm.choose("none"), secondary=True,
-                               height=dp(120)))
-        body.add_widget(grid)
-        body.add_widget(Widget())
+        body.add_widget(label(self.vm.summary, KTitle))
+        for line in self.vm.lines:
+            body.add_widget(label(line, private=True))
+        body.add_widget(choices(
+            button(_("Email it to me"), lambda: self.vm.choose("email"), height=dp(100)),
+            button(_("Print it"), lambda: self.vm.choose("print"), height=dp(100)),
+            button(_("No receipt"), lambda: self.vm.choose("none"), secondary=True,
+                   height=dp(100)), cols=3))
+
+    def back(self) -> None:
+        self.vm.choose("none")
 
 
 class GoodbyeScreen(KioskScreen):
@@ -297,11 +454,17 @@ class GoodbyeScreen(KioskScreen):
         super().__init__(ctx, name="goodbye", **kw)
         self.vm = vm
 
+    def title(self) -> str:
+        return _("Goodbye")
+
     def build_body(self, body: Widget) -> None:
         body.add_widget(Widget())
-        body.add_widget(label(self.vm.headline, "KTitle", halign="center"))
+        body.add_widget(label(self.vm.headline, KTitle, halign="center"))
         body.add_widget(label(self.vm.message, halign="center"))
         body.add_widget(Widget())
+
+    def back(self) -> None:
+        self.ctx.navigate(self.ctx.home)
 
 
 class StaffScreen(KioskScreen):
@@ -315,20 +478,24 @@ class StaffScreen(KioskScreen):
 
     def build_body(self, body: Widget) -> None:
         vm = self.vm
-        rows: list[Widget] = [label(vm.queue_line, "KTitle")]
-        rows += [label(f"{what}: {state}") for what, state in vm.device_lines]
+        body.add_widget(label(vm.queue_line, KTitle))
+        for what, state in vm.device_lines:
+            body.add_widget(label(f"{what}: {state}"))
         if vm.message:
-            rows.append(label(vm.message, "KError"))
+            body.add_widget(label(vm.message, KError))
         if vm.doors:
-            rows.append(label(_("Open a door"), "KTitle"))
-            grid = GridLayout(cols=8, spacing=dp(6), size_hint_y=None,
-                              height=dp(72) * ((len(vm.doors) + 7) // 8))
+            body.add_widget(label(_("Open a door"), KTitle))
+            grid = GridLayout(cols=8, spacing=dp(6), size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            grid.bind(width=lambda g, w: setattr(g, "cols", max(2, int(w // dp(96)))))
             for door in vm.doors:
                 grid.add_widget(button(door["door_id"], lambda d=door["door_id"]: vm.open_door(d),
                                        secondary=door["state"] == "free"))
-            rows.append(grid)
-        body.add_widget(scroll(*rows))
+            body.add_widget(grid)
         body.add_widget(button(_("Leave maintenance"), vm.leave, secondary=True))
+
+    def back(self) -> None:
+        self.vm.leave()
 
 
 class AttractScreen(KioskScreen):
@@ -342,22 +509,28 @@ class AttractScreen(KioskScreen):
 
     def build_body(self, body: Widget) -> None:
         vm = self.vm
-        body.add_widget(Widget(size_hint_y=0.3))
-        body.add_widget(label(vm.headline, "KTitle", halign="center", font_size=dp(44)))
+        app = App.get_running_app()
+        if app is not None and app.logo:
+            from kivy.uix.image import Image
+
+            body.add_widget(Image(source=app.logo, size_hint_y=None, height=dp(96)))
+        body.add_widget(label(vm.headline, KTitle, halign="center", font_size=dp(44) * self.ctx.text_scale))
         body.add_widget(label(vm.message, halign="center"))
         if vm.status_line:
-            body.add_widget(label(vm.status_line, "KError", halign="center"))
+            body.add_widget(label(vm.status_line, KError, halign="center"))
         if vm.can_start:
-            grid = GridLayout(cols=2, spacing=dp(16), size_hint_y=None)
-            grid.bind(minimum_height=grid.setter("height"))
-            grid.add_widget(button(_("Borrow, renew, my account"),
-                                   lambda: self.ctx.navigate("identify"), height=dp(110)))
-            grid.add_widget(button(_("Return items"), lambda: self.ctx.navigate("return"),
-                                   height=dp(110)))
+            options = [button(_("Borrow, renew, my account"), lambda: self.ctx.navigate("identify"),
+                              icon="account", height=dp(100)),
+                       button(_("Return items"), lambda: self.ctx.navigate("return"),
+                              icon="return", height=dp(100))]
             if self.ctx.has_lockers:
-                grid.add_widget(button(_("Collect holds with a pickup code"),
-                                       lambda: self.ctx.navigate("pickup"), height=dp(110)))
-                grid.add_widget(button(_("Return a lent device"),
-                                       lambda: self.ctx.navigate("tech_return"), height=dp(110)))
-            body.add_widget(grid)
-        body.add_widget(Widget())
+                options += [button(_("Collect holds with a pickup code"),
+                                   lambda: self.ctx.navigate("pickup"), icon="locker", height=dp(100)),
+                            button(_("Return a lent device"), lambda: self.ctx.navigate("tech_return"),
+                                   icon="device", height=dp(100))]
+            body.add_widget(choices(*options))
+        body.add_widget(label(_("For spoken instructions, plug in headphones or press the help "
+                                "key.")))
+
+    def back(self) -> None:
+        pass  # the start screen: nowhere further back

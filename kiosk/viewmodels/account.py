@@ -6,15 +6,17 @@ from typing import Any
 
 from kiosk.api import ApiError
 from kiosk.i18n import gettext as _
+from kiosk.i18n import money, ngettext
 from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
 from kiosk.viewmodels.pad import due_text
+from kiosk.viewmodels.reasons import refusal
 
 
 class AccountVM(Observable):
-    def __init__(self, ctx: KioskContext) -> None:
+    def __init__(self, ctx: KioskContext, currency: str = "USD") -> None:
         super().__init__()
-        self.ctx = ctx
+        self.ctx, self.currency = ctx, currency
         self.account: dict[str, Any] | None = None
         self.selected: set[str] = set()
         self.results: dict[str, str] = {}
@@ -54,11 +56,34 @@ class AccountVM(Observable):
         return ready, waiting
 
     @property
+    def loans_heading(self) -> str:
+        count = len(self.account["loans"]) if self.account else 0
+        return ngettext("{count} item on loan", "{count} items on loan", count).format(count=count)
+
+    @property
+    def ready_heading(self) -> str:
+        count = len(self.holds[0])
+        return ngettext("{count} hold ready for you", "{count} holds ready for you",
+                        count).format(count=count)
+
+    @property
+    def waiting_heading(self) -> str:
+        count = len(self.holds[1])
+        return ngettext("{count} hold on the way", "{count} holds on the way",
+                        count).format(count=count)
+
+    @property
+    def has_fines(self) -> bool:
+        try:
+            return bool(self.account) and float(self.account["fee_amount"] or 0) > 0  # type: ignore[index]
+        except ValueError:
+            return False
+
+    @property
     def fines(self) -> str:
-        if not self.account or not self.account["fee_amount"] or \
-                float(self.account["fee_amount"] or 0) == 0:
+        if not self.has_fines:
             return _("No fines")
-        return _("Fines: ${amount}").format(amount=self.account["fee_amount"])
+        return _("Fines: {amount}").format(amount=money(self.account["fee_amount"], self.currency))  # type: ignore[index]
 
     def toggle(self, item_id: str) -> None:
         self.ctx.touch()
@@ -80,8 +105,21 @@ class AccountVM(Observable):
         for result in results:
             self.results[result["item_id"]] = (
                 _("Renewed: due {date}").format(date=due_text(result["due_date"]))
-                if result["ok"] else result["message"] or _("Not renewed"))
+                if result["ok"] else refusal(result.get("reason", ""), result["message"])
+                or _("Not renewed"))
         self.ctx.cue("ok" if all(r["ok"] for r in results) else "attention")
+        renewed = sum(1 for r in results if r["ok"])
+        public = ngettext("{count} item renewed.", "{count} items renewed.", renewed).format(
+            count=renewed)
+        refused = len(results) - renewed
+        if refused:
+            public += " " + ngettext("{count} could not be renewed.",
+                                     "{count} could not be renewed.", refused).format(count=refused)
+        titles = {loan["item_id"]: loan["title"] or loan["item_id"]
+                  for loan in (self.account or {}).get("loans", [])}
+        private = " ".join(f"{titles.get(r['item_id'], r['item_id'])}: "
+                           f"{self.results[r['item_id']]}." for r in results)
+        self.ctx.say(public, f"{public} {private}")
         self.selected = set()
         self.ctx.run(self.ctx.api.account, self._after_renew, self._failed)
 

@@ -1,5 +1,5 @@
 """What every screen's view-model shares: the station API, a way to run calls off the UI thread,
-navigation, the patron session with its idle countdown, language and display settings."""
+navigation, speech, the patron session with its idle countdown, language and display settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.api import ApiError, StationApi
+from kiosk.i18n import gettext as _
 from kiosk.viewmodels.observable import Observable
 
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[ApiError], None]], None]
@@ -38,20 +39,45 @@ class KioskContext(Observable):
     run: Runner = run_now
     navigate: Callable[[str], None] = lambda name: None
     cue: Callable[[str], None] = lambda name: None  # sound cues: "ok", "error", "attention"
+    # Speech: (for anyone nearby, for headphones only); the app wires it to the speaker.
+    say: Callable[[str, str | None], None] = lambda text, private=None: None
+    tone: Callable[[], None] = lambda: None  # a PIN or code digit
     idle_timeout_s: float = 60.0
-    warning_s: float = 15.0
+    warning_s: float = 20.0
     has_lockers: bool = False
+    mode: str = "self_check"  # or "lockers": the bank's kiosk opens on pickup
     language: str = "en"
+    languages: tuple[str, ...] = ("en", "es")
     high_contrast: bool = False
+    text_scale: float = 1.0
+    speech_mode: bool = False  # timeouts are doubled while it is on
+    settings_open: bool = False  # the header's settings row (contrast, text size, speech)
+    defaults: dict[str, Any] = field(default_factory=dict)
     offline: bool = False
     patron: Patron | None = None
     remaining_s: float = 0.0
     on_language: Callable[[str], None] = lambda language: None
     open_maintenance: Callable[[], None] = lambda: None  # after a staff card and its PIN
+    on_session_end: Callable[[], None] = lambda: None  # speech volume and rate back to defaults
     last_items: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         Observable.__init__(self)
+        self.defaults = {"language": self.language, "high_contrast": self.high_contrast,
+                         "text_scale": self.text_scale}
+        self._warned = False
+
+    @property
+    def home(self) -> str:
+        return "pickup" if self.mode == "lockers" else "attract"
+
+    @property
+    def session_timeout_s(self) -> float:
+        return self.idle_timeout_s * (2 if self.speech_mode else 1)
+
+    @property
+    def session_warning_s(self) -> float:
+        return self.warning_s * (2 if self.speech_mode else 1)
 
     # -- the session and its countdown -----------------------------------------------------------
     def start_session(self, patron: Patron) -> None:
@@ -59,13 +85,14 @@ class KioskContext(Observable):
         self.touch()
 
     def touch(self) -> None:
-        """Any tap or scan: the patron is still there."""
-        self.remaining_s = self.idle_timeout_s
+        """Any key, tap or scan: the patron is still there."""
+        self.remaining_s = self.session_timeout_s
+        self._warned = False
         self.changed()
 
     @property
     def warning(self) -> bool:
-        return self.patron is not None and 0 < self.remaining_s <= self.warning_s
+        return self.patron is not None and 0 < self.remaining_s <= self.session_warning_s
 
     def tick(self, seconds: float) -> None:
         if self.patron is None:
@@ -73,16 +100,33 @@ class KioskContext(Observable):
         self.remaining_s = max(0.0, self.remaining_s - seconds)
         if self.remaining_s == 0:
             self.end_session(timed_out=True)
+        elif self.warning and not self._warned:
+            self._warned = True  # shown by the header; heard once, with a cue (508 407.5)
+            self.cue("attention")
+            self.say(_("Are you still there? Your session ends in {seconds} seconds. Press any "
+                       "key or touch the screen to continue.").format(
+                           seconds=int(self.remaining_s)), None)
         self.changed()
 
     def end_session(self, *, timed_out: bool = False) -> None:
         had_session = self.patron is not None
         self.patron = None
         self.remaining_s = 0.0
+        self._warned = False
         self.run(lambda: self.api.sign_out(), lambda _r: None, lambda _e: None)
+        self.reset_settings()
+        self.on_session_end()
         if had_session:
-            self.navigate("goodbye" if not timed_out else "attract")
+            self.navigate("goodbye" if not timed_out else self.home)
         self.changed()
+
+    def reset_settings(self) -> None:
+        """The next patron starts with the library's settings, not the last patron's."""
+        if self.language != self.defaults["language"]:
+            self.set_language(self.defaults["language"])
+        self.high_contrast = self.defaults["high_contrast"]
+        self.text_scale = self.defaults["text_scale"]
+        self.settings_open = False
 
     # -- display ---------------------------------------------------------------------------------
     def set_language(self, language: str) -> None:
@@ -92,4 +136,23 @@ class KioskContext(Observable):
 
     def toggle_contrast(self) -> None:
         self.high_contrast = not self.high_contrast
+        self.touch_if_session()
+        self.say(_("High contrast on") if self.high_contrast else _("High contrast off"), None)
         self.changed()
+
+    def toggle_settings(self) -> None:
+        self.settings_open = not self.settings_open
+        self.touch_if_session()
+        self.changed()
+
+    def cycle_text_size(self) -> None:
+        sizes = (1.0, 1.5, 2.0)
+        self.text_scale = sizes[(sizes.index(self.text_scale) + 1) % len(sizes)] \
+            if self.text_scale in sizes else 1.0
+        self.touch_if_session()
+        self.say(_("Text size {percent} percent").format(percent=round(self.text_scale * 100)), None)
+        self.changed()
+
+    def touch_if_session(self) -> None:
+        if self.patron is not None:
+            self.remaining_s = self.session_timeout_s

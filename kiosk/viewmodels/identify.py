@@ -36,6 +36,7 @@ class IdentifyVM(Observable):
 
     def key(self, digit: str) -> None:
         self.ctx.touch()
+        self.ctx.tone()  # card numbers and PINs are never spoken
         self.error = ""
         if self.stage == "pin":
             self.pin = (self.pin + digit)[:12]
@@ -55,6 +56,14 @@ class IdentifyVM(Observable):
         self.barcode, self.stage = text.strip(), "card"
         self.submit()
 
+    def typed(self, text: str) -> None:
+        """Digits and Enter from a hardware keypad: the PIN while one is asked for."""
+        if self.stage == "pin":
+            self.pin = text.strip()[:12]
+            self.submit()
+        else:
+            self.scanned(text)
+
     def staff_tapped(self, tap: str) -> None:
         """A staff card: its staff PIN is always asked for."""
         self.card_tap, self.barcode, self.staff = tap, "", True
@@ -65,6 +74,7 @@ class IdentifyVM(Observable):
         self.card_tap, self.barcode, self.staff = tap, "", False
         if self.require_pin:
             self.stage, self.error = "pin", ""
+            self.ctx.say(self.prompt, None)
             self.changed()
         else:
             self._sign_in()
@@ -79,10 +89,12 @@ class IdentifyVM(Observable):
                 return
             if self.require_pin:
                 self.stage = "pin"
+                self.ctx.say(self.prompt, None)
                 self.changed()
                 return
         elif not self.pin:
             self.error = _("Please enter your PIN")
+            self.ctx.say(self.error, None)
             self.changed()
             return
         self._sign_in()
@@ -109,7 +121,7 @@ class IdentifyVM(Observable):
                                       session.get("message", "")))
         self.ctx.cue("ok")
         self.reset()
-        self.ctx.navigate("menu")
+        self.ctx.navigate("pickup" if self.ctx.mode == "lockers" else "menu")
 
     def _refused(self, error: ApiError) -> None:
         self.busy = False
@@ -128,4 +140,5 @@ class IdentifyVM(Observable):
             # keeps the card number and asks for the PIN again.
             self.stage, self.barcode, self.card_tap, self.staff = "card", "", "", False
         self.ctx.cue("error")
+        self.ctx.say(self.error, None)
         self.changed()

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kiosk.api import ApiError
 from kiosk.i18n import gettext as _
+from kiosk.i18n import ngettext, when
 from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
+from kiosk.viewmodels.reasons import refusal
 
 
 def due_text(text: str) -> str:
-    """ISO 8601 (what the station sends) shown as YYYY-MM-DD HH:MM; anything else as it is."""
-    try:
-        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return text
+    """ISO 8601 (what the station sends) in the patron's language ("22 dic 2026, 7:30");
+    an ILS's own wording as it came."""
+    return when(text) if text else ""
 
 
 class PadVM(Observable):
@@ -52,11 +51,27 @@ class PadVM(Observable):
             self.changed()
 
     def _item(self, item: dict[str, Any]) -> None:
-        previous = self.items.get(item["item_id"], {}).get("status")
+        previous = self.items.get(item["item_id"], {})
         self.items[item["item_id"]] = item
-        if item["status"] != previous and item["status"] != "processing":
+        changed = item["status"] != previous.get("status") or \
+            item.get("title", "") != previous.get("title", "")
+        if changed and item["status"] != "processing":
             self.ctx.touch()
             self.ctx.cue("ok" if item["status"] == "done" else "attention")
+            self.ctx.say(*self.spoken(item))  # every result is shown and heard (508 409.1)
+
+    def spoken(self, item: dict[str, Any]) -> tuple[str, str]:
+        """What speech says of one result: without the title for anyone nearby, with it for
+        headphones (titles are private)."""
+        _what, result, status = self.line(item)
+        title = item.get("title") or ""
+        if status == "unreadable":
+            return result, result
+        anonymous = self.anonymous(status)
+        return f"{anonymous}: {result}", f"{title or anonymous}: {result}"
+
+    def anonymous(self, status: str) -> str:
+        return _("An item")
 
     def line(self, item: dict[str, Any]) -> tuple[str, str, str]:
         """(what, result, state) for one row of the list."""
@@ -67,14 +82,17 @@ class PadVM(Observable):
         if status == "done":
             return what, self.done_text(item), status
         if status == "incomplete":
-            missing = ", ".join(str(p) for p in item.get("missing", []))
-            return what, _("Part {missing} of {parts} missing: put every part on the pad").format(
-                missing=missing, parts=item.get("parts", 1)), status
+            missing = item.get("missing", [])
+            return what, ngettext(
+                "Part {missing} of {parts} is missing: put every part on the pad",
+                "Parts {missing} of {parts} are missing: put every part on the pad",
+                len(missing)).format(missing=", ".join(str(p) for p in missing),
+                                     parts=item.get("parts", 1)), status
         if status == "unreadable":
             return _("An item"), _("Its tag cannot be read: take it to the service desk"), status
         if status == "see_staff":
             return what, _("Please take this item to the service desk"), status
-        return what, item.get("message") or _("Not possible: please see the service desk"), status
+        return what, refusal(item.get("reason", ""), item.get("message", "")), status
 
     def done_text(self, item: dict[str, Any]) -> str:
         return item.get("message", "")
@@ -87,6 +105,18 @@ class PadVM(Observable):
     def counts(self) -> tuple[int, int]:
         done = sum(1 for i in self.items.values() if i["status"] == "done")
         return done, len(self.items) - done
+
+    @property
+    def summary(self) -> str:
+        done, other = self.counts
+        text = self.done_summary(done)
+        if other:
+            text += " " + ngettext("{count} needs attention.", "{count} need attention.",
+                                   other).format(count=other)
+        return text
+
+    def done_summary(self, done: int) -> str:
+        return ngettext("{count} item borrowed.", "{count} items borrowed.", done).format(count=done)
 
     def finish(self) -> None:
         self.ctx.run(lambda: self.ctx.api.pad("stop"), lambda _r: None, lambda _e: None)
@@ -117,6 +147,9 @@ class ReturnVM(PadVM):
     @property
     def instructions(self) -> str:
         return _("Place the items you are returning on the pad.")
+
+    def done_summary(self, done: int) -> str:
+        return ngettext("{count} item returned.", "{count} items returned.", done).format(count=done)
 
     def done_text(self, item: dict[str, Any]) -> str:
         if item.get("hold_pickup"):

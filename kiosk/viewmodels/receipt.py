@@ -6,8 +6,10 @@ from typing import Any
 
 from kiosk.api import ApiError
 from kiosk.i18n import gettext as _
+from kiosk.i18n import ngettext
 from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
+from kiosk.viewmodels.pad import due_text
 
 
 class ReceiptVM(Observable):
@@ -19,8 +21,15 @@ class ReceiptVM(Observable):
     @property
     def summary(self) -> str:
         count = len(self.ctx.last_items)
-        return _("You borrowed {count} item(s) today.").format(count=count) if count else \
-            _("Would you like a receipt?")
+        return ngettext("You borrowed {count} item today.", "You borrowed {count} items today.",
+                        count).format(count=count) if count else _("Would you like a receipt?")
+
+    @property
+    def lines(self) -> list[str]:
+        """Every title and due date the receipt will carry (speech reads them: 508 402.2.2)."""
+        return [_("{title}: due {date}").format(title=i.get("title") or i["item_id"],
+                                                date=due_text(i.get("due_date", "")))
+                for i in self.ctx.last_items]
 
     def choose(self, kind: str) -> None:
         if kind == "none":

@@ -6,6 +6,7 @@ from typing import Any
 
 from kiosk.api import ApiError
 from kiosk.i18n import gettext as _
+from kiosk.i18n import ngettext
 from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
 
@@ -49,8 +50,12 @@ class StaffVM(Observable):
     @property
     def queue_line(self) -> str:
         queue = self.status.get("queue", {})
-        return _("Queue: {pending} waiting, {exceptions} exception(s)").format(
-            pending=queue.get("pending", 0), exceptions=queue.get("open_exceptions", 0))
+        pending, exceptions = queue.get("pending", 0), queue.get("open_exceptions", 0)
+        return _("Queue: {waiting}, {exceptions}").format(
+            waiting=ngettext("{count} transaction waiting", "{count} transactions waiting",
+                             pending).format(count=pending),
+            exceptions=ngettext("{count} exception", "{count} exceptions",
+                                exceptions).format(count=exceptions))
 
     def open_door(self, door_id: str) -> None:
         self.ctx.run(lambda: self.ctx.api.staff_open(door_id, "opened from the kiosk maintenance "
@@ -64,4 +69,4 @@ class StaffVM(Observable):
 
     def leave(self) -> None:
         self.ctx.api.staff_token = ""
-        self.ctx.navigate("attract")
+        self.ctx.navigate(self.ctx.home)
