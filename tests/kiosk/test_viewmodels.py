@@ -142,8 +142,8 @@ def test_checkout_list_follows_pad_events() -> None:
     vm.on_event({"type": "pad_item", "item_id": "X", "status": "see_staff", "title": "Beloved"})
     vm.on_event({"type": "pad_item", "item_id": "tag:E004", "status": "unreadable", "title": ""})
     assert vm.rows == [
-        ("Kindred", "Due 2026-12-22 07:30", "done"),
-        ("KIT", "Part 2 of 2 missing: put every part on the pad", "incomplete"),
+        ("Kindred", "Due Dec 22, 2026, 7:30\u202fAM", "done"),
+        ("KIT", "Part 2 of 2 is missing: put every part on the pad", "incomplete"),
         ("Beloved", "Please take this item to the service desk", "see_staff"),
         ("An item", "Its tag cannot be read: take it to the service desk", "unreadable"),
     ]
@@ -181,8 +181,8 @@ def test_account_renew_selected_and_all() -> None:
     ctx, _, cues = context(api)
     vm = AccountVM(ctx)
     vm.load()
-    assert vm.loans == [("A", "One", "Due 2026-12-22 07:30", False),
-                        ("B", "Two", "Overdue since 2026-11-20 12:00", False)]
+    assert vm.loans == [("A", "One", "Due Dec 22, 2026, 7:30\u202fAM", False),
+                        ("B", "Two", "Overdue since Nov 20, 2026, 12:00\u202fPM", False)]
     assert vm.holds == (["Ready"], ["H2"]) and vm.fines == "No fines"
     vm.renew_selected()
     assert "renew" not in api.names()  # nothing chosen yet
@@ -190,7 +190,7 @@ def test_account_renew_selected_and_all() -> None:
     assert vm.loans[0][3] is True
     vm.renew_selected()
     assert api.calls[-2] == ("renew", (["A"],), {})
-    assert vm.loans[0][2] == "Renewed: due 2027-01-19 07:30" and cues == ["ok"]
+    assert vm.loans[0][2] == "Renewed: due Jan 19, 2027, 7:30\u202fAM" and cues == ["ok"]
     api.answers["renew"] = [{"item_id": "B", "ok": False, "due_date": "",
                              "message": "Renewal limit reached"}]
     vm.renew_all()
@@ -214,8 +214,8 @@ def test_pickup_by_code_and_signed_in() -> None:
     vm.key("6")
     vm.submit()
     assert api.calls[-1] == ("pickup_code", ("123456",), {})
-    assert vm.lines == ["Door A01 is open: take your 2 item(s) and close the door",
-                        "Door A02 did not open: please call staff"]
+    assert vm.lines == ["Door A01 is open: take your 2 items and close the door.",
+                        "Door A02 did not open: please call staff."]
     ctx.start_session(Patron("A", False, False))
     vm.start()
     assert api.calls[-1][0] == "pickup_signed_in" and len(vm.lines) == 1
@@ -242,14 +242,14 @@ def test_tech_return_receipt_goodbye_and_staff() -> None:
     ctx.start_session(Patron("A", False, False))
     ctx.last_items = [{"item_id": "B1"}]
     receipt = ReceiptVM(ctx)
-    assert receipt.summary == "You borrowed 1 item(s) today."
+    assert receipt.summary == "You borrowed 1 item today."
     receipt.choose("print")
     assert receipt.message == "this kiosk has no printer" and screens[-1] == "goodbye"
     assert ctx.patron is None
     assert GoodbyeVM(ctx).headline == "Thank you!"
     staff = StaffVM(ctx)
     staff.enter()  # after the staff card and its PIN
-    assert screens[-1] == "staff" and staff.queue_line == "Queue: 2 waiting, 1 exception(s)"
+    assert screens[-1] == "staff" and staff.queue_line == "Queue: 2 transactions waiting, 1 exception"
     assert staff.device_lines == [("lock board A", "error: silent")] and staff.doors
     staff.open_door("A01")
     assert staff.message == "Door A01: opened"
@@ -264,5 +264,5 @@ def test_spanish_is_one_switch_away() -> None:
     ctx.set_language("es")
     ctx.start_session(Patron("Ana", False, False))
     assert MenuVM(ctx).greeting == "Hola, Ana" and languages == ["es"]
-    assert due_text("2026-12-22T07:30:00") == "2026-12-22 07:30"
+    assert due_text("2026-12-22T07:30:00") == "22 dic 2026, 7:30"
     assert due_text("end of term") == "end of term"  # an ILS's own words pass through
