@@ -59,6 +59,7 @@ def _schedule_screenshots(app: Any, folder: Path) -> None:
     speech/<screen>.wav, and a11y.json with each screen's measurements. Then stop the app."""
     from kivy.clock import Clock
     from kivy.core.window import Window
+    from kivy.uix.screenmanager import NoTransition
 
     from kiosk import demo_data
     from kiosk.audit import audit
@@ -68,13 +69,14 @@ def _schedule_screenshots(app: Any, folder: Path) -> None:
     (folder / "speech").mkdir(exist_ok=True)
     app.ctx.run = lambda call, done, failed: None  # no station calls: the sample data stays
     app.jack.start = lambda: None  # the pictures do not depend on headphones
+    app._apply_health = lambda _health: None  # the sample data says how the station is
     cache = SpeechCache(folder / "speech" / ".cache")
     shots: list[tuple[str, str]] = []
     saved: list[Path] = []
     report: dict[str, Any] = {}
 
     def begin(_dt: float) -> None:
-        app.manager.transition.duration = 0
+        app.manager.transition = NoTransition()
         shots.extend(demo_data.shots(app))
         app._apply_settings()
         show_next(0)
