@@ -92,12 +92,12 @@ def _schedule_screenshots(app: Any, folder: Path) -> None:
             app.exit_code = 0
             app.stop()
             return
-        shot, screen = shots[0]
+        _shot, screen = shots[0]
         app.manager.current = screen
         Clock.schedule_once(fill, 0.1)
 
     def fill(_dt: float) -> None:
-        shot, screen = shots[0]
+        shot, _screen = shots[0]
         demo_data.fill(app, shot)
         app.manager.current_screen.refresh()
         Clock.schedule_once(shoot, 0.3)  # let it render a few frames

@@ -21,7 +21,6 @@ from kiosk.i18n import gettext as _
 from kiosk.viewmodels.context import KioskContext
 from kiosk.widgets import KButton, KError, KIcon, KLabel, KSecondary, KTitle
 
-
 # Each language is named in itself (EN 301 549 5.1.3.14), so a patron finds their own.
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 

@@ -17,7 +17,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
-from kivy.config import Config  # noqa: E402
+from kivy.config import Config
 
 WIDTH, HEIGHT = (int(v) for v in sys.argv[1].split("x"))
 Config.set("graphics", "width", str(WIDTH))
@@ -88,7 +88,7 @@ def main() -> int:
         after_frames(12 if not results else 4, measure)
 
     def measure(_dt: float) -> None:
-        (language, contrast, scale), shot, _screen = plan.pop(0)
+        (language, _contrast, scale), shot, _screen = plan.pop(0)
         screen = app.manager.current_screen
         measured = audit(screen, app.theme, tuple(Window.size), screen.focus_roots())
         results.append({"language": language, "theme": app.theme.name, "scale": scale,

@@ -4,8 +4,8 @@ journeys against a station and the demo ILS. Screenshots go to the artefacts fol
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
