@@ -96,7 +96,7 @@ class KioskApp(App):
             text_scale=float(settings.text_scale), speech_mode=self.speaker.active,
             on_language=set_language, open_maintenance=lambda: self.vms["staff"].enter(),
         )
-        self.ctx.on_session_end = self.speaker.end_session
+        self.ctx.on_session_end = self._session_ended
         self.theme = HIGH_CONTRAST if self.ctx.high_contrast else self.standard_theme
         self.text_scale = self.ctx.text_scale
         self.ctx.subscribe(self._apply_settings)
@@ -122,6 +122,7 @@ class KioskApp(App):
         self.blank: screens.Blank | None = None
         self._scanned = ""
         self._goodbye: Any = None
+        self._spoken_for = ""  # a screen whose words were said before it was entered
 
     # -- threads -> the UI thread ------------------------------------------------------------------
     def _run(self, call: Any, done: Any, failed: Any) -> None:
@@ -197,7 +198,9 @@ class KioskApp(App):
     def _entered(self, screen: Any) -> None:
         """A new screen: focus starts before its first control; speech says what it is for."""
         self.focus.collect(*screen.focus_roots(), keep=False)
-        self.speaker.say(*screen.intro())
+        if self._spoken_for != screen.name:
+            self.speaker.say(*screen.intro())
+        self._spoken_for = ""
 
     def screen_redrawn(self, screen: Any) -> None:
         self.focus.collect(*screen.focus_roots(), keep=True)
@@ -212,6 +215,13 @@ class KioskApp(App):
             screen = self.manager.current_screen
             public, private = screen.intro()
             self.speaker.say(f"{public} {screen.help_text()}", f"{private} {screen.help_text()}")
+
+    def _session_ended(self) -> None:
+        farewell = self.manager.current_screen.intro() if self.manager is not None else None
+        if farewell is not None and self.speaker.last in farewell:
+            farewell = None  # just said (the screen did not change)
+        self.speaker.end_session(farewell)
+        self._spoken_for = self.current  # said already: entering it says nothing more
 
     def blank_screen(self) -> None:
         """The patron hides the screen (privacy while listening); any key or touch shows it."""

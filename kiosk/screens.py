@@ -118,6 +118,14 @@ def side_by_side(*children: Widget) -> Widget:
     return grid
 
 
+def column(*children: Widget) -> Widget:
+    box = BoxLayout(orientation="vertical", spacing=dp(12), size_hint_y=None)
+    box.bind(minimum_height=box.setter("height"))
+    for child in children:
+        box.add_widget(child)
+    return box
+
+
 def choices(*buttons: Widget, cols: int = 2) -> Widget:
     grid = GridLayout(cols=cols, spacing=dp(16), size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
@@ -188,10 +196,15 @@ class KioskScreen(Screen):
         """Body first (what the screen is for), the settings row last."""
         return [self.ids.body, self.ids.header]
 
+    def spoken_title(self) -> tuple[str, str]:
+        """The title for anyone nearby, and for headphones (a greeting has the patron's name)."""
+        return self.title(), self.title()
+
     def intro(self) -> tuple[str, str]:
         """What the screen says when it appears: its title and every text on it, as
         (for anyone nearby, for headphones only)."""
-        public, private, hidden = [self.title()], [self.title()], False
+        public_title, private_title = self.spoken_title()
+        public, private, hidden = [public_title], [private_title], False
         for widget in walk(self.ids.body):
             if isinstance(widget, KLabel) and not isinstance(widget, KButton) and shown(widget):
                 text = plain(widget.text)
@@ -240,7 +253,7 @@ class IdentifyScreen(KioskScreen):
         vm = self.vm
         if vm.stage == "card":
             body.add_widget(side_by_side(pictogram("card", _("Tap your campus card on the reader")),
-                                         pictogram("barcode", _("or scan your library card"))))
+                                         pictogram("barcode", _("Or scan your library card"))))
         body.add_widget(label(vm.prompt, KTitle))
         body.add_widget(label(vm.shown or " ", font_size=dp(40) * self.ctx.text_scale))
         if vm.error:
@@ -261,6 +274,9 @@ class MenuScreen(KioskScreen):
 
     def title(self) -> str:
         return self.vm.greeting
+
+    def spoken_title(self) -> tuple[str, str]:
+        return _("Hello"), self.vm.greeting
 
     def build_body(self, body: Widget) -> None:
         if self.vm.notice:
@@ -300,10 +316,6 @@ class PadScreen(KioskScreen):
             body.add_widget(label(_("Waiting for items on the pad…")))
         body.add_widget(label(vm.summary))
         body.add_widget(button(_("Finished"), vm.finish, icon="ok"))
-
-    def intro(self) -> tuple[str, str]:
-        public, private = super().intro()
-        return public, private
 
     def back(self) -> None:
         self.vm.finish()
@@ -388,14 +400,18 @@ class PickupScreen(KioskScreen):
             return
         if self.ctx.mode == "lockers":
             body.add_widget(side_by_side(pictogram("card", _("Tap your campus card")),
-                                         pictogram("barcode", _("or scan your library card"))))
+                                         pictogram("barcode", _("Or scan your library card"))))
         body.add_widget(label(_("Type the pickup code from your email"), KTitle))
         body.add_widget(label(vm.masked, font_size=dp(40) * self.ctx.text_scale))
         if vm.error:
             body.add_widget(label(vm.error, KError))
-        body.add_widget(side_by_side(
-            number_pad(vm.key, vm.backspace, vm.submit, _("Open")),
-            button(_("Back"), self.back, secondary=True, icon="back")))
+        side = [button(_("Back"), self.back, secondary=True, icon="back")]
+        if self.ctx.mode == "lockers" and self.ctx.patron is None:
+            # No code to hand: the card number and PIN, on the same large keypad.
+            side.insert(0, button(_("Use my library card number and PIN"),
+                                  lambda: self.ctx.navigate("identify"), icon="account"))
+        body.add_widget(side_by_side(number_pad(vm.key, vm.backspace, vm.submit, _("Open")),
+                                     column(*side)))
 
     def back(self) -> None:
         self.vm.reset()

@@ -73,15 +73,17 @@ class Speaker:
         if not was:
             self.on_change()
 
-    def end_session(self) -> None:
-        """Volume and rate back to the defaults for the next patron (508 402.3.2)."""
+    def end_session(self, farewell: tuple[str, str] | None = None) -> None:
+        """Volume and rate back to the defaults for the next patron (508 402.3.2); a speech mode
+        the help key started ends too, after `farewell` (what the goodbye screen says)."""
+        if farewell is not None:
+            self.say(*farewell)
         self.volume, self.rate = DEFAULT_VOLUME, DEFAULT_RATE
         was = self.active
         self.help_requested = False
         self.last = ""
         if was and not self.active:
-            self.silence()
-            self.on_change()
+            self.on_change()  # the farewell plays on; the next key or prompt stops it
 
     # -- speaking --------------------------------------------------------------------------------
     def say(self, text: str, private: str | None = None) -> None:

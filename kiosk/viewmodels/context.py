@@ -115,9 +115,9 @@ class KioskContext(Observable):
         self._warned = False
         self.run(lambda: self.api.sign_out(), lambda _r: None, lambda _e: None)
         self.reset_settings()
-        self.on_session_end()
         if had_session:
             self.navigate("goodbye" if not timed_out else self.home)
+        self.on_session_end()  # after the goodbye screen is up, so it is still heard
         self.changed()
 
     def reset_settings(self) -> None:
