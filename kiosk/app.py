@@ -147,7 +147,10 @@ class KioskApp(App):
 
     def _apply_health(self, health: dict[str, Any] | None) -> None:
         self.first_health = True
+        before = self.attract.headline
         self.attract.on_health(health)
+        if self.attract.headline != before and self.current == "attract" and self.manager:
+            self.speaker.say(*self.manager.current_screen.intro())  # "Welcome", "Unavailable"
         offline = bool(health) and not health.get("ils", {}).get("online", True)
         if offline != self.ctx.offline:
             self.ctx.offline = offline

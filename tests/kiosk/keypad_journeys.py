@@ -5,6 +5,7 @@ everything speech said (run by test_keypad_journeys.py in its own process)."""
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import sys
@@ -224,7 +225,10 @@ class KeypadDriver(Driver):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             for mail in self.mail_dir.glob("*.eml"):
-                for line in mail.read_text().splitlines():
+                message = email.message_from_bytes(mail.read_bytes())
+                text = "".join(p.get_payload(decode=True).decode() for p in message.walk()
+                               if p.get_content_type() == "text/plain")
+                for line in text.splitlines():
                     if ":" in line and line.split(":")[0].strip() in ("Pickup code",
                                                                        "Código de recogida"):
                         return line.split(":", 1)[1].strip()
