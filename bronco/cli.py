@@ -69,14 +69,15 @@ def kiosk(
              "kiosk.credential_file, then exit.")] = "",
     kiosk_id: Annotated[str, typer.Option(help="This kiosk's id when enrolling.")] = "",
     theme: Annotated[str, typer.Option(
-        help="With --screenshots: standard or high-contrast.")] = "standard",
-    text_scale: Annotated[float, typer.Option(help="With --screenshots: 1, 1.5 or 2.")] = 1.0,
+        help="With --screenshots: standard or high-contrast (default: the profile's).")] = "",
+    text_scale: Annotated[float, typer.Option(
+        help="With --screenshots: 1, 1.5 or 2 (default: the profile's).")] = 0,
     size: Annotated[str, typer.Option(
         help="With --screenshots: the window, WxH (800x480, 1280x800, 720x1280...).")] = "1024x600",
 ) -> None:
     """Run the touchscreen kiosk app (talks to the station over HTTP and WebSocket)."""
     loaded = load_or_exit(profile)
-    if theme not in ("standard", "high-contrast") or text_scale not in (1, 1.5, 2):
+    if theme not in ("", "standard", "high-contrast") or text_scale not in (0, 1, 1.5, 2):
         typer.echo("--theme is standard or high-contrast; --text-scale is 1, 1.5 or 2", err=True)
         raise typer.Exit(EXIT_CONFIG)
     width, _x, height = size.partition("x")

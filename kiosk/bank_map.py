@@ -24,8 +24,10 @@ class DoorCell(KLabel):
         if door is not None:
             mark = f" [font={icons.FONT_NAME}]{icons.glyph('accessible')}[/font]" \
                 if door.accessible and icons.glyph("accessible") else (" (A)" if door.accessible else "")
-            text = f"[b]{door.door_id}[/b]{mark}" + (f"\n{_('OPEN')}" if opened else "")
+            open_word = _("OPEN")
+            text = f"[b]{door.door_id}[/b]{mark}" + (f"\n{open_word}" if opened else "")
         super().__init__(text=text, markup=True, halign="center", valign="middle", **kw)
+        self.spoken = False  # the map is for the eye; the door's place is said in words
         self.pair = "button" if opened else "text"
         self.color = theme.on_accent if opened else theme.foreground
         self.font_size = dp(18) * app.text_scale

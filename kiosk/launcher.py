@@ -25,8 +25,8 @@ def _prepare_environment(headless: bool) -> None:
 
 def run_kiosk(
     profile: Profile, station_url: str, *, screenshots: Path | None = None,
-    lang: str | None = None, windowed: bool = False, theme: str = "standard",
-    text_scale: float = 1.0, size: tuple[int, int] = (1024, 600),
+    lang: str | None = None, windowed: bool = False, theme: str = "",
+    text_scale: float = 0, size: tuple[int, int] = (1024, 600),
 ) -> int:
     _prepare_environment(headless=screenshots is not None)
     from kivy.config import Config
@@ -46,9 +46,11 @@ def run_kiosk(
 
     app = KioskApp(profile, station_url, language=language)
     if screenshots is not None:
-        app.ctx.high_contrast = theme == "high-contrast"
-        app.ctx.text_scale = text_scale
-        app.ctx.defaults.update(high_contrast=app.ctx.high_contrast, text_scale=text_scale)
+        if theme:  # else the profile's
+            app.ctx.high_contrast = theme == "high-contrast"
+        if text_scale:
+            app.ctx.text_scale = text_scale
+        app.ctx.defaults.update(high_contrast=app.ctx.high_contrast, text_scale=app.ctx.text_scale)
         _schedule_screenshots(app, screenshots)
     app.run()
     return getattr(app, "exit_code", 0)

@@ -98,7 +98,7 @@ def number_pad(press: Callable[[str], None], back: Callable[[], None], enter: Ca
     grid.bind(minimum_height=grid.setter("height"))
     for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9"]:
         grid.add_widget(button(key, lambda k=key: press(k), height=dp(72)))
-    grid.add_widget(button(_("Delete"), back, secondary=True, icon="delete", height=dp(72)))
+    grid.add_widget(button(_("Delete"), back, secondary=True, height=dp(72)))
     grid.add_widget(button("0", lambda: press("0"), height=dp(72)))
     grid.add_widget(button(enter_text, enter, height=dp(72)))
     return grid
@@ -184,6 +184,7 @@ class KioskScreen(Screen):
         body = self.ids.body
         body.clear_widgets()
         self.build_body(body)
+        body.add_widget(Widget())  # takes what height is left, so the content starts at the top
         app = App.get_running_app()
         if app is not None and app.manager is not None and app.manager.current_screen is self:
             app.screen_redrawn(self)
@@ -206,7 +207,7 @@ class KioskScreen(Screen):
         public_title, private_title = self.spoken_title()
         public, private, hidden = [public_title], [private_title], False
         for widget in walk(self.ids.body):
-            if isinstance(widget, KLabel) and not isinstance(widget, KButton) and shown(widget):
+            if isinstance(widget, KLabel) and widget.spoken and shown(widget):
                 text = plain(widget.text)
                 if not text:
                     continue

@@ -14,6 +14,7 @@ from kivy.uix.togglebutton import ToggleButton
 class KLabel(Label):
     pair = StringProperty("text")
     private = BooleanProperty(False)  # a name, title or fine: spoken only into headphones
+    spoken = BooleanProperty(True)  # False: a picture's caption whose facts speech says elsewhere
 
 
 class KTitle(KLabel):

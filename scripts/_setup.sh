@@ -49,3 +49,6 @@ ensure_venv() {
 
 # Kivy renders through Mesa EGL, also offscreen; libmtdev1 avoids a touch-input traceback.
 KIVY_APT=(libegl1 libegl-mesa0 libgbm1 libgl1 libgl1-mesa-dri libmtdev1)
+# The kiosk speaks with espeak-ng, draws pictograms from Debian's Material Design Icons font and
+# reads the headphone jack with amixer (alsa-utils).
+KIOSK_APT=(espeak-ng fonts-materialdesignicons-webfont alsa-utils)
