@@ -95,9 +95,13 @@ def kiosk(
     except ImportError as exc:
         typer.echo(f"the kiosk needs Kivy: pip install 'bronco-station[kiosk]' ({exc})", err=True)
         raise typer.Exit(EXIT_FAILURE) from None
-    code = run_kiosk(loaded, station_url, screenshots=screenshots, lang=lang or None,
-                     windowed=windowed, theme=theme, text_scale=text_scale,
-                     size=(int(width), int(height)))
+    try:
+        code = run_kiosk(loaded, station_url, screenshots=screenshots, lang=lang or None,
+                         windowed=windowed, theme=theme, text_scale=text_scale,
+                         size=(int(width), int(height)))
+    except ValueError as exc:  # e.g. kiosk.keypad names a key this keyboard does not have
+        typer.echo(f"{profile}: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
     raise typer.Exit(code)
 
 
