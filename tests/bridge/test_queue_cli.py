@@ -55,7 +55,9 @@ def test_staff_and_queue_commands(tmp_path: Path) -> None:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             status = json.loads(run("queue", "status", "--profile", str(profile), "--json").stdout)
-            if status["pending"] == 0 and status["open_exceptions"] == 1:
+            # last_sync is written when the replay pass ends, a moment after the last row
+            if status["pending"] == 0 and status["open_exceptions"] == 1 and \
+                    status["last_sync"] is not None:
                 break
             time.sleep(0.3)
         assert status["pending"] == 0 and status["open_exceptions"] == 1
