@@ -291,6 +291,10 @@ class Circulation:
 
     # -- renew -----------------------------------------------------------------------------------
     async def renew(self, session: KioskSession, item_id: str) -> ItemResult:
+        if not self.adapter.can("renew"):  # FOLIO's edge-sip2 has no Renew: never sent
+            return ItemResult(item_id, False, reason=Reason.NOT_SUPPORTED,
+                              message="Renewals are not available at this kiosk: please renew "
+                                      "online or at the desk.")
         if not self.link.online:
             return ItemResult(item_id, False, offline=True, reason=Reason.ILS_OFFLINE,
                               message="Renewals are not available while the library system is "

@@ -27,7 +27,7 @@ from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.stats import Stats
 from ils.adapter import IlsAdapter
-from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
+from ils.errors import IlsRejected, IlsUnavailable, IlsUnsupported, ProtocolError
 from locker_controller.board import DoorSensor
 from locker_controller.controller import DoorController, OpenOutcome, OpenResult
 from station_core.profile import DoorSettings, Profile
@@ -472,6 +472,9 @@ class LockerBank:
             raise LockerError("This is not one of the devices lent here: please return it at the desk.")
         try:
             info = await self.adapter.item_info(item_id)
+        except IlsUnsupported:
+            raise LockerError("Devices cannot be returned at the lockers with this library "
+                              "system: please return it at the desk.") from None
         except IlsRejected:
             raise LockerError("This item is not known: please return it at the desk.") from None
         except (IlsUnavailable, ProtocolError):

@@ -33,6 +33,7 @@ from bridge.staff_auth import StaffAuth
 from bridge.station_key import LEGACY_SETTING, default_key_file, load_key
 from bridge.stats import Stats
 from ils.adapter import IlsAdapter
+from ils.dialects import dialect
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter
 from locker_controller.controller import DoorController, DoorWiring
@@ -50,10 +51,14 @@ CHECKPOINT_INTERVAL_S = 5.0
 
 def sip2_settings(profile: Profile) -> Sip2Settings:
     ils = profile.ils
+    spoken = dialect(ils.dialect)
     return Sip2Settings(
         host=ils.host, port=ils.port, tls=ils.tls, tls_verify=ils.tls_verify, ca_file=ils.ca_file,
-        client_cert=ils.client_cert, client_key=ils.client_key, encoding=ils.encoding,
-        error_detection=ils.error_detection, strict=not ils.lenient, login_user=ils.login_user,
+        client_cert=ils.client_cert, client_key=ils.client_key,
+        encoding=ils.encoding or spoken.encoding,
+        error_detection=spoken.error_detection if ils.error_detection is None else ils.error_detection,
+        terminator="\r\n" if ils.terminator == "crlf" else "\r", dialect=ils.dialect,
+        strict=not ils.lenient, login_user=ils.login_user,
         login_password=profile.ils_password(),
         location_code=ils.login_location or profile.station.location_code,
         institution_id=profile.station.institution_id, timeout_s=ils.timeout_s,

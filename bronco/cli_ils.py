@@ -26,7 +26,11 @@ def demo_ils(
     data: Annotated[Path | None, typer.Option(help="Library data file (TOML); default: the sample.")] = None,
     ledger: Annotated[Path | None, typer.Option(help="Append one JSON line per transaction here.")] = None,
     latency_ms: Annotated[int, typer.Option(min=0, help="Delay every reply by this much.")] = 0,
-    encoding: Annotated[str, typer.Option(help="cp850, utf-8 or ascii.")] = "utf-8",
+    encoding: Annotated[str, typer.Option(
+        help="cp850, utf-8 or ascii (default: utf-8, or the dialect's).")] = "",
+    dialect: Annotated[str, typer.Option(
+        help="Answer as this ILS does: generic, alma, koha, evergreen, folio, sierra or "
+             "polaris (its messages, encoding, checksums and hold counts).")] = "generic",
     tls_cert: Annotated[Path | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Private key for --tls-cert (PEM).")] = None,
 ) -> None:
@@ -37,9 +41,16 @@ def demo_ils(
     if (tls_cert is None) != (tls_key is None):
         typer.echo("--tls-cert and --tls-key go together", err=True)
         raise typer.Exit(EXIT_CONFIG)
-    if encoding not in ("cp850", "utf-8", "ascii"):
+    from ils.dialects import DIALECTS
+
+    if encoding not in ("", "cp850", "utf-8", "ascii"):
         typer.echo("--encoding must be cp850, utf-8 or ascii", err=True)
         raise typer.Exit(EXIT_CONFIG)
+    if dialect not in DIALECTS:
+        typer.echo(f"--dialect must be one of {', '.join(DIALECTS)}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    spoken = DIALECTS[dialect]
+    encoding = encoding or (spoken.encoding if dialect != "generic" else "utf-8")
     try:
         library = load_library(data)
         context = tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
@@ -52,14 +63,14 @@ def demo_ils(
 
     async def serve() -> None:
         server = DemoIlsServer(library, ledger=ledger, latency_ms=latency_ms, encoding=encoding,
-                               ssl_context=context)
+                               ssl_context=context, dialect=spoken)
         bound = await server.start(host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         scheme = "SIP2 over TLS" if context else "SIP2"
-        typer.echo(f"demo ILS ({scheme}) listening on {host}:{bound}: "
+        typer.echo(f"demo ILS ({scheme}, {spoken.title}) listening on {host}:{bound}: "
                    f"{len(library.patrons)} patrons, {len(library.items)} items", err=True)
         await stop.wait()
         await server.close()

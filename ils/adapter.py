@@ -146,6 +146,11 @@ class IlsAdapter(ABC):
     async def status(self) -> IlsStatus:
         """A cheap round trip to the ILS: also the health ping."""
 
+    def can(self, operation: str) -> bool:
+        """Whether this ILS offers an operation at all: "renew", "renew_all", "item_info",
+        "fee_paid", "end_session" (an adapter that does not know says yes)."""
+        return True
+
     @abstractmethod
     async def authenticate_patron(self, patron_id: str, pin: str | None = None) -> Patron:
         """Identify a patron (and check the PIN if given); IlsRejected if unknown or wrong PIN."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IlsError", "IlsRejected", "IlsUnavailable", "ProtocolError"]
+__all__ = ["IlsError", "IlsRejected", "IlsUnavailable", "IlsUnsupported", "ProtocolError"]
 
 
 class ProtocolError(Exception):
@@ -33,10 +33,19 @@ class IlsUnavailable(IlsError):
 class IlsRejected(IlsError):
     """The ILS answered and said no; `screen_message` is its reason, for the patron."""
 
+    reason = ""  # an ils.refusals.Reason when the refusal's cause is known without its words
+
     def __init__(self, screen_message: str, *, details: object | None = None) -> None:
         super().__init__(screen_message or "refused by the library system")
         self.screen_message = screen_message
         self.details = details
+
+
+class IlsUnsupported(IlsRejected):
+    """This ILS does not offer the operation at all (its dialect or its SC status says so), so
+    it was never sent."""
+
+    reason = "not_supported"
 
 
 class PinRejected(IlsRejected):

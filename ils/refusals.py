@@ -26,6 +26,7 @@ class Reason(StrEnum):
     ILS_OFFLINE = "ils_offline"
     RECORDS_QUEUED = "records_queued"
     UNCONFIRMED = "unconfirmed"
+    NOT_SUPPORTED = "not_supported"  # the ILS has no such operation (its SIP2 dialect)
 
 
 # First match wins; order from the most specific wording to the most general.

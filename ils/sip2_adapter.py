@@ -21,7 +21,8 @@ from ils.adapter import (
     PatronAccount,
     RenewAllResult,
 )
-from ils.errors import IlsRejected, PinRejected, ProtocolError
+from ils.dialects import END_SESSION, FEE_PAID, ITEM_INFO, RENEW, RENEW_ALL, dialect
+from ils.errors import IlsRejected, IlsUnsupported, PinRejected, ProtocolError
 from ils.sip2.client import Sip2Pool, Sip2Settings
 from ils.sip2.codec import now
 from ils.sip2.dates import parse_due_text, to_sip2_local
@@ -70,10 +71,38 @@ def _expect(reply: Message, cls: type[M]) -> M:
     return reply
 
 
+OPERATIONS = {"renew": RENEW, "renew_all": RENEW_ALL, "item_info": ITEM_INFO,
+              "fee_paid": FEE_PAID, "end_session": END_SESSION}
+UNSUPPORTED_WORDS = {
+    RENEW: "Renewals are not available at this kiosk: please renew online or at the desk.",
+    RENEW_ALL: "Renewals are not available at this kiosk: please renew online or at the desk.",
+    FEE_PAID: "Fines cannot be paid at this kiosk: please pay at the desk.",
+    ITEM_INFO: "Item details are not available from this library system.",
+}
+
+
 class Sip2Adapter(IlsAdapter):
     def __init__(self, settings: Sip2Settings) -> None:
         self.settings = settings
+        self.dialect = dialect(settings.dialect)
         self.pool = Sip2Pool(settings)
+
+    def _offers(self, command: str) -> bool:
+        """The dialect has the message, and the server's SC status (BX) lists it when it sent
+        one (an empty BX says nothing)."""
+        if not self.dialect.supports(command):
+            return False
+        status = self.pool.acs_status
+        if status is None or not status.supported_messages.strip("N "):
+            return True
+        return supports(status.supported_messages, command)
+
+    def can(self, operation: str) -> bool:
+        return self._offers(OPERATIONS[operation]) if operation in OPERATIONS else True
+
+    def _require(self, command: str) -> None:
+        if not self._offers(command):
+            raise IlsUnsupported(UNSUPPORTED_WORDS.get(command, "Not available at this kiosk."))
 
     @property
     def institution(self) -> str:
@@ -134,19 +163,30 @@ class Sip2Adapter(IlsAdapter):
 
     async def patron_account(self, patron_id: str, pin: str | None = None) -> PatronAccount:
         # SIP2 returns one item list per request; ask for each list the account screen shows.
-        kinds = ("charged_items", "overdue_items", "hold_items", "unavailable_holds", "fine_items")
-        infos = [await self._patron_info(patron_id, pin, kind) for kind in kinds]
-        patron = self._patron(infos[0], pin)
-        charged, overdue = infos[0].charged_items, set(infos[1].overdue_items)
-        details = await asyncio.gather(*(self._item_or_none(item) for item in charged))
+        # Alma's hold item detail crashes clients: some dialects are not asked for hold lists.
+        kinds = ["charged_items", "overdue_items", "fine_items"]
+        if self.dialect.hold_item_detail:
+            kinds += ["hold_items", "unavailable_holds"]
+        infos = dict(zip(kinds, [await self._patron_info(patron_id, pin, kind) for kind in kinds],
+                         strict=True))
+        first = infos["charged_items"]
+        patron = self._patron(first, pin)
+        charged, overdue = first.charged_items, set(infos["overdue_items"].overdue_items)
+        if self._offers(ITEM_INFO):
+            details = await asyncio.gather(*(self._item_or_none(item) for item in charged))
+        else:
+            details = [None] * len(charged)
         loans = [
             Loan(item, info.title if info else "", info.due_date if info else None, item in overdue,
                  info.due_text if info else "")
             for item, info in zip(charged, details, strict=True)
         ]
-        holds = [Hold(item, "", True) for item in infos[2].hold_items]
-        holds += [Hold(item, "", False) for item in infos[3].unavailable_hold_items]
-        fines = [Fine(text) for text in infos[4].fine_items]
+        holds: list[Hold] = []
+        if "hold_items" in infos:
+            holds += [Hold(item, "", True) for item in infos["hold_items"].hold_items]
+            holds += [Hold(item, "", False)
+                      for item in infos["unavailable_holds"].unavailable_hold_items]
+        fines = [Fine(text) for text in infos["fine_items"].fine_items]
         return PatronAccount(patron, loans, holds, fines)
 
     async def _item_or_none(self, item_id: str) -> ItemInfo | None:
@@ -208,6 +248,7 @@ class Sip2Adapter(IlsAdapter):
         )
 
     async def renew(self, patron_id: str, item_id: str, *, pin: str | None = None) -> CheckoutResult:
+        self._require(RENEW)
         when = now()
         reply = await self.pool.request(RenewRequest(
             transaction_date=when, nb_due_date=when, institution_id=self.institution, patron_id=patron_id,
@@ -216,6 +257,7 @@ class Sip2Adapter(IlsAdapter):
         return self._checkout_result(_expect(reply, RenewResponse))
 
     async def renew_all(self, patron_id: str, *, pin: str | None = None) -> RenewAllResult:
+        self._require(RENEW_ALL)
         reply = _expect(await self.pool.request(RenewAllRequest(
             transaction_date=now(), institution_id=self.institution, patron_id=patron_id,
             patron_password=pin, terminal_password=self.settings.terminal_password,
@@ -225,6 +267,7 @@ class Sip2Adapter(IlsAdapter):
         return RenewAllResult(reply.renewed_items, reply.unrenewed_items, _message(reply))
 
     async def item_info(self, item_id: str) -> ItemInfo:
+        self._require(ITEM_INFO)
         reply = _expect(await self.pool.request(ItemInformationRequest(
             transaction_date=now(), institution_id=self.institution, item_id=item_id,
             terminal_password=self.settings.terminal_password,
@@ -244,6 +287,7 @@ class Sip2Adapter(IlsAdapter):
         self, patron_id: str, amount: str, *, currency: str = "USD", fee_id: str | None = None,
         transaction_id: str | None = None,
     ) -> FeePaidResult:
+        self._require(FEE_PAID)
         reply = _expect(await self.pool.request(FeePaidRequest(
             transaction_date=now(), currency_type=currency, fee_amount=amount,
             institution_id=self.institution, patron_id=patron_id,
@@ -255,9 +299,8 @@ class Sip2Adapter(IlsAdapter):
         return FeePaidResult(True, reply.transaction_id or "", _message(reply))
 
     async def end_session(self, patron_id: str) -> None:
-        status = self.pool.acs_status
-        if status is not None and not supports(status.supported_messages, "35"):
-            return  # Alma does not list 35
+        if not self._offers(END_SESSION):
+            return  # Alma has no 35: nothing to end, and nothing to wait for
         await self.pool.request(EndSessionRequest(
             transaction_date=now(), institution_id=self.institution, patron_id=patron_id,
             terminal_password=self.settings.terminal_password,

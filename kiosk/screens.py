@@ -343,10 +343,9 @@ class AccountScreen(KioskScreen):
             body.add_widget(label(_("Loading your account…")))
         body.add_widget(label(vm.loans_heading, KTitle))
         for item_id, title, due, selected in vm.loans:
-            row = side_by_side(
-                label(f"{title}\n{due}", private=True),
-                self._select(item_id, title, selected))
-            body.add_widget(row)
+            text = label(f"{title}\n{due}", private=True)
+            body.add_widget(side_by_side(text, self._select(item_id, title, selected))
+                            if vm.can_renew else text)
         if not vm.loans and not vm.loading:
             body.add_widget(label(_("Nothing on loan")))
         ready, waiting = vm.holds
@@ -357,10 +356,14 @@ class AccountScreen(KioskScreen):
         for hold in waiting or [_("None")]:
             body.add_widget(label(hold, private=bool(waiting)))
         body.add_widget(label(vm.fines, KTitle, private=vm.has_fines))
-        body.add_widget(choices(
-            button(_("Renew selected"), vm.renew_selected),
-            button(_("Renew all"), vm.renew_all),
-            button(_("Back"), self.back, secondary=True, icon="back"), cols=3))
+        actions = [button(_("Back"), self.back, secondary=True, icon="back")]
+        if vm.can_renew or vm.account is None:
+            actions[:0] = [button(_("Renew selected"), vm.renew_selected),
+                           button(_("Renew all"), vm.renew_all)]
+        elif vm.loans:
+            body.add_widget(label(_("Renewals are not available at this kiosk. Please renew "
+                                    "online or at the service desk.")))
+        body.add_widget(choices(*actions, cols=len(actions)))
 
     def _select(self, item_id: str, title: str, selected: bool) -> Widget:
         from kiosk.widgets import KToggle

@@ -55,8 +55,15 @@ class IlsSettings(Strict):
     ca_file: Path | None = None
     client_cert: Path | None = None
     client_key: Path | None = None
-    encoding: Literal["cp850", "utf-8", "ascii"] = "cp850"
-    error_detection: bool = True
+    dialect: Literal["generic", "alma", "koha", "evergreen", "folio", "sierra", "polaris"] = Field(
+        default="generic", description="how this ILS speaks SIP2 (ils/dialects.py, docs/ils.md)")
+    encoding: Literal["cp850", "utf-8", "ascii"] | None = Field(
+        default=None, description="default: the dialect's (Alma, Koha utf-8; Evergreen ascii; "
+                                  "FOLIO and others cp850)")
+    error_detection: bool | None = Field(
+        default=None, description="AY/AZ checksums; default: the dialect's (FOLIO: off)")
+    terminator: Literal["cr", "crlf"] = Field(
+        default="cr", description="what ends each message we send (some servers want CR LF)")
     lenient: bool = True
     login_user: str = ""
     password_env: str = Field(

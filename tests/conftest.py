@@ -153,7 +153,7 @@ def station_profile(tmp_path: Path, *, ils_port: int | None = None, database_url
     if ils_port is not None:
         updates["ils"] = profile.ils.model_copy(update={"port": ils_port})
     for name, values in sections.items():
-        updates[name] = getattr(profile, name).model_copy(update=values)
+        updates[name] = updates.get(name, getattr(profile, name)).model_copy(update=values)
     return profile.model_copy(update=updates)
 
 

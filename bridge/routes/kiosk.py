@@ -132,6 +132,8 @@ class AccountOut(BaseModel):
     fee_amount: str
     blocked: bool
     block_reason: str
+    can_renew: bool = Field(default=True, description="False when this ILS has no renewals "
+                                                      "(its SIP2 dialect): the kiosk hides them")
 
 
 @router.get("/status")
@@ -202,6 +204,7 @@ async def account(session: SessionDep, station: StationDep) -> AccountOut:
         holds=[HoldOut(item_id=h.item_id, title=h.title, ready=h.ready) for h in acct.holds],
         fines=[f.description for f in acct.fines], fee_amount=acct.patron.fee_amount,
         blocked=acct.patron.blocked, block_reason=acct.patron.block_reason,
+        can_renew=station.adapter.can("renew"),
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ils.demo_server.data import DemoLibrary
 from ils.demo_server.library import Ledger, Library, sip_date
+from ils.dialects import DIALECTS, Dialect
 from ils.sip2.codec import Sip2Codec
 from ils.sip2.errors import ChecksumError, ProtocolError
 from ils.sip2.messages import (
@@ -67,11 +68,16 @@ class DemoIlsServer:
     def __init__(
         self, data: DemoLibrary, *, ledger: Path | None = None, latency_ms: int = 0,
         encoding: str = "cp850", ssl_context: ssl.SSLContext | None = None,
+        dialect: Dialect = DIALECTS["generic"],
     ) -> None:
         self.library = Library(data, Ledger(ledger))
         self.latency_s = latency_ms / 1000
+        self.dialect = dialect
+        # What this ILS answers at all: the demo's own set, less what the dialect lacks.
+        self.supported = {c for c in SUPPORTED if c in dialect.messages or c in ("97", "93", "99")}
         self.codec = Sip2Codec(encoding, error_detection=False, strict=False)
-        self.reply_codec = Sip2Codec(encoding, error_detection=True)
+        # FOLIO's edge-sip2 sends no AY/AZ by default: its replies never carry a checksum.
+        self.reply_codec = Sip2Codec(encoding, error_detection=dialect.error_detection)
         self.ssl_context = ssl_context
         self.require_login = bool(data.logins)
         self._server: asyncio.Server | None = None
@@ -162,6 +168,12 @@ class DemoIlsServer:
             log.info("demo ILS: %s before login; closing", request.command)
             return b""
         handler = self._handlers.get(type(request))
+        if request.command not in self.supported:
+            # A client should never send what the SC status did not offer: recorded, so tests
+            # can prove ours does not.
+            self.library.ledger.write("unsupported", command=request.command)
+            log.info("demo ILS (%s): %s is not supported", self.dialect.name, request.command)
+            return self.reply_codec.encode(RequestScResend())
         if handler is None:
             log.info("demo ILS: %s is not a request it serves", request.command)
             return self.reply_codec.encode(RequestScResend())
@@ -181,7 +193,8 @@ class DemoIlsServer:
             online=True, checkin_ok=True, checkout_ok=True, renewal_policy=True,
             status_update_ok=False, offline_ok=True, timeout_period=50, retries_allowed=3,
             date_time_sync=_now(), institution_id=self.institution,
-            library_name=self.library.settings.name, supported_messages=supported_messages(SUPPORTED),
+            library_name=self.library.settings.name,
+            supported_messages=supported_messages(self.supported),
         )
 
     def _status_flags(self, patron_id: str) -> str:
@@ -206,8 +219,12 @@ class DemoIlsServer:
                 valid_patron=False, valid_patron_password=False if request.patron_password else None,
                 screen_message=["Library card not recognised"],
             )
+        # FOLIO counts (and lists) every open request as a hold item, not only those waiting.
+        waiting = lib.holds_of(patron_id, trapped=True)
+        if self.dialect.hold_count_means == "all_open":
+            waiting = waiting + lib.holds_of(patron_id, trapped=False)
         lists = {
-            "hold_items": lib.holds_of(patron_id, trapped=True),
+            "hold_items": waiting,
             "overdue_items": lib.overdue(patron_id), "charged_items": lib.charged(patron_id),
             "fine_items": [f"Outstanding fines {lib.fines[patron_id]:.2f}"] if lib.fines[patron_id] else [],
             "recall_items": [], "unavailable_holds": lib.holds_of(patron_id, trapped=False),

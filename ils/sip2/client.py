@@ -47,6 +47,8 @@ class Sip2Settings:
     client_key: Path | None = None
     encoding: str = "cp850"
     error_detection: bool = True
+    terminator: str = "\r"  # "\r\n" for servers that want CR LF after each message
+    dialect: str = "generic"  # ils.dialects: which messages exist and how replies read
     strict: bool = False
     login_user: str = ""
     login_password: str = ""
@@ -179,6 +181,8 @@ class Sip2Connection:
 
     async def _write(self, frame: bytes) -> None:
         assert self._writer is not None
+        if self.settings.terminator == "\r\n" and frame.endswith(b"\r"):
+            frame += b"\n"
         try:
             self._writer.write(frame)
             await asyncio.wait_for(self._writer.drain(), self.settings.timeout_s)

@@ -56,6 +56,11 @@ class AccountVM(Observable):
         return ready, waiting
 
     @property
+    def can_renew(self) -> bool:
+        """Some library systems (FOLIO) offer no renewals over SIP2: no buttons, a plain word."""
+        return bool(self.account) and self.account.get("can_renew", True) is not False  # type: ignore[union-attr]
+
+    @property
     def loans_heading(self) -> str:
         count = len(self.account["loans"]) if self.account else 0
         return ngettext("{count} item on loan", "{count} items on loan", count).format(count=count)

@@ -26,5 +26,7 @@ def refusal(reason: str, ils_text: str) -> str:
         "records_queued": _("This item's earlier records are still being sent. Please try again "
                             "in a minute."),
         "unconfirmed": _("The renewal could not be confirmed. Please try again later."),
+        "not_supported": _("This library system does not allow this at the kiosk. Please use "
+                           "the library's website or the service desk."),
     }
     return words.get(reason) or ils_text or _("Not possible: please see the service desk")

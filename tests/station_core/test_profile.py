@@ -39,7 +39,10 @@ def test_good_profile_loads_with_defaults() -> None:
     profile = parse_profile(tomllib.loads(GOOD))
     assert profile.station.id == "k1"
     assert profile.doors[0].board == "A"
-    assert profile.ils.encoding == "cp850"  # the SIP2 default
+    assert profile.ils.dialect == "generic" and profile.ils.encoding is None  # the dialect's:
+    from ils.dialects import dialect
+
+    assert dialect(profile.ils.dialect).encoding == "cp850"  # the SIP2 default
     assert profile.lockers.pulse_ms <= HARD_MAX_PULSE_MS
 
 
