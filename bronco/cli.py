@@ -12,7 +12,7 @@ import typer
 
 from bronco.cli_bench import bench
 from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, ProfileOption, load_or_exit
-from bronco.cli_ils import demo_ils, sip2_app
+from bronco.cli_ils import demo_ils, ils_app, sip2_app
 from bronco.cli_locker import locker_app
 from bronco.cli_profile import profile_app
 from bronco.cli_rfid import rfid_app, tag_app
@@ -30,6 +30,7 @@ app.add_typer(profile_app, name="profile")
 app.command("demo-ils")(demo_ils)
 app.command("bench")(bench)
 app.add_typer(sip2_app, name="sip2")
+app.add_typer(ils_app, name="ils")
 app.add_typer(staff_app, name="staff")
 app.add_typer(queue_app, name="queue")
 app.add_typer(tag_app, name="tag")

@@ -242,3 +242,39 @@ def sip2_item(ctx: typer.Context, item: ItemArg) -> None:
         transaction_date=now(), institution_id=institution, item_id=item,
         terminal_password=terminal or None,
     ))
+
+
+ils_app = typer.Typer(help="The library system (ILS) as the station sees it.", no_args_is_help=True)
+
+
+@ils_app.command("doctor")
+def ils_doctor(
+    profile: Annotated[Path, typer.Option(help="Station profile whose [ils] to probe.")],
+    patron: Annotated[str, typer.Option(
+        help="A test card to look up (best with an accented name and a hold).")] = "",
+    pin_env: Annotated[str, typer.Option(
+        help="Environment variable holding the test card's PIN, if the ILS wants one.")] = "",
+    item: Annotated[str, typer.Option(help="An item barcode to look up.")] = "",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Probe the profile's ILS read-only (login, status, one patron, one item) and recommend the
+    [ils] settings in plain words. Exit 1 when something fails."""
+    import json
+
+    from bronco.cli_common import load_or_exit
+    from ils.doctor import Probe, diagnose
+
+    loaded = load_or_exit(profile)
+    ils = loaded.ils
+    probe = Probe(
+        host=ils.host, port=ils.port, tls=ils.tls, tls_verify=ils.tls_verify,
+        ca_file=str(ils.ca_file) if ils.ca_file else None, login_user=ils.login_user,
+        login_password=loaded.ils_password(),
+        location_code=ils.login_location or loaded.station.location_code,
+        institution_id=loaded.station.institution_id, dialect=ils.dialect, patron=patron,
+        patron_pin=os.environ.get(pin_env) if pin_env else None, item=item,
+        timeout_s=max(ils.timeout_s, 3.0))
+    found = asyncio.run(diagnose(probe))
+    typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False) if json_out
+               else found.text())
+    raise typer.Exit(0 if found.ok else EXIT_FAILURE)
