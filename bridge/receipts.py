@@ -35,10 +35,14 @@ def receipt_lines(journal: Journal, session_id: str) -> list[str]:
 
 
 def _readable_due(text: str) -> str:
+    """SIP2's 18-character date or an ISO timestamp, as a date and a minute; other text as is."""
     compact = text.replace(" ", "")
     if len(compact) == 14 and compact.isdigit():
         return datetime.strptime(compact, "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M")
-    return text
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
 
 
 def print_receipt(target: str, header: str, lines: list[str], footer: str) -> None:

@@ -4,6 +4,7 @@ printer, staff-card maintenance tokens."""
 from __future__ import annotations
 
 import email
+from datetime import datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -64,7 +65,8 @@ def test_receipt_by_email_and_on_the_printer(tmp_path: Path, demo_ils: DemoIls) 
         with TestClient(app) as client:
             wait_for(lambda: online(client))
             headers = {"X-Kiosk-Session": sign_in(client, MARIA, MARIA_PIN)["token"]}
-            client.post("/api/v1/checkout", json={"item_id": "3100002000"}, headers=headers)
+            loan = client.post("/api/v1/checkout", json={"item_id": "3100002000"},
+                               headers=headers).json()
             mailed = client.post("/api/v1/receipt", json={"kind": "email"}, headers=headers).json()
             assert mailed == {"sent": True, "lines": 1}
             printed = client.post("/api/v1/receipt", json={"kind": "print"}, headers=headers).json()
@@ -78,7 +80,8 @@ def test_receipt_by_email_and_on_the_printer(tmp_path: Path, demo_ils: DemoIls) 
     wait_for(lambda: inbox.messages)
     message = inbox.messages[0]
     assert message["To"] == "patron1@demo.example.edu"
-    assert "Borrowed: The Left Hand of Darkness - due 2026-" in message.get_payload()
+    due = datetime.fromisoformat(loan["due_date"]).strftime("%Y-%m-%d %H:%M")
+    assert f"Borrowed: The Left Hand of Darkness - due {due}" in message.get_payload().splitlines()
     data = printer.read_bytes()
     assert data.startswith(b"\x1b@")  # ESC @: the printer is initialised
     assert b"Borrowed: The Left Hand of Darkness" in data and b"Demo Library" in data
