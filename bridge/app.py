@@ -15,6 +15,8 @@ from bridge.console.routes import SignedOut
 from bridge.console.routes import router as console_router
 from bridge.console.routes import static as console_static
 from bridge.metrics import install_metrics
+from bridge.routes.ils_events import holds_router as ils_holds_router
+from bridge.routes.ils_events import webhook_router as ils_webhook_router
 from bridge.routes.kiosk import router as kiosk_router
 from bridge.routes.kiosk_auth import enrol_router, websocket_kiosk
 from bridge.routes.lockers import patron_router as lockers_patron_router
@@ -92,6 +94,8 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(lockers_staff_router)
     app.include_router(lockers_patron_router)
     app.include_router(console_router)
+    app.include_router(ils_webhook_router)
+    app.include_router(ils_holds_router)
     app.mount("/console/static", console_static, name="console-static")
 
     @app.exception_handler(SignedOut)

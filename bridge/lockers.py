@@ -24,6 +24,7 @@ from bridge.events import EventBus
 from bridge.hashing import keyed_hash, verify_secret
 from bridge.journal import utcnow
 from bridge.local_time import due_shown
+from bridge.locker_history import LockerHistory
 from bridge.notices import Notifier
 from bridge.stats import Stats
 from ils.adapter import IlsAdapter
@@ -92,6 +93,7 @@ class LockerBank:
         self.attempts = attempts or AttemptBook(engine)
         self.audit = audit
         self._lock = asyncio.Lock()  # assignments and state changes, one at a time
+        self.history = LockerHistory(engine)
         self._task: asyncio.Task[None] | None = None
 
     # -- storage ---------------------------------------------------------------------------------
@@ -225,6 +227,7 @@ class LockerBank:
             row.patron_id, row.email = back.hold.patron_id, patron.get("email") or None
             row.initials = initials(back.hold.patron_name or patron.get("name", ""))
             self._save(row)
+            self.history.loaded(row.door_id, item_id)
         opened = await self.open_door(row.door_id, actor=actor, reason=f"load {item_id}")
         return LoadResult(row.door_id, opened, row.initials)
 
@@ -321,6 +324,7 @@ class LockerBank:
                 else:
                     checked_out = items
                 row.state, row.picked_up_at = "picked_up", utcnow()
+                self.history.mark(row.door_id, "picked_up")
                 self.stats.count("locker_picked_up")
                 if row.loaded_at is not None:
                     self.stats.pickup_delay((row.picked_up_at - row.loaded_at).total_seconds())
@@ -359,6 +363,7 @@ class LockerBank:
             if row.expires_at <= now:
                 row.state = "expired"
                 self._save(row)
+                self.history.mark(row.door_id, "expired")
                 self.stats.count("locker_expired")
                 await self.notifier.send("expired", row.email,
                                          items=[i for i in row.items.split(",") if i])
@@ -382,6 +387,7 @@ class LockerBank:
                 returned.append(item)
             except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
                 log.warning("reclaim: checkin failed: %s", type(exc).__name__)
+        self.history.mark(door_id, "reclaimed")
         self._free(row)
         self._save(row)
         self._audit(actor, "reclaim", door_id, f"{len(returned)} item(s) checked in")
@@ -394,6 +400,7 @@ class LockerBank:
             raise LockerError(f"door {door_id} is {row.state}: nothing to cancel")
         opened = await self.open_door(door_id, actor=actor, reason="cancel assignment")
         items = row.items
+        self.history.mark(door_id, "removed")
         self._free(row)
         self._save(row)
         self._audit(actor, "cancel_assignment", door_id, f"items {items} to the hold shelf")
@@ -419,6 +426,7 @@ class LockerBank:
                          "loaded_at", "expires_at", "reminded_at"):
                 setattr(target, name, getattr(row, name))
             self._save(target)
+            self.history.moved(door_id, target.door_id)
             self._free(row)
             self._save(row)
         out = await self.open_door(door_id, actor=actor, reason=f"move to {target.door_id}: take out")

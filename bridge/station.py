@@ -18,6 +18,7 @@ from bridge.circulation import Circulation
 from bridge.db.engine import checkpoint, open_database
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
+from bridge.hold_events import HoldEvents
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
 from bridge.kiosks import KioskRegistry
@@ -83,6 +84,7 @@ class Station:
         self.engine: Engine | None = None
         self.journal: Journal
         self.auth: StaffAuth
+        self.hold_events: HoldEvents
         self.circulation: Circulation
         self.replayer: Replayer
         self._tasks: list[asyncio.Task[None]] = []
@@ -126,6 +128,7 @@ class Station:
         if legacy is not None:
             self.journal.delete_setting(LEGACY_SETTING)  # now kept outside the database only
         self.attempts = AttemptBook(self.engine)
+        self.hold_events = HoldEvents(self.engine, self.profile.ils.locker_pickup_location)
         self.kiosk_registry = KioskRegistry(self.engine)
         kiosk = self.profile.kiosk
         self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
@@ -271,6 +274,8 @@ class Station:
             try:
                 await asyncio.to_thread(purge_synced, self.journal, self.profile.privacy.retention_days)
                 await asyncio.to_thread(self.circulation.cache.purge_expired)
+                if self.lockers is not None:
+                    await asyncio.to_thread(self.lockers.history.purge)
             except Exception:
                 log.exception("privacy purge failed")
             await asyncio.sleep(PURGE_INTERVAL_S)

@@ -65,6 +65,13 @@ class IlsSettings(Strict):
     terminator: Literal["cr", "crlf"] = Field(
         default="cr", description="what ends each message we send (some servers want CR LF)")
     lenient: bool = True
+    alma_webhook_secret_env: str = Field(
+        default="", pattern=r"^([A-Z_][A-Z0-9_]*)?$",
+        description="environment variable holding the Alma webhook secret; empty: no receiver")
+    locker_pickup_location: str = Field(
+        default="", max_length=64,
+        description="the ILS's code for the lockers' pickup location (holds for elsewhere are "
+                    "not the lockers' business); empty: every hold-shelf event")
     login_user: str = ""
     password_env: str = Field(
         default="BRONCO_ILS_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$",

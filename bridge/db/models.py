@@ -233,3 +233,34 @@ class EnrolmentCode(SQLModel, table=True):
     code_hash: str = Field(primary_key=True, max_length=64)
     created_by: str = Field(max_length=64)
     expires_at: datetime
+
+
+class IlsHoldEvent(SQLModel, table=True):
+    """A hold's news from the ILS (Alma webhook, Koha polling): on the hold shelf for the
+    lockers, or cancelled. Keyed by the ILS's event id, so a redelivered event is a no-op.
+    No patron data: staff load by scanning the item."""
+
+    __tablename__ = "ils_hold_event"
+
+    event_id: str = Field(primary_key=True, max_length=128)
+    source: str = Field(max_length=16)  # alma | koha
+    request_id: str = Field(max_length=64, index=True)
+    item_id: str = Field(default="", max_length=64, index=True)
+    title: str = Field(default="", max_length=255)
+    state: str = Field(max_length=16)  # on_shelf | cancelled
+    happened_at: datetime  # the ILS's time for the event (its arrival when the ILS gives none)
+    received_at: datetime
+
+
+class LockerHold(SQLModel, table=True):
+    """One item's stay in a door, for the weekly reconciliation with the ILS: when it went in and
+    how it left. Item barcodes only, never whose hold it was; kept for `KEEP_DAYS`."""
+
+    __tablename__ = "locker_hold"
+
+    id: int | None = Field(default=None, primary_key=True)
+    door_id: str = Field(max_length=32, index=True)
+    item_id: str = Field(max_length=64, index=True)
+    loaded_at: datetime = Field(index=True)
+    ended_at: datetime | None = None
+    outcome: str = Field(default="in_door", max_length=16)  # in_door|picked_up|expired|reclaimed|removed

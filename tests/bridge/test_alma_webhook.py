@@ -1,0 +1,133 @@
+"""Alma's webhook: its challenge, signed hold events, and what they put on the desk's lists.
+Each attack is a test: an unsigned or forged event, a replayed one, a body swapped under a
+signature, a receiver nobody configured."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.hold_events import signature
+from tests.bridge.test_kiosk_api import online
+from tests.bridge.test_locker_flows import MARIA_HOLDS
+from tests.conftest import DemoIls, free_port, station_profile, wait_for
+
+SECRET = "a shared secret the library typed into Alma"
+URL = "/api/v1/ils/alma/webhook"
+PASSWORD = "a long staff password"
+
+
+def alma_event(event_id: str, value: str, request_id: str, barcode: str,
+               pickup: str = "LOCKERS") -> bytes:
+    """A body shaped as Alma sends a user-request event."""
+    return json.dumps({
+        "id": event_id, "action": "REQUEST", "time": "2026-12-04T09:00:00Z",
+        "institution": {"value": "01DEMO_INST"},
+        "event": {"value": value, "desc": value.replace("_", " ").title()},
+        "user_request": {"request_id": request_id, "barcode": barcode, "title": "Kindred",
+                         "pickup_location_library": pickup, "request_type": "HOLD"},
+    }).encode()
+
+
+def post(client: TestClient, body: bytes, secret: str | None = SECRET) -> object:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Exl-Signature"] = signature(secret, body)
+    return client.post(URL, content=body, headers=headers)
+
+
+@pytest.fixture
+def station(tmp_path: Path, demo_ils: DemoIls, monkeypatch: pytest.MonkeyPatch) \
+        -> Iterator[tuple[TestClient, object, dict[str, str]]]:
+    monkeypatch.setenv("BRONCO_ALMA_SECRET", SECRET)
+    profile = station_profile(
+        tmp_path, ils_port=demo_ils.port,
+        ils={"alma_webhook_secret_env": "BRONCO_ALMA_SECRET", "locker_pickup_location": "LOCKERS"},
+        lockers={"confirm_timeout_s": 1.0, "poll_interval_ms": 250, "gap_ms": 20, "pulse_ms": 50})
+    app = create_app(profile)
+    with TestClient(app) as client:
+        app.state.station.auth.create_user("desk1", PASSWORD, "desk")
+        wait_for(lambda: online(client))
+        csrf = client.post("/api/v1/staff/login",
+                           json={"username": "desk1", "password": PASSWORD}).json()["csrf_token"]
+        yield client, app.state.station, {"X-CSRF-Token": csrf}
+
+
+def test_the_challenge_is_answered_with_its_own_value(station) -> None:
+    client, _, _ = station
+    answer = client.get(URL, params={"challenge": "a5e0-77c1"})
+    assert answer.status_code == 200 and answer.json() == {"challenge": "a5e0-77c1"}
+    assert client.get(URL).status_code == 422  # no challenge: nothing to prove
+
+
+def test_unsigned_forged_and_swapped_events_are_refused(station) -> None:
+    client, _, _ = station
+    body = alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", MARIA_HOLDS[0])
+    assert post(client, body, secret=None).status_code == 401
+    assert post(client, body, secret="a guess").status_code == 401
+    # A real signature over another body does not sign this one.
+    other = alma_event("e2", "REQUEST_CANCELED", "R1", MARIA_HOLDS[0])
+    swapped = client.post(URL, content=other,
+                          headers={"X-Exl-Signature": signature(SECRET, body)})
+    assert swapped.status_code == 401
+    assert client.get("/api/v1/staff/holds").json()["to_load"] == []
+
+
+def test_a_replayed_event_changes_nothing(station) -> None:
+    client, _, _ = station
+    placed = alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", MARIA_HOLDS[0])
+    cancelled = alma_event("e2", "REQUEST_CANCELED", "R1", MARIA_HOLDS[0])
+    assert post(client, placed).json() == {"recorded": True, "state": "on_shelf"}
+    assert post(client, cancelled).json() == {"recorded": True, "state": "cancelled"}
+    # An attacker (or Alma's retry) sends the old signed "on shelf" again: the hold stays cancelled.
+    assert post(client, placed).json() == {"recorded": False, "state": "on_shelf"}
+    assert client.get("/api/v1/staff/holds").json()["to_load"] == []
+
+
+def test_bad_bodies_get_a_clear_error(station) -> None:
+    client, _, _ = station
+    for body in (b"not json", b"[]", json.dumps({"action": "REQUEST"}).encode(),
+                 json.dumps({"id": "x", "action": "REQUEST",
+                             "event": {"value": "REQUEST_CANCELED"}}).encode()):
+        answer = post(client, body)
+        assert answer.status_code == 400 and answer.json()["detail"], body
+    other = json.dumps({"id": "x", "action": "LOAN", "event": {"value": "LOAN_CREATED"}}).encode()
+    assert post(client, other).json()["recorded"] is False
+    assert client.post(URL, content=b"x" * 300_000,
+                       headers={"X-Exl-Signature": "x"}).status_code == 413
+
+
+def test_shelf_events_fill_the_load_list_and_a_cancelled_hold_in_a_door_is_flagged(station) -> None:
+    client, lockers_station, csrf = station
+    post(client, alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", MARIA_HOLDS[0]))
+    post(client, alma_event("e2", "REQUEST_PLACED_ON_SHELF", "R2", MARIA_HOLDS[1]))
+    # A hold for the front desk's shelf is not the lockers' business.
+    post(client, alma_event("e3", "REQUEST_PLACED_ON_SHELF", "R3", "3100007003", pickup="MAIN"))
+    holds = client.get("/api/v1/staff/holds").json()
+    assert [h["item_id"] for h in holds["to_load"]] == list(MARIA_HOLDS)
+    assert holds["to_load"][0]["title"] == "Kindred" and holds["cancelled_in_doors"] == []
+
+    loaded = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                         headers=csrf).json()
+    lockers_station.device("lock_board", "A").close_door(int(loaded["door_id"][1:]))
+    holds = client.get("/api/v1/staff/holds").json()
+    assert [h["item_id"] for h in holds["to_load"]] == [MARIA_HOLDS[1]]  # the loaded one left
+
+    post(client, alma_event("e4", "REQUEST_CANCELED", "R1", MARIA_HOLDS[0]))
+    holds = client.get("/api/v1/staff/holds").json()
+    assert holds["cancelled_in_doors"] == [
+        {"door_id": loaded["door_id"], "item_id": MARIA_HOLDS[0], "request_id": "R1"}]
+
+
+def test_no_secret_no_receiver(tmp_path: Path) -> None:
+    app = create_app(station_profile(tmp_path, ils_port=free_port()))
+    with TestClient(app) as client:
+        assert client.get(URL, params={"challenge": "x"}).status_code == 404
+        body = alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", "1")
+        # Even an event signed with an empty secret is refused: there is nothing to check it by.
+        assert post(client, body, secret="").status_code == 404
