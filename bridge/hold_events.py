@@ -28,6 +28,9 @@ ALMA_STATES = {"REQUEST_PLACED_ON_SHELF": "on_shelf", "REQUEST_CANCELED": "cance
                "REQUEST_CANCELLED": "cancelled"}
 
 
+ENDED = ("cancelled", "gone")  # gone: Koha no longer lists it as waiting
+
+
 class BadEvent(ValueError):
     """A webhook body that is not an event the station understands (answered 400)."""
 
@@ -46,7 +49,7 @@ class HoldNews:
     request_id: str
     item_id: str
     title: str
-    state: str  # on_shelf | cancelled
+    state: str  # on_shelf | cancelled | gone
     pickup: str
     happened_at: datetime | None = None  # the ILS's time for it, when it says
 
@@ -123,9 +126,15 @@ class HoldEvents:
                 if r.state == "on_shelf" and r.item_id not in in_doors
                 and not handled_since(r.item_id, r.happened_at)]
 
+    def waiting_requests(self, source: str) -> dict[str, str]:
+        """Requests from `source` the station last heard were on the shelf: request -> item."""
+        return {r.request_id: r.item_id for r in self.latest().values()
+                if r.source == source and r.state == "on_shelf"}
+
     def cancelled_in_doors(self, doors: dict[str, set[str]]) -> list[dict[str, str]]:
-        """Doors holding an item whose hold the ILS cancelled: reclaim them."""
-        cancelled = {r.item_id: r for r in self.latest().values() if r.state == "cancelled"}
+        """Doors holding an item whose hold the ILS cancelled (or, for Koha, no longer has
+        waiting): reclaim them."""
+        cancelled = {r.item_id: r for r in self.latest().values() if r.state in ENDED}
         return [{"door_id": door, "item_id": item, "request_id": cancelled[item].request_id}
                 for door, items in sorted(doors.items()) for item in sorted(items)
                 if item in cancelled]

@@ -22,6 +22,7 @@ from bridge.hold_events import HoldEvents
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
 from bridge.kiosks import KioskRegistry
+from bridge.koha_holds import KohaHoldsPoller
 from bridge.lockers import LockerBank
 from bridge.notices import Notifier
 from bridge.offline import OfflinePolicy, PatronCache
@@ -85,6 +86,7 @@ class Station:
         self.journal: Journal
         self.auth: StaffAuth
         self.hold_events: HoldEvents
+        self.koha: KohaHoldsPoller | None = None
         self.circulation: Circulation
         self.replayer: Replayer
         self._tasks: list[asyncio.Task[None]] = []
@@ -129,6 +131,9 @@ class Station:
             self.journal.delete_setting(LEGACY_SETTING)  # now kept outside the database only
         self.attempts = AttemptBook(self.engine)
         self.hold_events = HoldEvents(self.engine, self.profile.ils.locker_pickup_location)
+        if self.profile.ils.koha_rest_url:
+            self.koha = KohaHoldsPoller(self.profile.ils, self.hold_events,
+                                        self.profile.ils.locker_pickup_location)
         self.kiosk_registry = KioskRegistry(self.engine)
         kiosk = self.profile.kiosk
         self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
@@ -226,6 +231,8 @@ class Station:
         self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge"),
                        asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint")]
+        if self.koha is not None:
+            self._tasks.append(asyncio.create_task(self._koha_loop(), name="koha-holds"))
         # What start-up built lives as long as the process: keep it out of later collections, so
         # a full collection never stalls a patron's checkout for milliseconds.
         gc.collect()
@@ -249,6 +256,15 @@ class Station:
                 # Only a one-time nonce travels; the UID stays in the station (bridge/card_taps.py).
                 tap = self.taps.issue(uid, reader_id, staff=staff, kiosk=self.profile.kiosk.id)
                 self.bus.publish("card", reader=reader_id, tap=tap, staff=staff)
+
+    async def _koha_loop(self) -> None:
+        assert self.koha is not None
+        while True:
+            try:
+                await self.koha.poll()
+            except Exception:  # the loop must outlive any one bad answer
+                log.exception("Koha holds poll failed")
+            await asyncio.sleep(self.profile.ils.koha_poll_s)
 
     async def _sync_loop(self) -> None:
         """Replay whenever the ILS is up and something waits (after a restart, too)."""
@@ -290,6 +306,8 @@ class Station:
         if self.doors is not None:
             await self.doors.stop()
         await self.link.stop()
+        if self.koha is not None:
+            await self.koha.close()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
         if self.engine is not None:
             self.journal.close()

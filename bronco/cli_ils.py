@@ -33,6 +33,8 @@ def demo_ils(
              "polaris (its messages, encoding, checksums and hold counts).")] = "generic",
     tls_cert: Annotated[Path | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Private key for --tls-cert (PEM).")] = None,
+    rest_port: Annotated[int | None, typer.Option(
+        help="With --dialect koha: also serve Koha's REST holds API on this port.")] = None,
 ) -> None:
     """Run the demo ILS: a real SIP2 server over an in-memory library."""
     from ils.demo_server.data import DataError, load_library
@@ -50,6 +52,9 @@ def demo_ils(
         typer.echo(f"--dialect must be one of {', '.join(DIALECTS)}", err=True)
         raise typer.Exit(EXIT_CONFIG)
     spoken = DIALECTS[dialect]
+    if rest_port is not None and dialect != "koha":
+        typer.echo("--rest-port is Koha's REST API: use it with --dialect koha", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     encoding = encoding or (spoken.encoding if dialect != "generic" else "utf-8")
     try:
         library = load_library(data)
@@ -65,6 +70,13 @@ def demo_ils(
         server = DemoIlsServer(library, ledger=ledger, latency_ms=latency_ms, encoding=encoding,
                                ssl_context=context, dialect=spoken)
         bound = await server.start(host, port)
+        rest = None
+        if rest_port is not None:
+            from ils.demo_server.koha_rest import KohaRest
+
+            rest = KohaRest(server.library, asyncio.get_running_loop())
+            typer.echo(f"Koha REST API on http://{host}:{rest.start(host, rest_port)}/api/v1",
+                       err=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -73,6 +85,8 @@ def demo_ils(
         typer.echo(f"demo ILS ({scheme}, {spoken.title}) listening on {host}:{bound}: "
                    f"{len(library.patrons)} patrons, {len(library.items)} items", err=True)
         await stop.wait()
+        if rest is not None:
+            await asyncio.to_thread(rest.close)
         await server.close()
 
     try:

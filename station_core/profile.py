@@ -72,6 +72,17 @@ class IlsSettings(Strict):
         default="", max_length=64,
         description="the ILS's code for the lockers' pickup location (holds for elsewhere are "
                     "not the lockers' business); empty: every hold-shelf event")
+    koha_rest_url: str = Field(
+        default="", pattern=r"^(https?://\S+)?$",
+        description="Koha's REST API base (https://koha.example.edu/api/v1): its holds are polled "
+                    "for the lockers' to-load list; empty: not polled")
+    koha_rest_user: str = Field(default="", max_length=64,
+                                description="the Koha staff account the poller signs in as "
+                                            "(Basic auth; needs circulate permission)")
+    koha_rest_password_env: str = Field(default="BRONCO_KOHA_PASSWORD",
+                                        pattern=r"^[A-Z_][A-Z0-9_]*$")
+    koha_poll_s: float = Field(default=120.0, ge=10.0, le=3600.0,
+                               description="seconds between two polls of Koha's holds")
     login_user: str = ""
     password_env: str = Field(
         default="BRONCO_ILS_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$",
@@ -81,6 +92,13 @@ class IlsSettings(Strict):
     pool_size: int = Field(default=1, ge=1, le=16)
     timeout_s: float = Field(default=5.0, gt=0, le=120)
     retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _koha_needs_a_pickup_library(self) -> IlsSettings:
+        if self.koha_rest_url and not self.locker_pickup_location:
+            raise ValueError("koha_rest_url needs locker_pickup_location (the lockers' pickup "
+                             "library code in Koha): the poller asks for that library's holds")
+        return self
 
 
 class RfidReaderSettings(Strict):

@@ -70,4 +70,27 @@ async def holds(station: StationDep) -> dict[str, Any]:
     inside: set[str] = set().union(*doors.values()) if doors else set()
     history = station.lockers.history.handled_since if station.lockers else (lambda i, m: False)
     return {"to_load": station.hold_events.to_load(inside, history),
-            "cancelled_in_doors": station.hold_events.cancelled_in_doors(doors)}
+            "cancelled_in_doors": station.hold_events.cancelled_in_doors(doors),
+            "source": _source(station)}
+
+
+def _source(station: StationDep) -> dict[str, Any]:
+    """Where the news comes from, and for Koha how the last poll went."""
+    if station.koha is not None:
+        last = station.koha.last
+        return {"kind": "koha", "polled_at": last.at.isoformat() if last.at else None,
+                "waiting": last.waiting, "error": last.error}
+    if station.profile.ils.alma_webhook_secret_env:
+        return {"kind": "alma"}
+    return {"kind": "none"}
+
+
+@holds_router.post("/refresh")
+async def refresh(station: StationDep) -> dict[str, Any]:
+    """Poll Koha now (the console's Refresh; Alma's news arrives by itself)."""
+    if station.koha is None:
+        raise HTTPException(409, "this station does not poll its ILS for holds")
+    result = await station.koha.poll()
+    if result.error:
+        raise HTTPException(502, result.error)
+    return {"waiting": result.waiting, "new": result.new, "gone": result.gone}

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ils.demo_server.data import DemoLibrary, HoldData, ItemData, PatronData
+from ils.demo_server.data import DemoLibrary, ItemData, PatronData
 
 
 @dataclass
@@ -30,6 +30,8 @@ class HoldState:
     patron: str
     pickup: str
     trapped: bool = False  # checked in and waiting at the pickup location
+    hold_id: int = 0  # the ILS's own number for it (Koha's REST API shows it)
+    waiting_since: datetime | None = None
 
 
 @dataclass
@@ -75,13 +77,10 @@ class Library:
         self.fines: dict[str, float] = {p.barcode: p.fines for p in data.patrons}
         self.blocks: dict[str, str] = {p.barcode: p.blocked for p in data.patrons}
         self.loans: dict[str, LoanState] = {}
-        self.holds: list[HoldState] = [self._hold(h) for h in data.holds]
+        self.holds: list[HoldState] = [HoldState(h.item, h.patron, h.pickup, hold_id=n)
+                                       for n, h in enumerate(data.holds, start=1)]
         self.in_transit: dict[str, str] = {}  # item -> destination branch
         self.hours = data.opening_hours()
-
-    @staticmethod
-    def _hold(hold: HoldData) -> HoldState:
-        return HoldState(hold.item, hold.patron, hold.pickup)
 
     # -- calendar -------------------------------------------------------------------------------
     def due_date(self, start: datetime, item: ItemData) -> datetime:
@@ -110,6 +109,14 @@ class Library:
 
     def holds_of(self, barcode: str, *, trapped: bool) -> list[str]:
         return [h.item for h in self.holds if h.patron == barcode and h.trapped == trapped]
+
+    def cancel_hold(self, hold_id: int) -> bool:
+        hold = next((h for h in self.holds if h.hold_id == hold_id), None)
+        if hold is None:
+            return False
+        self.holds.remove(hold)
+        self.ledger.write("hold_cancelled", item=hold.item, hold_id=hold_id)
+        return True
 
     def first_hold(self, item: str) -> HoldState | None:
         return next((h for h in self.holds if h.item == item), None)
@@ -192,7 +199,8 @@ class Library:
         home = item.branch or self.settings.branch
         here_is_home = location in self.settings.locations or location == home
         if hold is not None:
-            hold.trapped = True
+            if not hold.trapped:
+                hold.trapped, hold.waiting_since = True, datetime.now()
             patron = self.patrons[hold.patron]
             extra.update(hold_patron=hold.patron, hold_name=patron.name, destination=hold.pickup,
                          alert_type="01" if hold.pickup == location else "02", sort_bin="HOLDS")
