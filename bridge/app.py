@@ -21,6 +21,7 @@ from bridge.routes.kiosk import router as kiosk_router
 from bridge.routes.kiosk_auth import enrol_router, websocket_kiosk
 from bridge.routes.lockers import patron_router as lockers_patron_router
 from bridge.routes.lockers import staff_router as lockers_staff_router
+from bridge.routes.reports import router as reports_router
 from bridge.routes.simulators import router as simulators_router
 from bridge.routes.staff import login_router as staff_login_router
 from bridge.routes.staff import router as staff_router
@@ -96,6 +97,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(console_router)
     app.include_router(ils_webhook_router)
     app.include_router(ils_holds_router)
+    app.include_router(reports_router)
     app.mount("/console/static", console_static, name="console-static")
 
     @app.exception_handler(SignedOut)

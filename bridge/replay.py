@@ -14,10 +14,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bridge.db.models import CircTransaction, TxnKind, TxnMode, TxnState
+from bridge.db.models import CircTransaction, ReplayLine, TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
 from bridge.journal import Journal, utcnow
 from bridge.local_time import due_shown
+from bridge.replay_report import ReplayReports, due_changed, line_for
 from ils.adapter import IlsAdapter
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 
@@ -32,6 +33,8 @@ class ReplayResult:
     held: int = 0  # waiting behind an earlier record of theirs that staff must act on
     stopped_by: str = ""  # why it stopped early (the ILS went away), empty if it finished
     errors: list[str] = field(default_factory=list)
+    lines: list[ReplayLine] = field(default_factory=list)  # the staff report, one per settled row
+    report_id: int | None = None
 
 
 class Replayer:
@@ -40,6 +43,7 @@ class Replayer:
         self.ils = ils
         self.bus = bus
         self.parallel = max(1, parallel)  # the ILS session pool's size
+        self.reports = ReplayReports(journal.engine)
         self._lock = asyncio.Lock()
 
     @property
@@ -64,6 +68,7 @@ class Replayer:
             happened = await self._took_effect(txn)
         except IlsRejected as exc:  # e.g. the ILS no longer knows the item
             self.journal.to_exception(txn.seq, f"could not confirm: {exc.screen_message}")
+            result.lines.append(line_for(txn, "refused", exc.screen_message or str(exc)))
             result.exceptions += 1
             return True
         except (IlsUnavailable, ProtocolError) as exc:
@@ -71,33 +76,42 @@ class Replayer:
             return False
         if happened and txn.kind != TxnKind.RENEW.value:
             self.journal.finish(txn.seq, TxnState.DONE, outcome="confirmed by item information")
+            result.lines.append(line_for(txn, "confirmed", "it had reached the ILS before the "
+                                                           "link was lost"))
         else:
             # It never reached the ILS (or a renewal cannot be told apart): send it as a replay.
             self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
         result.resolved_in_doubt += 1
         return True
 
-    async def _send(self, txn: CircTransaction) -> None:
+    async def _send(self, txn: CircTransaction) -> ReplayLine:
+        """Send one transaction; its line of the staff report."""
         when = txn.created_at  # the ILS adapter turns it into the ILS's local time
-        if txn.kind == TxnKind.CHECKOUT.value:
-            out = await self.ils.checkout(txn.patron_id or "", txn.item_id or "", no_block=True,
-                                          transaction_date=when, due_date=txn.due_at)
-            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=due_shown(out.due_date, out.due_text),
-                                title=out.title)
-        elif txn.kind == TxnKind.CHECKIN.value:
+        if txn.kind == TxnKind.CHECKIN.value:
             back = await self.ils.checkin(txn.item_id or "", location=txn.location or None,
                                           no_block=True, transaction_date=when, return_date=when)
             outcome = f"hold for another patron at {back.hold.pickup_location}" if back.hold else ""
-            self.journal.finish(txn.seq or 0, TxnState.DONE, outcome=outcome, title=back.title)
+            done = self.journal.finish(txn.seq or 0, TxnState.DONE, outcome=outcome, title=back.title)
+            return line_for(done, "accepted", outcome or back.screen_message)
+        if txn.kind == TxnKind.CHECKOUT.value:
+            out = await self.ils.checkout(txn.patron_id or "", txn.item_id or "", no_block=True,
+                                          transaction_date=when, due_date=txn.due_at)
         else:
             out = await self.ils.renew(txn.patron_id or "", txn.item_id or "")
-            self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=due_shown(out.due_date, out.due_text),
-                                title=out.title)
+        due = due_shown(out.due_date, out.due_text)
+        done = self.journal.finish(txn.seq or 0, TxnState.DONE, due_text=due, title=out.title)
+        if due_changed(txn.due_at, out.due_date):
+            return line_for(done, "changed", "the ILS set another due date than the patron "
+                                             "was told", ils_due=due)
+        return line_for(done, "accepted", out.screen_message, ils_due=due)
 
     async def replay(self) -> ReplayResult:
         result = ReplayResult()
+        started = utcnow()
         async with self._lock:
             await self._replay_all(result)
+            if result.lines:
+                result.report_id = self.reports.save(started, result.lines, result.stopped_by)
             if not result.stopped_by and (result.sent or result.resolved_in_doubt):
                 self.journal.set_setting("last_sync", utcnow().isoformat())
         if result.sent or result.exceptions or result.stopped_by:
@@ -166,9 +180,10 @@ class Replayer:
             txn = fresh
         self.journal.mark_sent(txn.seq)
         try:
-            await self._send(txn)
+            line = await self._send(txn)
         except IlsRejected as exc:
             record = self.journal.to_exception(txn.seq, exc.screen_message or str(exc))
+            result.lines.append(line_for(txn, "refused", exc.screen_message or str(exc)))
             result.exceptions += 1
             self.bus.publish("queue_exception", exception_id=record.id, kind=txn.kind)
             return False
@@ -185,8 +200,10 @@ class Replayer:
         except Exception as exc:  # anything else of one row must not stop the rest of the queue
             log.exception("replay of transaction %s failed", txn.seq)
             record = self.journal.to_exception(txn.seq, f"could not be sent: {type(exc).__name__}")
+            result.lines.append(line_for(txn, "failed", f"could not be sent: {type(exc).__name__}"))
             result.exceptions += 1
             self.bus.publish("queue_exception", exception_id=record.id, kind=txn.kind)
             return False
+        result.lines.append(line)
         result.sent += 1
         return True

@@ -290,6 +290,7 @@ class Station:
             try:
                 await asyncio.to_thread(purge_synced, self.journal, self.profile.privacy.retention_days)
                 await asyncio.to_thread(self.circulation.cache.purge_expired)
+                await asyncio.to_thread(self.replayer.reports.purge)
                 if self.lockers is not None:
                     await asyncio.to_thread(self.lockers.history.purge)
             except Exception:

@@ -33,6 +33,9 @@ def demo_ils(
              "polaris (its messages, encoding, checksums and hold counts).")] = "generic",
     tls_cert: Annotated[Path | None, typer.Option(help="Serve TLS with this certificate (PEM).")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Private key for --tls-cert (PEM).")] = None,
+    own_due_dates: Annotated[bool, typer.Option(
+        help="Apply the loan rule to no-block (offline) checkouts instead of the due date the "
+             "station asks for, as some ILSs do.")] = False,
     rest_port: Annotated[int | None, typer.Option(
         help="With --dialect koha: also serve Koha's REST holds API on this port.")] = None,
 ) -> None:
@@ -68,7 +71,7 @@ def demo_ils(
 
     async def serve() -> None:
         server = DemoIlsServer(library, ledger=ledger, latency_ms=latency_ms, encoding=encoding,
-                               ssl_context=context, dialect=spoken)
+                               ssl_context=context, dialect=spoken, own_due_dates=own_due_dates)
         bound = await server.start(host, port)
         rest = None
         if rest_port is not None:

@@ -264,3 +264,36 @@ class LockerHold(SQLModel, table=True):
     loaded_at: datetime = Field(index=True)
     ended_at: datetime | None = None
     outcome: str = Field(default="in_door", max_length=16)  # in_door|picked_up|expired|reclaimed|removed
+
+
+class ReplayRun(SQLModel, table=True):
+    """One replay of the offline queue that sent or settled something, for the staff report."""
+
+    __tablename__ = "replay_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(index=True)
+    finished_at: datetime
+    accepted: int = 0
+    refused: int = 0
+    changed: int = 0
+    stopped_by: str = Field(default="", max_length=255)
+
+
+class ReplayLine(SQLModel, table=True):
+    """What the ILS made of one replayed transaction: accepted, refused (its screen message) or
+    accepted with another due date than the patron was told. Item and title, never a patron."""
+
+    __tablename__ = "replay_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="replay_run.id", index=True)
+    txn_id: str = Field(max_length=36)
+    kind: str = Field(max_length=16)
+    item_id: str = Field(default="", max_length=64)
+    title: str = Field(default="", max_length=255)
+    done_at: datetime  # when the patron did it at the kiosk
+    result: str = Field(max_length=16)  # accepted | refused | changed | confirmed | failed
+    message: str = Field(default="", max_length=255)
+    promised_due: datetime | None = None
+    ils_due: str = Field(default="", max_length=64)

@@ -68,8 +68,12 @@ def sip_date(moment: datetime | None) -> str:
 
 
 class Library:
-    def __init__(self, data: DemoLibrary, ledger: Ledger | None = None) -> None:
+    def __init__(self, data: DemoLibrary, ledger: Ledger | None = None, *,
+                 own_due_dates: bool = False) -> None:
         self.data = data
+        # Some ILSs apply their loan rule to a no-block (offline) checkout instead of the due date
+        # the kiosk asks for: the patron was told another date, and the replay report says so.
+        self.own_due_dates = own_due_dates
         self.settings = data.library
         self.ledger = ledger or Ledger(None)
         self.patrons: dict[str, PatronData] = {p.barcode: p.model_copy() for p in data.patrons}
@@ -166,14 +170,20 @@ class Library:
             if not no_block and loan.renewals >= rule.renewals:
                 return Outcome(False, "Renewal limit reached", title, loan.due)
             loan.renewals += 1
-            loan.due = nb_due_date if no_block and nb_due_date else self.due_date(when, item)
+            loan.due = self._due(no_block, nb_due_date, when, item)
             return Outcome(True, "Renewed", title, loan.due, renewal=True)
-        due = nb_due_date if no_block and nb_due_date else self.due_date(when, item)
+        due = self._due(no_block, nb_due_date, when, item)
         self.loans[item_id] = LoanState(patron_id, due)
         self.in_transit.pop(item_id, None)
         if hold is not None and hold.patron == patron_id:
             self.holds.remove(hold)  # the hold is fulfilled
         return Outcome(True, "", title, due)
+
+    def _due(self, no_block: bool, asked: datetime | None, when: datetime,
+             item: ItemData) -> datetime:
+        if no_block and asked is not None and not self.own_due_dates:
+            return asked
+        return self.due_date(when, item)
 
     def checkin(
         self, item_id: str, location: str, *, no_block: bool = False,

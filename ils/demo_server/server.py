@@ -68,9 +68,9 @@ class DemoIlsServer:
     def __init__(
         self, data: DemoLibrary, *, ledger: Path | None = None, latency_ms: int = 0,
         encoding: str = "cp850", ssl_context: ssl.SSLContext | None = None,
-        dialect: Dialect = DIALECTS["generic"],
+        dialect: Dialect = DIALECTS["generic"], own_due_dates: bool = False,
     ) -> None:
-        self.library = Library(data, Ledger(ledger))
+        self.library = Library(data, Ledger(ledger), own_due_dates=own_due_dates)
         self.latency_s = latency_ms / 1000
         self.dialect = dialect
         # What this ILS answers at all: the demo's own set, less what the dialect lacks.
