@@ -15,6 +15,8 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bridge.replay_report import shown
+from bridge.routes.ils_events import holds as ils_holds
 from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
 from bridge.station import Station
 from bridge.stats import METRICS
@@ -111,14 +113,19 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
 
 @router.get("")
 async def lockers(request: Request) -> HTMLResponse:
-    return _page(request, "lockers.html", "lockers", "Lockers")
+    _staff(request)
+    return _page(request, "lockers.html", "lockers", "Lockers",
+                 holds=await ils_holds(_station(request)))
 
 
 @router.get("/queue")
 async def queue(request: Request) -> HTMLResponse:
     station = _station(request)
     status = station.journal.status()
+    runs = station.replayer.reports.runs(10)
+    latest = [shown(line) for line in station.replayer.reports.lines(runs[0].id or 0)] if runs else []
     return _page(request, "queue.html", "queue", "Queue", exceptions=station.journal.exceptions(),
+                 runs=runs, latest=latest,
                  queue={"ils_online": station.link.online, "pending": status.pending,
                         "in_doubt": status.in_doubt, "last_sync": status.last_sync,
                         "offline_checkouts_pending": status.offline_checkouts_pending})

@@ -122,6 +122,12 @@ def test_shelf_events_fill_the_load_list_and_a_cancelled_hold_in_a_door_is_flagg
     holds = client.get("/api/v1/staff/holds").json()
     assert holds["cancelled_in_doors"] == [
         {"door_id": loaded["door_id"], "item_id": MARIA_HOLDS[0], "request_id": "R1"}]
+    # The desk sees both lists on the console's lockers page.
+    page = client.get("/console").text
+    to_load = page[page.index('id="to-load"'):page.index("</table>", page.index('id="to-load"'))]
+    assert MARIA_HOLDS[1] in to_load and MARIA_HOLDS[0] not in to_load
+    flagged = page[page.index('id="cancelled-in-doors"'):]
+    assert f"<td>{loaded['door_id']}</td><td>{MARIA_HOLDS[0]}</td>" in flagged
 
 
 def test_no_secret_no_receiver(tmp_path: Path) -> None:

@@ -108,7 +108,14 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
             # Resolve the replay exception.
             page.click("text=Queue")
             expect(page.locator("#exceptions")).to_contain_text("NO-SUCH-ITEM")
-            page.screenshot(path=str(shots / "queue.png"))
+            # The replay's report: the refused return, in the ILS's own words.
+            refused = page.locator("#latest-replay tr.refused")
+            expect(refused).to_contain_text("NO-SUCH-ITEM")
+            expect(refused).to_contain_text("Item not found")
+            with page.expect_download() as replay_csv:
+                page.click("#replays a[download]")
+            assert "NO-SUCH-ITEM,,refused" in Path(replay_csv.value.path()).read_text()
+            page.screenshot(path=str(shots / "queue.png"), full_page=True)
             page.fill("input.note", "item withdrawn, record fixed")
             page.click("button.resolve")
             expect(page.locator(".empty")).to_contain_text("No open exceptions")

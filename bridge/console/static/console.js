@@ -135,6 +135,12 @@ document.getElementById("door-form")?.addEventListener("submit", async event => 
   catch (error) { say(error.message, false); }
 });
 
+// -- holds from the ILS ---------------------------------------------------------------------------
+document.getElementById("holds-refresh")?.addEventListener("click", async () => {
+  try { const r = await api("POST", "/api/v1/staff/holds/refresh"); say(`Koha lists ${r.waiting} waiting, ${r.new} new`); location.reload(); }
+  catch (error) { say(error.message, false); }
+});
+
 // -- queue ----------------------------------------------------------------------------------------
 document.getElementById("replay")?.addEventListener("click", async () => {
   try { const r = await api("POST", "/api/v1/staff/queue/replay"); say(`Sent ${r.sent}, exceptions ${r.exceptions}`); }
