@@ -10,8 +10,9 @@ import logging
 import re
 import secrets
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from ils.errors import IlsRejected, IlsUnavailable, IlsUnsupported, ProtocolErro
 from locker_controller.board import DoorSensor
 from locker_controller.controller import DoorController, OpenOutcome, OpenResult
 from station_core.profile import DoorSettings, Profile
+from station_core.vocabulary import DOOR_SENSOR, door_actions, door_state
 
 log = logging.getLogger(__name__)
 SIZES = ("small", "medium", "large")
@@ -120,6 +122,7 @@ class LockerBank:
             return list(session.exec(select(LockerDoor)))
 
     def _save(self, row: LockerDoor) -> None:
+        self.sample_usage()  # close the interval the old state held, so utilisation is exact
         with self._session() as session:
             session.merge(row)
             session.commit()
@@ -345,14 +348,28 @@ class LockerBank:
 
     # -- expiry ----------------------------------------------------------------------------------
     def sample_usage(self) -> None:
-        """Door-minutes used and available since the last sample (locker utilisation)."""
+        """Door-minutes used and available per size since the last sample (locker utilisation),
+        and for charging doors device-minutes lent and available per device type."""
         now = utcnow()
         minutes = (now - self._last_usage_sample).total_seconds() / 60
         self._last_usage_sample = now
-        rows = [r for r in self.rows() if r.door_id in self.doors and r.state != "out_of_service"]
-        used = sum(1 for r in rows if r.state != "free")
-        self.stats.count("door_minutes_used", used * minutes)
-        self.stats.count("door_minutes_total", len(rows) * minutes)
+        if minutes <= 0:
+            return
+        counts: dict[str, float] = defaultdict(float)
+        for row in self.rows():
+            door = self.doors.get(row.door_id)
+            if door is None or row.state == "out_of_service":
+                continue
+            if door.charging:  # a device door: "used" is the device being out on loan
+                counts[f"device_minutes_total:{door.device_type}"] += minutes
+                if row.state == "free":
+                    counts[f"device_minutes_lent:{door.device_type}"] += minutes
+                continue
+            counts[f"door_minutes_total:{door.size}"] += minutes
+            if row.state != "free":
+                counts[f"door_minutes_used:{door.size}"] += minutes
+        for name, amount in counts.items():
+            self.stats.count(name, amount, at=now)
 
     async def check_expiry(self) -> None:
         self.sample_usage()
@@ -466,6 +483,7 @@ class LockerBank:
             except (IlsUnavailable, ProtocolError) as exc:
                 raise LockerError(f"the library system is not reachable: {exc}") from None
             opened = await self.open_door(row.door_id, actor=actor, reason="lend device")
+            self.stats.count(f"device_loans:{self.doors[row.door_id].device_type}")
             item = row.items
             self._free(row)
             self._save(row)
@@ -566,6 +584,8 @@ class LockerBank:
                 "items": len([i for i in row.items.split(",") if i]),
                 "expires_at": row.expires_at.isoformat() if row.expires_at else None,
                 "sensor": sensors[row.door_id]["sensor"], "alarm": sensors[row.door_id]["alarm"],
-                "note": row.note,
+                "note": row.note, "state_label": door_state(row.state),
+                "sensor_label": DOOR_SENSOR.get(sensors[row.door_id]["sensor"], ""),
+                "actions": [asdict(a) for a in door_actions(row.state)],
             })
         return out

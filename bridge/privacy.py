@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bridge.db.models import CircTransaction, CirculationCount, TxnState
+from bridge.db.models import CircTransaction, CirculationCount, StatCounter, TxnState
 from bridge.journal import Journal, utcnow
+from bridge.stats import REFUSED, hour_of, refusal_reason
 
 log = logging.getLogger(__name__)
 FINISHED = (TxnState.DONE.value, TxnState.REJECTED.value, TxnState.RESOLVED.value)
@@ -26,11 +27,17 @@ def purge_synced(journal: Journal, retention_days: int) -> int:
             ).limit(5000)
         ))
         for txn in rows:
-            hour = txn.created_at.replace(minute=0, second=0, microsecond=0)
+            hour = hour_of(txn.created_at)
             key = {"hour": hour, "kind": txn.kind, "mode": txn.mode, "state": txn.state}
             counter = session.get(CirculationCount, key) or CirculationCount(**key, count=0)
             counter.count += 1
             session.add(counter)
+            if txn.state in REFUSED:  # the reason outlives the row, for "refused by reason"
+                name = f"refused:{refusal_reason(txn.outcome)}"
+                refused = session.get(StatCounter, {"hour": hour, "name": name}) or \
+                    StatCounter(hour=hour, name=name, count=0.0)
+                refused.count += 1
+                session.add(refused)
             session.delete(txn)
             session.flush()
         session.commit()

@@ -44,6 +44,9 @@ class StationSettings(Strict):
     secrets_file: Path | None = Field(
         default=None, description="TOML file with secrets, e.g. [ils] password = '...'"
     )
+    locale: str = Field(default="en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$",
+                        description="how the staff console and reports write dates and numbers "
+                                    "(times are in the Pi's own time zone: timedatectl)")
 
 
 class IlsSettings(Strict):
@@ -139,6 +142,9 @@ class DoorSettings(Strict):
         default=None, ge=1, le=48, description="board input wired to the door switch, if not the lock's"
     )
     charging: bool = Field(default=False, description="holds a lent tech device on a charger")
+    device_type: str = Field(default="device", max_length=32,
+                             description="what a charging door lends (laptop, tablet, hotspot): "
+                                         "tech-lending statistics are kept per type")
     row: int | None = Field(default=None, ge=1, le=20,
                             description="where the door is in the bank, counted from the top")
     column: int | None = Field(default=None, ge=1, le=40,

@@ -15,11 +15,15 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bridge.console.charts import SIZES, charts
+from bridge.console.formatting import Formats
+from bridge.console.wording import staff_reason
 from bridge.replay_report import shown
 from bridge.routes.ils_events import holds as ils_holds
 from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
 from bridge.station import Station
 from bridge.stats import METRICS
+from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, TRANSACTION_KINDS, audit_action
 
 HERE = Path(__file__).parent
 
@@ -33,12 +37,6 @@ def _templates() -> Any:
 static = StaticFiles(directory=str(HERE / "static"))
 router = APIRouter(prefix="/console", include_in_schema=False)
 LOGIN_CSRF = "bronco_login_csrf"
-LABELS = {
-    "checkouts": "Checkouts", "returns": "Returns", "renewals": "Renewals",
-    "kiosk_sessions": "Kiosk sessions", "locker_loaded": "Holds loaded into lockers",
-    "locker_picked_up": "Locker pickups", "locker_expired": "Locker holds expired",
-    "offline_minutes": "Minutes offline",
-}
 
 
 class SignedOut(Exception):
@@ -61,7 +59,8 @@ def _page(request: Request, name: str, page: str, title: str, **context: Any) ->
     station = _station(request)
     return _templates().TemplateResponse(request, name, {
         "staff": staff, "csrf_token": staff.csrf_token, "page": page, "title": title,
-        "station_name": station.profile.station.name or station.profile.station.id, **context,
+        "station_name": station.profile.station.name or station.profile.station.id,
+        "fmt": Formats(station.profile.station.locale), **context,
     })
 
 
@@ -100,12 +99,13 @@ async def login(
 @router.post("/logout")
 async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     try:  # the form's token stands in for the header a script would send
-        require_staff(request, authorization=None, x_csrf_token=csrf_token)
+        staff = require_staff(request, authorization=None, x_csrf_token=csrf_token)
     except HTTPException as exc:
         if exc.status_code == 401:
             raise SignedOut() from None
         raise
     _station(request).auth.revoke(request.cookies.get(COOKIE, ""))
+    _station(request).auth.audit(staff.username, "logout")
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -115,7 +115,7 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
 async def lockers(request: Request) -> HTMLResponse:
     _staff(request)
     return _page(request, "lockers.html", "lockers", "Lockers",
-                 holds=await ils_holds(_station(request)))
+                 holds=await ils_holds(_station(request)), door_states=DOOR_STATES)
 
 
 @router.get("/queue")
@@ -125,7 +125,7 @@ async def queue(request: Request) -> HTMLResponse:
     runs = station.replayer.reports.runs(10)
     latest = [shown(line) for line in station.replayer.reports.lines(runs[0].id or 0)] if runs else []
     return _page(request, "queue.html", "queue", "Queue", exceptions=station.journal.exceptions(),
-                 runs=runs, latest=latest,
+                 runs=runs, latest=latest, kinds=TRANSACTION_KINDS, staff_reason=staff_reason,
                  queue={"ils_online": station.link.online, "pending": status.pending,
                         "in_doubt": status.in_doubt, "last_sync": status.last_sync,
                         "offline_checkouts_pending": status.offline_checkouts_pending})
@@ -142,26 +142,6 @@ async def health(request: Request) -> HTMLResponse:
                  tls_fingerprint=station.tls_fingerprint)
 
 
-def _bars(title: str, labels: list[str], series: list[list[float]]) -> dict[str, str]:
-    """A small inline SVG bar chart (one or two series side by side)."""
-    width, height, pad = 760, 180, 24
-    top = max([v for values in series for v in values] + [1])
-    slot = (width - pad) / max(len(labels), 1)
-    bar = slot / (len(series) + 1)
-    parts = [f'<svg viewBox="0 0 {width} {height + 30}" role="img" aria-label="{title}">']
-    for s, values in enumerate(series):
-        for i, value in enumerate(values):
-            h = (height - pad) * value / top
-            x = pad + i * slot + s * bar
-            parts.append(f'<rect class="{"second" if s else "first"}" x="{x:.1f}" y="{height - h:.1f}" '
-                         f'width="{bar:.1f}" height="{h:.1f}"><title>{labels[i]}: {value:g}</title></rect>')
-    step = max(1, len(labels) // 12)
-    parts += [f'<text x="{pad + i * slot:.1f}" y="{height + 14}">{label}</text>'
-              for i, label in enumerate(labels) if i % step == 0]
-    parts.append(f'<text x="0" y="12">{top:g}</text></svg>')
-    return {"title": title, "svg": "".join(parts)}
-
-
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or date.today()
     start = start or end - timedelta(days=29)
@@ -175,24 +155,17 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
 @router.get("/stats")
 async def stats(request: Request, start: Annotated[date | None, Query(alias="from")] = None,
                 end: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
+    _staff(request)
+    station = _station(request)
     first, last = _range(start, end)
-    report = _station(request).stats.report(first, last)
-    hours = [str(h) for h in range(24)]
-    by_hour = report["by_hour"]
-    days = list(report["by_day"])
-    charts = [
-        _bars("Checkouts (green) and returns (gold) by hour of day", hours,
-              [[by_hour[h].get("checkouts", 0) for h in range(24)],
-               [by_hour[h].get("returns", 0) for h in range(24)]]),
-        _bars("Checkouts (green) and returns (gold) by day", [d[5:] for d in days],
-              [[report["by_day"][d].get("checkouts", 0) for d in days],
-               [report["by_day"][d].get("returns", 0) for d in days]]),
-        _bars("Kiosk sessions (green) and locker pickups (gold) by day", [d[5:] for d in days],
-              [[report["by_day"][d].get("kiosk_sessions", 0) for d in days],
-               [report["by_day"][d].get("locker_picked_up", 0) for d in days]]),
-    ]
-    return _page(request, "stats.html", "stats", "Statistics", report=report, charts=charts,
-                 labels=LABELS, metrics=METRICS)
+    if station.lockers is not None:
+        station.lockers.sample_usage()  # the door-minutes up to now, not to the last sample
+    report = station.stats.report(first, last)
+    fmt = Formats(station.profile.station.locale)
+    drawn = charts(report, fmt)
+    return _page(request, "stats.html", "stats", "Statistics", report=report, charts=drawn,
+                 charts_json=[c.as_json() for c in drawn if not c.empty], labels=METRIC_LABELS,
+                 metrics=METRICS, sizes=SIZES)
 
 
 @router.get("/stats.csv")
@@ -209,4 +182,4 @@ async def stats_csv(request: Request, start: Annotated[date | None, Query(alias=
 @router.get("/audit")
 async def audit(request: Request) -> HTMLResponse:
     return _page(request, "audit.html", "audit", "Audit log",
-                 entries=_station(request).auth.audit_entries(200))
+                 entries=_station(request).auth.audit_entries(200), action_label=audit_action)

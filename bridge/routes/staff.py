@@ -59,6 +59,7 @@ def require_staff(
 
 
 Staff = Annotated[StaffIdentity, Depends(require_staff)]
+NOT_SIGNED_IN = "(not signed in)"
 
 
 def require_admin(staff: Staff) -> StaffIdentity:
@@ -108,10 +109,11 @@ async def perform_login(station: Station, request: Request, response: Response, 
     if user is None:
         for key, kind in zip(keys, ("staff-user", "staff-peer"), strict=True):
             await asyncio.to_thread(station.attempts.failed, key, kind, login_policy(station))
-        # The typed name is not kept: it may be a mistyped password, or probe for accounts.
+        # Nobody is proven by a failed sign-in: "who" stays empty. The account aimed at is named
+        # when it exists; a typed name that is no account is not kept (it may be a password).
         known = station.auth.user_exists(username)
-        station.auth.audit(username[:64] if known else "(unknown user)", "login_failed",
-                           detail=f"from {client}")
+        station.auth.audit(NOT_SIGNED_IN, "login_failed",
+                           username[:64] if known else "(no such account)", f"from {client}")
         raise HTTPException(401, "wrong user name or password")
     for key in keys:
         await asyncio.to_thread(station.attempts.succeeded, key)
@@ -136,6 +138,7 @@ async def logout(request: Request, response: Response, staff: Staff) -> None:
     token = request.cookies.get(COOKIE)
     if token:
         _station(request).auth.revoke(token)
+    _station(request).auth.audit(staff.username, "logout")
     response.delete_cookie(COOKIE, path="/")
 
 

@@ -1,6 +1,9 @@
 """The staff console in real headless Chromium (Debian's), driven by Playwright: sign in, load a
 hold and watch its door change in the live grid, open a door with a reason and find it in the
-audit log, resolve an exception, download the statistics CSV. Screenshots go to the artefacts."""
+audit log, resolve an exception, download the statistics CSV; actions offered by door state and
+destructive ones confirmed; a door standing open seen on the grid; Back after sign-out shows
+nothing; the keyboard alone works; axe-core finds no serious violation on any page.
+Screenshots go to the artefacts."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from axe_playwright_python import __file__ as axe_package
 
 from tests.bridge.test_crash_replay import station_profile_file
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_http
@@ -56,6 +60,30 @@ def console(tmp_path: Path) -> Iterator[dict]:
             stop(ils.proc)
 
 
+AXE = Path(axe_package).parent / "axe.min.js"
+PAGES = ("/console", "/console/queue", "/console/health", "/console/stats", "/console/audit")
+
+
+def sign_in(page, url: str) -> None:
+    page.goto(f"{url}/console/login")
+    page.fill("input[name=username]", "desk1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA rules (2.2 included) run in the page; serious and critical only."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact,
+            nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 3)}));
+    }""")
+    return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in result
+            if v["impact"] in ("serious", "critical")]
+
+
 def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -78,36 +106,58 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
             page.click("button[type=submit]")
             expect(page).to_have_url(f"{url}/console")
             expect(page.locator(".door")).to_have_count(16)
+            expect(page.locator("#live")).to_have_text("live")  # only once the stream is open
 
             # Load a hold from the desk: the door pops, the grid follows live.
             page.fill("#load-item", MARIA_HOLD)
             page.press("#load-item", "Enter")
             expect(page.locator("#message")).to_contain_text("Door A01 for MJN: opened")
-            expect(page.locator('.door[data-door="A01"]')).to_have_attribute("data-state", "reserved")
+            a01 = page.locator('.door[data-door="A01"]')
+            expect(a01).to_have_attribute("data-state", "reserved")
+            expect(a01).to_contain_text("Being loaded")  # the legend's words, not "reserved"
+            expect(page.locator("#legend")).to_contain_text("Being loaded")
+            expect(a01).to_contain_text("Door open")  # it stands open while staff load it
             page.screenshot(path=str(shots / "lockers-reserved.png"))
             httpx.post(f"{url}/sim/boards/A/doors/1", json={"action": "close"})  # staff close it
-            expect(page.locator('.door[data-door="A01"]')).to_have_attribute("data-state", "loaded",
-                                                                            timeout=10_000)
+            expect(a01).to_have_attribute("data-state", "loaded", timeout=10_000)
+            expect(a01).not_to_contain_text("Door open")
             expect(page.locator('.door[data-door="A01"] .who')).to_have_text("MJN")
             page.screenshot(path=str(shots / "lockers-loaded.png"))
 
-            # Open a door by hand: a reason is mandatory, and the open is audited.
+            # Actions by state: a loaded door can be moved or cancelled, not reclaimed; cancelling
+            # is destructive, so it is asked twice, and saying no leaves the door as it was.
+            a01.click()
+            offered = page.locator("#door-actions button")
+            expect(offered).to_have_text(["Open door", "Move to another door", "Cancel assignment"])
+            expect(page.locator("#door-actions button.danger")).to_have_text(["Cancel assignment"])
+            page.once("dialog", lambda dialog: dialog.dismiss())
+            page.click("#door-actions button[value=cancel]")
+            expect(a01).to_have_attribute("data-state", "loaded")
+            page.keyboard.press("Escape")
             page.click('.door[data-door="A05"]')
-            page.click("#btn-open")
+            expect(offered).to_have_text(["Open door", "Take out of service"])
+
+            # Open a door by hand: a reason is mandatory, and the open is audited.
+            page.click("#door-actions button[value=open]")
             expect(page.locator("#message")).to_contain_text("needs a reason")
             page.click('.door[data-door="A05"]')
             page.fill("#door-reason", "patron left an umbrella")
-            page.click("#btn-open")
+            page.click("#door-actions button[value=open]")
             expect(page.locator("#message")).to_contain_text("Door A05: opened")
+            expect(page.locator('.door[data-door="A05"]')).to_contain_text("Door open")
             page.click("text=Audit log")
             row = page.locator("#audit tr", has_text="patron left an umbrella")
-            expect(row).to_contain_text("door_open")
+            expect(row).to_contain_text("Door opened")  # words, not door_open
             expect(row).to_contain_text("desk1")
+            failed = page.locator('#audit tr[data-action="login_failed"]').first
+            expect(failed).to_contain_text("(not signed in)")  # a failed sign-in proves nobody
             page.screenshot(path=str(shots / "audit.png"))
 
             # Resolve the replay exception.
             page.click("text=Queue")
             expect(page.locator("#exceptions")).to_contain_text("NO-SUCH-ITEM")
+            expect(page.locator("#exceptions")).to_contain_text("The ILS has no item with this barcode")
+            expect(page.locator("#q-last-sync")).not_to_contain_text("T")  # no raw ISO stamp
             # The replay's report: the refused return, in the ILS's own words.
             refused = page.locator("#latest-replay tr.refused")
             expect(refused).to_contain_text("NO-SUCH-ITEM")
@@ -117,12 +167,22 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
             assert "NO-SUCH-ITEM,,refused" in Path(replay_csv.value.path()).read_text()
             page.screenshot(path=str(shots / "queue.png"), full_page=True)
             page.fill("input.note", "item withdrawn, record fixed")
+            page.once("dialog", lambda dialog: dialog.dismiss())  # not yet: nothing changes
             page.click("button.resolve")
-            expect(page.locator(".empty")).to_contain_text("No open exceptions")
+            expect(page.locator("#exceptions")).to_contain_text("NO-SUCH-ITEM")
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.click("button.resolve")
+            expect(page.locator(".empty").first).to_contain_text("No open exceptions")
+            expect(page.locator("#exception-count")).to_have_class("count zero")
 
-            # Statistics, and the CSV download.
+            # Statistics, drawn by Chart.js from the station's own copy, and the CSV download.
             page.click("text=Statistics")
             expect(page.locator("#totals")).to_contain_text("Holds loaded into lockers")
+            expect(page.locator("#canvas-refused")).to_be_visible()  # the refused return
+            expect(page.locator("#canvas-locker-use")).to_be_visible()  # A01 while loaded
+            assert page.evaluate("() => Object.keys(Chart.instances).length") == 2
+            expect(page.locator("#chart-by-hour .empty")).to_contain_text("Nothing to show")
+            expect(page.locator("#chart-devices .empty")).to_contain_text("No tech devices")
             page.screenshot(path=str(shots / "statistics.png"), full_page=True)
             with page.expect_download() as download:
                 page.click("#csv")
@@ -130,7 +190,7 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
             download.value.save_as(saved)
             lines = saved.read_text().splitlines()
             assert lines[0] == "period_type,period,metric,value"
-            assert any(line.startswith("total,") and ",locker_loaded,1" in line for line in lines)
+            assert any(line.startswith("total,") and line.endswith(",locker_loaded,1") for line in lines)
             assert "MJN" not in saved.read_text() and MARIA_HOLD not in saved.read_text()
 
             page.click("text=Health")
@@ -139,3 +199,60 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
         finally:
             browser.close()
     assert shutil.disk_usage(shots).free > 0 and len(list(shots.glob("*.png"))) == 7
+
+
+def test_back_after_sign_out_shows_no_staff_page(console: dict) -> None:
+    """A shared desk PC: the next person presses Back after a colleague signed out."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url = console["url"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        try:
+            sign_in(page, url)
+            page.goto(f"{url}/console/audit")
+            expect(page.locator("#audit")).to_contain_text("Signed in")
+            page.click("text=Sign out")
+            expect(page).to_have_url(f"{url}/console/login")
+            page.go_back()
+            page.wait_for_load_state()
+            expect(page).to_have_url(f"{url}/console/login")
+            expect(page.locator("#audit")).to_have_count(0)
+            assert "desk1" not in page.content()
+            sign_in(page, url)
+            page.goto(f"{url}/console/audit")
+            expect(page.locator('#audit tr[data-action="logout"]')).to_contain_text("desk1")
+        finally:
+            browser.close()
+
+
+def test_every_page_passes_axe_and_works_by_keyboard(console: dict, artifacts: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url = console["url"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(f"{url}/console/login")
+            assert serious_violations(page) == [], "login"
+            sign_in(page, url)
+            for path in PAGES:
+                page.goto(url + path)
+                page.wait_for_load_state("networkidle")
+                assert serious_violations(page) == [], path
+            # The keyboard alone: tab to a door, open its dialog, leave with Escape.
+            page.goto(f"{url}/console")
+            expect(page.locator(".door")).to_have_count(16)
+            page.locator('.door[data-door="A02"]').focus()
+            page.keyboard.press("Enter")
+            expect(page.locator("#door-dialog")).to_be_visible()
+            assert serious_violations(page) == [], "door dialog"
+            page.keyboard.press("Escape")
+            expect(page.locator("#door-dialog")).to_be_hidden()
+            page.keyboard.press("Tab")
+            focused = page.evaluate("() => document.activeElement.outerHTML")
+            assert focused.startswith("<button") and "door" in focused  # focus came back to the grid
+        finally:
+            browser.close()

@@ -27,68 +27,84 @@ async function api(method, path, body) {
 
 // -- locker grid --------------------------------------------------------------------------------
 let doors = [];
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
 async function refreshGrid() {
   const grid = document.getElementById("grid");
   if (!grid) return;
   doors = await api("GET", "/api/v1/staff/lockers");
   grid.replaceChildren(...doors.map(d => {
-    const cell = document.createElement("div");
-    cell.className = "door " + d.state + (d.alarm ? " alarm" : "");
-    cell.tabIndex = 0;
+    const cell = document.createElement("button");
+    cell.type = "button";
+    const standingOpen = d.sensor === "open";
+    cell.className = "door " + d.state + (d.alarm ? " alarm" : "") + (standingOpen ? " open" : "");
     cell.dataset.door = d.door_id;
     cell.dataset.state = d.state;
     const marks = (d.accessible ? " ♿" : "") + (d.charging ? " ⚡" : "");
-    const expires = d.expires_at ? "until " + new Date(d.expires_at).toLocaleDateString() : "";
-    cell.innerHTML = `<div class="id">${d.door_id}${marks}</div>
-      <div class="meta">${d.size} · ${d.state.replace("_", " ")}</div>
-      <div class="who">${d.initials || ""}</div>
-      <div class="meta">${d.items ? d.items + " item(s) " : ""}${expires}</div>
-      ${d.alarm ? `<div class="alarm-text">⚠ ${d.alarm.replace("_", " ")}</div>` : ""}
-      ${d.sensor === "unsensed" ? `<div class="meta">no door sensor</div>` : ""}`;
+    const expires = d.expires_at ? "until " + new Date(d.expires_at).toLocaleDateString(undefined, { day: "numeric", month: "short" }) : "";
+    const items = d.items ? (d.items === 1 ? "1 item" : `${d.items} items`) : "";
+    cell.setAttribute("aria-label", `Door ${d.door_id}, ${d.size}, ${d.state_label}` +
+      (standingOpen ? ", door open" : "") + (d.accessible ? ", accessible" : "") +
+      (d.initials ? `, for ${d.initials}` : "") + (d.alarm ? `, alarm: ${d.alarm.replace(/_/g, " ")}` : ""));
+    cell.innerHTML = `<span class="id">${esc(d.door_id)}<span aria-hidden="true">${marks}</span></span>
+      <span class="meta">${esc(d.size)} · ${esc(d.state_label)}</span>
+      ${standingOpen ? `<span class="open-text">Door open</span>` : ""}
+      <span class="who">${esc(d.initials)}</span>
+      <span class="meta">${esc([items, expires].filter(Boolean).join(" · "))}</span>
+      ${d.alarm ? `<span class="alarm-text">⚠ ${esc(d.alarm.replace(/_/g, " "))}</span>` : ""}
+      ${["unknown", "unsensed"].includes(d.sensor) ? `<span class="meta">${esc(d.sensor_label)}</span>` : ""}`;
     cell.addEventListener("click", () => openDialog(d));
-    cell.addEventListener("keydown", e => { if (e.key === "Enter") openDialog(d); });
     return cell;
   }));
 }
-
-// What the door switch says, in staff words; "unsensed" doors have no switch the board can read.
-const SENSOR_WORDS = { open: "door open", closed: "door closed", unknown: "sensor not answering",
-                       unsensed: "no door sensor: opens cannot be confirmed" };
-function sensorWords(sensor) { return SENSOR_WORDS[sensor] || sensor; }
 
 function openDialog(door) {
   const dialog = document.getElementById("door-dialog");
   document.getElementById("door-title").textContent = "Door " + door.door_id;
   document.getElementById("door-detail").textContent =
-    `${door.size}, ${door.state.replace("_", " ")}, ${sensorWords(door.sensor)}` +
-    (door.alarm ? `, alarm: ${door.alarm}` : "") + (door.note ? ` — ${door.note}` : "");
+    `${door.size}, ${door.state_label}. ${door.sensor_label}.` +
+    (door.alarm ? ` Alarm: ${door.alarm.replace(/_/g, " ")}.` : "") + (door.note ? ` ${door.note}` : "");
   document.getElementById("door-reason").value = "";
+  const box = document.getElementById("door-actions");
+  box.replaceChildren(...door.actions.map(action => {
+    const button = document.createElement("button");
+    button.value = action.name;
+    button.textContent = action.label;
+    button.className = action.destructive ? "danger" : "";
+    button.dataset.destructive = action.destructive ? "yes" : "";
+    return button;
+  }));
   dialog.dataset.door = door.door_id;
   dialog.dataset.state = door.state;
   dialog.showModal();
 }
 
-async function doorAction(action, doorId, state) {
+async function doorAction(action, doorId) {
   const base = `/api/v1/staff/lockers/${doorId}`;
+  const note = document.getElementById("door-reason").value.trim();
   if (action === "open") {
-    const reason = document.getElementById("door-reason").value.trim();
-    if (reason.length < 3) { say("Opening a door needs a reason.", false); return; }
-    const r = await api("POST", base + "/open", { reason });
+    if (note.length < 3) { say("Opening a door needs a reason.", false); return; }
+    const r = await api("POST", base + "/open", { reason: note });
     const unseen = r.outcome === "not_confirmed" ? " (this door has no sensor: check it by eye)" : "";
     say(`Door ${doorId}: ${r.outcome.replace(/_/g, " ")}${unseen}`, r.outcome === "opened");
   } else if (action === "reclaim") {
     const r = await api("POST", base + "/reclaim");
-    say(`Door ${doorId} reclaimed: ${r.checked_in.length} item(s) checked in`);
+    const n = r.checked_in.length;
+    say(`Door ${doorId} reclaimed: ${n === 1 ? "1 item" : n + " items"} checked in`);
   } else if (action === "move") {
     const r = await api("POST", base + "/move", {});
     say(`Moved ${r.from} to ${r.to}`);
   } else if (action === "cancel") {
     await api("POST", base + "/cancel");
     say(`Assignment in ${doorId} cancelled: take the items to the hold shelf`);
-  } else if (action === "service") {
-    const out = state !== "out_of_service";
-    await api("POST", base + "/service", { out_of_service: out, note: document.getElementById("door-reason").value });
+  } else if (action === "out_of_service" || action === "back_in_service") {
+    const out = action === "out_of_service";
+    await api("POST", base + "/service", { out_of_service: out, note });
     say(`Door ${doorId} ${out ? "out of service" : "back in service"}`);
+  } else if (action === "device_present" || action === "device_missing") {
+    await api("POST", base + "/confirm-return", { present: action === "device_present" });
+    say(`Door ${doorId}: return ${action === "device_present" ? "confirmed" : "refused"}`);
   }
   await refreshGrid();
 }
@@ -129,9 +145,11 @@ document.getElementById("door-form")?.addEventListener("submit", async event => 
   event.preventDefault();
   const dialog = document.getElementById("door-dialog");
   const action = event.submitter?.value;
+  if (event.submitter?.dataset.destructive &&
+      !confirm(`${event.submitter.textContent} for door ${dialog.dataset.door}?`)) return;
   dialog.close();
   if (!action || action === "close") return;
-  try { await doorAction(action, dialog.dataset.door, dialog.dataset.state); }
+  try { await doorAction(action, dialog.dataset.door); }
   catch (error) { say(error.message, false); }
 });
 
@@ -153,11 +171,15 @@ document.querySelectorAll("button.retry").forEach(b => b.addEventListener("click
 document.querySelectorAll("button.resolve").forEach(b => b.addEventListener("click", async () => {
   const note = document.querySelector(`input.note[data-id="${b.dataset.id}"]`).value.trim();
   if (!note) { say("Say what you did before resolving.", false); return; }
+  if (!confirm(`Resolve this exception as done? "${note}" goes in the audit log.`)) return;
   try { await api("POST", `/api/v1/staff/exceptions/${b.dataset.id}/resolve`, { note }); location.reload(); }
   catch (error) { say(error.message, false); }
 }));
 
 if (document.getElementById("grid")) { refreshGrid().catch(e => say(e.message, false)); watchEvents(); }
+
+// A page restored from the back-forward cache after sign-out must ask the station again.
+window.addEventListener("pageshow", event => { if (event.persisted) location.reload(); });
 
 // -- health: kiosk enrolment, revocation, locked cards ---------------------------------------------
 document.getElementById("enrolment-code")?.addEventListener("click", async () => {
@@ -175,3 +197,33 @@ document.querySelectorAll("button.unlock").forEach(b => b.addEventListener("clic
   try { await api("POST", "/api/v1/staff/locked-cards/unlock", { key: b.dataset.key }); location.reload(); }
   catch (error) { say(error.message, false); }
 }));
+
+// -- statistics charts (Chart.js, served from the station: no network) -----------------------------
+const chartData = document.getElementById("charts-data");
+if (chartData && window.Chart) {
+  // Dark enough against white for graphics (WCAG 1.4.11: 3:1), and told apart by the legend too.
+  const colours = ["#1e4d2b", "#8a5a00", "#2b5d9b"];
+  for (const spec of JSON.parse(chartData.textContent)) {
+    const canvas = document.getElementById("canvas-" + spec.id);
+    if (!canvas) continue;
+    const percent = spec.unit === "%";
+    const valueAxis = spec.kind === "hbar" ? "x" : "y";
+    new Chart(canvas, {
+      type: spec.kind === "line" ? "line" : "bar",
+      data: {
+        labels: spec.labels,
+        datasets: spec.series.map((s, i) => ({
+          label: s.name, data: percent ? s.values.map(v => Math.round(v * 1000) / 10) : s.values,
+          backgroundColor: colours[i % colours.length], borderColor: colours[i % colours.length],
+          maxBarThickness: 36, pointRadius: spec.labels.length > 31 ? 0 : 3,
+        })),
+      },
+      options: {
+        indexAxis: spec.kind === "hbar" ? "y" : "x", animation: false, responsive: true,
+        maintainAspectRatio: false,
+        scales: { [valueAxis]: { beginAtZero: true, ticks: percent ? { callback: v => v + "%" } : { precision: 0 } } },
+        plugins: { legend: { display: spec.series.length > 1 } },
+      },
+    });
+  }
+}
