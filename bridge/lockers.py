@@ -66,6 +66,7 @@ def initials(name: str) -> str:
 
 
 CODE_KIND = "pickup-kiosk"
+DEVICE_OUT = "device out on loan"
 CODE_ALERT_KIND = "pickup-alert"
 
 
@@ -360,9 +361,11 @@ class LockerBank:
             door = self.doors.get(row.door_id)
             if door is None or row.state == "out_of_service":
                 continue
-            if door.charging:  # a device door: "used" is the device being out on loan
-                counts[f"device_minutes_total:{door.device_type}"] += minutes
-                if row.state == "free":
+            if door.charging:  # a device door: in the bank (stocked) or out on loan
+                lent = row.state == "free" and row.note == DEVICE_OUT
+                if lent or row.state == "stocked":
+                    counts[f"device_minutes_total:{door.device_type}"] += minutes
+                if lent:
                     counts[f"device_minutes_lent:{door.device_type}"] += minutes
                 continue
             counts[f"door_minutes_total:{door.size}"] += minutes
@@ -486,6 +489,7 @@ class LockerBank:
             self.stats.count(f"device_loans:{self.doors[row.door_id].device_type}")
             item = row.items
             self._free(row)
+            row.note = DEVICE_OUT  # free, but its device is out on loan (device utilisation)
             self._save(row)
         return {"door_id": row.door_id, "item_id": item, "due_date": due_shown(out.due_date, out.due_text),
                 "outcome": opened.outcome.value}
@@ -513,7 +517,7 @@ class LockerBank:
                         and self.doors[r.door_id].charging), None)
             if row is None:
                 raise LockerError("No return door is free: please return it at the desk.")
-            row.state, row.items = "returning", item_id
+            row.state, row.items, row.note = "returning", item_id, ""
             self._save(row)
         opened = await self.open_door(row.door_id, actor=actor, reason=f"return device {item_id}")
         return {"door_id": row.door_id, "outcome": opened.outcome.value}

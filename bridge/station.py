@@ -8,10 +8,12 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from bridge import monthly_report
 from bridge.attempts import AttemptBook
 from bridge.card_taps import TapBook
 from bridge.circulation import Circulation
@@ -47,6 +49,7 @@ from station_core.registry import DriverUnavailable
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
 EXPIRY_INTERVAL_S = 60.0
+REPORT_CHECK_S = 600.0  # the monthly report is due at an hour: a check every ten minutes is soon enough
 PURGE_INTERVAL_S = 60.0
 CHECKPOINT_INTERVAL_S = 5.0
 
@@ -233,6 +236,8 @@ class Station:
                        asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint")]
         if self.koha is not None:
             self._tasks.append(asyncio.create_task(self._koha_loop(), name="koha-holds"))
+        if self.profile.statistics.monthly_recipients:
+            self._tasks.append(asyncio.create_task(self._report_loop(), name="monthly-report"))
         # What start-up built lives as long as the process: keep it out of later collections, so
         # a full collection never stalls a patron's checkout for milliseconds.
         gc.collect()
@@ -256,6 +261,31 @@ class Station:
                 # Only a one-time nonce travels; the UID stays in the station (bridge/card_taps.py).
                 tap = self.taps.issue(uid, reader_id, staff=staff, kiosk=self.profile.kiosk.id)
                 self.bus.publish("card", reader=reader_id, tap=tap, staff=staff)
+
+    async def _report_loop(self) -> None:
+        while True:
+            try:
+                await self.send_monthly_report_if_due(datetime.now(UTC))
+            except Exception:
+                log.exception("monthly report failed")
+            await asyncio.sleep(REPORT_CHECK_S)
+
+    async def send_monthly_report_if_due(self, now: datetime) -> str | None:
+        """Send last month's report once, on the profile's day; the month sent, if any."""
+        month = monthly_report.due(self.profile, now, self.journal.setting(monthly_report.SENT_SETTING))
+        if month is None:
+            return None
+        recipients = self.profile.statistics.monthly_recipients
+        try:
+            await monthly_report.send(self.profile, self.stats, month,
+                                      Notifier(self.profile.notices), recipients)
+        except OSError as exc:  # the mail server is away: the next check tries again
+            log.warning("monthly report for %s not sent: %s", month.key, exc)
+            return None
+        self.journal.set_setting(monthly_report.SENT_SETTING, month.key)
+        self.auth.audit("station", "report_sent", month.key,
+                        "to " + (recipients[0] if len(recipients) == 1 else f"{len(recipients)} addresses"))
+        return month.key
 
     async def _koha_loop(self) -> None:
         assert self.koha is not None

@@ -373,6 +373,20 @@ class Term(Strict):
 
 class StatisticsSettings(Strict):
     terms: list[Term] = Field(default_factory=list, description="academic terms for the reports")
+    monthly_recipients: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="who gets the monthly report (PDF and CSV) by email; empty: none is sent")
+    monthly_day: int = Field(default=1, ge=1, le=28,
+                             description="the day of the month the last month's report goes out")
+    monthly_hour: int = Field(default=7, ge=0, le=23, description="and the hour (local time)")
+
+    @field_validator("monthly_recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
 
 
 class ServerSettings(Strict):

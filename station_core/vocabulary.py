@@ -18,6 +18,7 @@ DOOR_STATES: dict[str, str] = {
     "out_of_service": "Out of service",
     "stocked": "Device ready to lend",
     "returning": "Device being returned",
+    "return_unconfirmed": "Device return to confirm",
 }
 
 # What the door switch says, shown over the state: a door standing open is seen at a glance.
@@ -53,7 +54,8 @@ ACTIONS_BY_STATE: dict[str, tuple[DoorAction, ...]] = {
     "expired": (RECLAIM, OPEN),
     "out_of_service": (BACK_IN_SERVICE, OPEN),
     "stocked": (OPEN,),
-    "returning": (DEVICE_THERE, DEVICE_MISSING, OPEN),
+    "returning": (OPEN,),
+    "return_unconfirmed": (DEVICE_THERE, DEVICE_MISSING, OPEN),
 }
 
 

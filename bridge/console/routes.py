@@ -4,6 +4,7 @@ double-submit CSRF token, so no other site can sign a browser in."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 import time
@@ -15,9 +16,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bridge.console.charts import SIZES, charts
-from bridge.console.formatting import Formats
+from bridge.charts import SIZES, charts
 from bridge.console.wording import staff_reason
+from bridge.formatting import Formats
+from bridge.monthly_report import Month, build_csv, build_pdf
 from bridge.replay_report import shown
 from bridge.routes.ils_events import holds as ils_holds
 from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
@@ -177,6 +179,35 @@ async def stats_csv(request: Request, start: Annotated[date | None, Query(alias=
     name = f"bronco-statistics-{first}-{last}.csv"
     return Response(body, media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _month(text: str | None) -> Month:
+    if not text:
+        return Month.before(date.today())
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/reports/monthly.pdf")
+async def monthly_pdf(request: Request, month: str | None = None) -> Response:
+    """The month's one-page report (default: last month), made now."""
+    _staff(request)
+    chosen = _month(month)
+    station = _station(request)
+    body = await asyncio.to_thread(build_pdf, station.profile, station.stats, chosen)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="bronco-report-{chosen.key}.pdf"'})
+
+
+@router.get("/reports/monthly.csv")
+async def monthly_csv(request: Request, month: str | None = None) -> Response:
+    _staff(request)
+    chosen = _month(month)
+    body = build_csv(_station(request).stats, chosen)
+    return Response(body, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="bronco-report-{chosen.key}.csv"'})
 
 
 @router.get("/audit")

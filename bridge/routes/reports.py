@@ -9,12 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
+from bridge import monthly_report
+from bridge.monthly_report import Month
+from bridge.notices import Notifier
 from bridge.reconciliation import IlsAway, as_csv, hold_reconciliation
 from bridge.replay_report import as_csv as replay_csv
 from bridge.replay_report import shown
 from bridge.routes.kiosk import StationDep
-from bridge.routes.staff import require_staff
+from bridge.routes.staff import Staff, require_staff
 
 router = APIRouter(prefix="/api/v1/staff", tags=["reports"], dependencies=[Depends(require_staff)])
 From = Annotated[date | None, Query(alias="from", description="first day (local); default: "
@@ -60,6 +64,28 @@ async def holds_report_csv(station: StationDep, start: From = None, end: To = No
     period, lines = await _holds(station, start, end)
     return Response(as_csv(lines), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bronco-locker-holds-{period}.csv"'})
+
+
+class MonthIn(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+
+
+@router.post("/reports/monthly/send")
+async def send_monthly(body: MonthIn, station: StationDep, staff: Staff) -> dict[str, Any]:
+    """E-mail a month's report now to the profile's recipients (as the schedule would)."""
+    recipients = station.profile.statistics.monthly_recipients
+    if not recipients:
+        raise HTTPException(409, "no recipients: set statistics.monthly_recipients in the profile")
+    try:
+        month = Month.parse(body.month)
+        await monthly_report.send(station.profile, station.stats, month,
+                                  Notifier(station.profile.notices), recipients)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except OSError as exc:
+        raise HTTPException(502, f"the mail server is not reachable: {exc}") from None
+    station.auth.audit(staff.username, "report_sent", month.key, f"by hand, to {len(recipients)}")
+    return {"sent": True, "month": month.key, "recipients": len(recipients)}
 
 
 @router.get("/replays")

@@ -10,7 +10,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from bridge.console.formatting import Formats
+from bridge.formatting import Formats
 from station_core.vocabulary import METRIC_LABELS, REFUSAL_LABELS
 
 SIZES = ("small", "medium", "large")
