@@ -146,6 +146,8 @@ async def health(request: Request) -> HTMLResponse:
 
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or date.today()
+    if not (2000 <= end.year <= 2200 and (start is None or 2000 <= start.year <= 2200)):
+        raise HTTPException(422, "dates from 2000 to 2200 only")
     start = start or end - timedelta(days=29)
     if start > end:
         raise HTTPException(422, "'from' must not be after 'to'")

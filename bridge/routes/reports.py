@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ from bridge.replay_report import shown
 from bridge.routes.kiosk import StationDep
 from bridge.routes.staff import Staff, require_staff
 
+SANE_YEARS = (2000, 2200)  # outside them, local-midnight arithmetic overflows; no station was there
 router = APIRouter(prefix="/api/v1/staff", tags=["reports"], dependencies=[Depends(require_staff)])
 From = Annotated[date | None, Query(alias="from", description="first day (local); default: "
                                                              "six days before 'to'")]
@@ -29,6 +30,9 @@ To = Annotated[date | None, Query(alias="to", description="last day (local); def
 def week(start: date | None, end: date | None) -> tuple[date, date, datetime, datetime]:
     """Days from `start` to `end` inclusive, as local-midnight moments (aware)."""
     end = end or date.today()
+    if not (SANE_YEARS[0] <= end.year <= SANE_YEARS[1]) or \
+            (start is not None and not SANE_YEARS[0] <= start.year <= SANE_YEARS[1]):
+        raise HTTPException(422, f"dates from {SANE_YEARS[0]} to {SANE_YEARS[1]} only")
     start = start or end - timedelta(days=6)
     if start > end:
         raise HTTPException(422, "'from' must not be after 'to'")
@@ -104,13 +108,16 @@ def _lines(station: StationDep, run_id: int) -> list:
     return lines
 
 
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a replay report's number")]
+
+
 @router.get("/replays/{run_id}")
-async def replay_report(station: StationDep, run_id: int) -> list[dict[str, str]]:
+async def replay_report(station: StationDep, run_id: RunId) -> list[dict[str, str]]:
     return [shown(line) for line in _lines(station, run_id)]
 
 
 @router.get("/replays/{run_id}/csv")
-async def replay_report_csv(station: StationDep, run_id: int) -> Response:
+async def replay_report_csv(station: StationDep, run_id: RunId) -> Response:
     body = replay_csv(_lines(station, run_id))
     return Response(body, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bronco-replay-{run_id}.csv"'})
