@@ -41,15 +41,18 @@ def walks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """One walk per window size, run side by side (each is its own Kivy process)."""
     tmp = tmp_path_factory.mktemp("walks")
     runs = [(size, SIMULATED) for size in SIZES] + [("800x480", locker_profile(tmp))]
+    logs = [tmp / f"walk-{n}.log" for n in range(len(runs))]
     procs = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "kiosk" / "a11y_walk.py"),
                                size, str(profile)], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True, env=kivy_env(tmp), cwd=ROOT)
-             for size, profile in runs]
+                              stderr=log.open("w"), text=True, env=kivy_env(tmp), cwd=ROOT)
+             for (size, profile), log in zip(runs, logs, strict=True)]
     out = {}
-    for (size, profile), proc in zip(runs, procs, strict=True):
+    for (size, profile), proc, log in zip(runs, procs, logs, strict=True):
         stdout, _ = proc.communicate(timeout=600)
         line = next((x for x in stdout.splitlines() if x.startswith("WALK")), "")
-        assert line.startswith("WALK "), stdout[-3000:]
+        # Kivy's own log is the only clue when a walk dies, so it goes into the failure.
+        assert line.startswith("WALK "), (proc.returncode, stdout[-2000:],
+                                          log.read_text()[-4000:])
         out[f"{size}-{profile.stem}"] = json.loads(line[5:])
     return out
 
