@@ -15,6 +15,7 @@ from bridge.console.routes import SignedOut
 from bridge.console.routes import router as console_router
 from bridge.console.routes import static as console_static
 from bridge.metrics import install_metrics
+from bridge.routes.calendar import router as calendar_router
 from bridge.routes.ils_events import holds_router as ils_holds_router
 from bridge.routes.ils_events import webhook_router as ils_webhook_router
 from bridge.routes.kiosk import router as kiosk_router
@@ -98,6 +99,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(ils_webhook_router)
     app.include_router(ils_holds_router)
     app.include_router(reports_router)
+    app.include_router(calendar_router)
     app.mount("/console/static", console_static, name="console-static")
 
     @app.exception_handler(SignedOut)

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_skeleton,
+    format_time,
+    get_time_format,
+)
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
@@ -39,6 +46,23 @@ class Formats:
         if isinstance(value, str):
             value = date.fromisoformat(value)
         return format_skeleton("MMMd", datetime.combine(value, datetime.min.time()), locale=self.locale)
+
+    def days(self, first: date | str, last: date | str) -> str:
+        """One day, or a range of days ("Dec 24 - 26, 2026" in en_US)."""
+        first, last = (date.fromisoformat(v) if isinstance(v, str) else v for v in (first, last))
+        if first == last:
+            return self.day(first)
+        return format_interval(first, last, "yMMMd", locale=self.locale)
+
+    def opening(self, hours: str) -> str:
+        """'closed' or 'HH:MM-HH:MM' from the calendar, in the locale's clock."""
+        if hours == "closed":
+            return "closed"
+        opens, closes = (time.fromisoformat(part) for part in hours.split("-"))
+        return format_interval(opens, closes, "Hm" if self._24h() else "hm", locale=self.locale)
+
+    def _24h(self) -> bool:
+        return "a" not in get_time_format("short", locale=self.locale).pattern
 
     def duration(self, seconds: float | None, *, empty: str = "no data yet") -> str:
         if seconds is None:

@@ -24,6 +24,7 @@ from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
 from bridge.events import EventBus
 from bridge.hashing import keyed_hash, verify_secret
 from bridge.journal import utcnow
+from bridge.library_calendar import LibraryCalendar
 from bridge.local_time import due_shown
 from bridge.locker_history import LockerHistory
 from bridge.notices import Notifier
@@ -80,8 +81,10 @@ class LockerBank:
     def __init__(self, profile: Profile, engine: Engine, controller: DoorController,
                  adapter: IlsAdapter, bus: EventBus, notifier: Notifier,
                  stats: Stats | None = None, *, key: bytes = b"", attempts: AttemptBook | None = None,
-                 audit: Callable[[str, str], None] = lambda action, detail: None) -> None:
+                 audit: Callable[[str, str], None] = lambda action, detail: None,
+                 calendar: LibraryCalendar | None = None) -> None:
         self.profile = profile
+        self.calendar = calendar or LibraryCalendar(profile.calendar, None)
         self.settings = profile.lockers
         self.engine = engine
         self.controller = controller
@@ -248,7 +251,7 @@ class LockerBank:
         code = f"{secrets.randbelow(10**digits):0{digits}d}"
         now = utcnow()
         row.state, row.loaded_at = "loaded", now
-        row.expires_at = now + timedelta(days=self.settings.hold_days)
+        row.expires_at = self.calendar.hold_expiry(now, self.settings.hold_days)
         row.pickup_code_hash = code_digest(self.key, code)
         items = [i for i in row.items.split(",") if i]
         if self.settings.checkout_at == "load" and row.patron_id:
@@ -388,7 +391,7 @@ class LockerBank:
                 await self.notifier.send("expired", row.email,
                                          items=[i for i in row.items.split(",") if i])
             elif row.reminded_at is None and \
-                    now - row.loaded_at >= timedelta(hours=self.settings.reminder_hours):
+                    now >= self.calendar.reminder_at(row.loaded_at, self.settings.reminder_hours):
                 row.reminded_at = now
                 self._save(row)
                 await self.notifier.send("reminder", row.email, doors=[row.door_id],

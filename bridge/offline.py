@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete
 from bridge.db.models import PatronCacheEntry
 from bridge.hashing import hash_secret, keyed_hash, verify_secret
 from bridge.journal import Journal, utcnow
-from station_core.calendar import OpeningHours
+from bridge.library_calendar import LibraryCalendar
 from station_core.profile import Profile
 
 
@@ -69,11 +69,12 @@ class PatronCache:
 
 
 class OfflinePolicy:
-    def __init__(self, profile: Profile, cache: PatronCache, journal: Journal) -> None:
+    def __init__(self, profile: Profile, cache: PatronCache, journal: Journal,
+                 calendar: LibraryCalendar | None = None) -> None:
         self.settings = profile.offline
         self.cache = cache
         self.journal = journal
-        self.hours = OpeningHours(profile.calendar)
+        self.calendar = calendar or LibraryCalendar(profile.calendar, None)
 
     def identify(self, barcode: str, pin: str | None) -> OfflineVerdict:
         policy = self.settings.patron_policy
@@ -98,5 +99,5 @@ class OfflinePolicy:
     def due_date(self, item_id: str, start: datetime) -> datetime:
         """Local due date (aware, UTC) by the offline loan rules and the opening hours."""
         local_start = start.astimezone().replace(tzinfo=None)
-        due_local = self.hours.due_date(local_start, self.settings.loan_minutes_for(item_id))
+        due_local = self.calendar.hours.due_date(local_start, self.settings.loan_minutes_for(item_id))
         return due_local.astimezone().astimezone(start.tzinfo)

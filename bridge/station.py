@@ -25,6 +25,7 @@ from bridge.ils_link import IlsLink
 from bridge.journal import Journal
 from bridge.kiosks import KioskRegistry
 from bridge.koha_holds import KohaHoldsPoller
+from bridge.library_calendar import LibraryCalendar, calendar_cache
 from bridge.lockers import LockerBank
 from bridge.notices import Notifier
 from bridge.offline import OfflinePolicy, PatronCache
@@ -49,6 +50,7 @@ from station_core.registry import DriverUnavailable
 log = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 1.0
 EXPIRY_INTERVAL_S = 60.0
+CALENDAR_CHECK_S = 300.0  # a changed file is read within five minutes; a URL per its refresh hours
 REPORT_CHECK_S = 600.0  # the monthly report is due at an hour: a check every ten minutes is soon enough
 PURGE_INTERVAL_S = 60.0
 CHECKPOINT_INTERVAL_S = 5.0
@@ -144,7 +146,8 @@ class Station:
                                   audit=lambda action, detail: self.auth.audit(
                                       "station", action, self.profile.station.id, detail))
         cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours, self.key)
-        policy = OfflinePolicy(self.profile, cache, self.journal)
+        self.calendar = LibraryCalendar(self.profile.calendar, calendar_cache(server.database_url))
+        policy = OfflinePolicy(self.profile, cache, self.journal, self.calendar)
         self.replayer = Replayer(self.journal, self.adapter, self.bus,
                                  parallel=self.profile.ils.pool_size)
         self.circulation = Circulation(
@@ -180,7 +183,8 @@ class Station:
             self.profile, self.engine, self.doors, self.adapter, self.bus,
             Notifier(self.profile.notices), self.stats, key=self.key, attempts=self.attempts,
             audit=lambda action, detail: self.auth.audit("station", action,
-                                                         self.profile.station.id, detail))
+                                                         self.profile.station.id, detail),
+            calendar=self.calendar)
 
     def _door_event(self, kind: str, data: dict[str, Any]) -> None:
         during_open = data.pop("during_open", False)
@@ -233,7 +237,8 @@ class Station:
                                                        name=f"card-{reader_id}"))
         self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge"),
-                       asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint")]
+                       asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"),
+                       asyncio.create_task(self._calendar_loop(), name="library-calendar")]
         if self.koha is not None:
             self._tasks.append(asyncio.create_task(self._koha_loop(), name="koha-holds"))
         if self.profile.statistics.monthly_recipients:
@@ -286,6 +291,14 @@ class Station:
         self.auth.audit("station", "report_sent", month.key,
                         "to " + (recipients[0] if len(recipients) == 1 else f"{len(recipients)} addresses"))
         return month.key
+
+    async def _calendar_loop(self) -> None:
+        while True:
+            try:
+                await self.calendar.refresh()
+            except Exception:  # a bad calendar must not stop the station
+                log.exception("library calendar refresh failed")
+            await asyncio.sleep(CALENDAR_CHECK_S)
 
     async def _koha_loop(self) -> None:
         assert self.koha is not None

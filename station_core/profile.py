@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from station_core.calendar import OpeningHours
+from station_core.calendar import WEEKDAYS, DatedHours, OpeningHours, parse_day_hours
 from station_core.contrast import NON_TEXT, TEXT_AA, parse_hex, ratio
 from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
 
@@ -371,6 +371,68 @@ class Term(Strict):
     end: date
 
 
+class CalendarException(Strict):
+    """A holiday, closure, intersession or short day: `hours` on the days from `start` to `end`
+    (on `weekdays` only, when given)."""
+
+    name: str = Field(min_length=1, max_length=60)
+    start: date
+    end: date | None = Field(default=None, description="the last day (included); none: one day")
+    hours: str = Field(default="closed", description="'closed' or 'HH:MM-HH:MM'")
+    weekdays: list[Literal[WEEKDAYS]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="only these weekdays in the range; none: every day")
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_read(cls, value: str) -> str:
+        parse_day_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CalendarException:
+        self.dated()
+        return self
+
+    def dated(self) -> DatedHours:
+        return DatedHours(self.name, self.start, self.end or self.start, parse_day_hours(self.hours),
+                          frozenset(WEEKDAYS.index(d) for d in self.weekdays))
+
+
+class CalendarSettings(Strict):
+    """Weekly hours (weekday -> 'HH:MM-HH:MM' or 'closed'; no weekday at all = always open), dated
+    exceptions, and optionally the library's published iCalendar of closures (docs/calendar.md)."""
+
+    monday: str | None = None
+    tuesday: str | None = None
+    wednesday: str | None = None
+    thursday: str | None = None
+    friday: str | None = None
+    saturday: str | None = None
+    sunday: str | None = None
+    exceptions: list[CalendarException] = Field(default_factory=list, max_length=500)
+    ical_file: Path | None = Field(
+        default=None, description="an iCalendar file of closures and short days on this machine")
+    ical_url: str | None = Field(
+        default=None, pattern=r"^https?://\S+$",
+        description="where the library publishes its iCalendar; fetched and kept for offline use")
+    ical_refresh_hours: int = Field(default=6, ge=1, le=168)
+
+    @model_validator(mode="after")
+    def _one_ical(self) -> CalendarSettings:
+        if self.ical_file and self.ical_url:
+            raise ValueError("give ical_file or ical_url, not both")
+        self.opening_hours()
+        return self
+
+    def week(self) -> dict[str, str]:
+        return {day: getattr(self, day) for day in WEEKDAYS if getattr(self, day) is not None}
+
+    def opening_hours(self, published: list[DatedHours] | None = None) -> OpeningHours:
+        """The weekly hours with the published calendar's exceptions, then the profile's own (which
+        win a tie)."""
+        return OpeningHours(self.week(), [*(published or []), *(e.dated() for e in self.exceptions)])
+
+
 class StatisticsSettings(Strict):
     terms: list[Term] = Field(default_factory=list, description="academic terms for the reports")
     monthly_recipients: list[str] = Field(
@@ -425,15 +487,7 @@ class Profile(Strict):
     staff: StaffSettings = Field(default_factory=StaffSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
-    calendar: dict[str, str] = Field(
-        default_factory=dict, description="weekday -> 'HH:MM-HH:MM' or 'closed'; none = always open"
-    )
-
-    @field_validator("calendar")
-    @classmethod
-    def _hours(cls, value: dict[str, str]) -> dict[str, str]:
-        OpeningHours(value)
-        return value
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
     def board(self, board_id: str) -> LockBoardSettings:
         return next(b for b in self.lock_boards if b.id == board_id)
@@ -653,4 +707,9 @@ def load_profile(path: str | Path) -> Profile:
         raise ProfileError(str(path), [ProfileIssue("(file)", "no such file")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(str(path), [ProfileIssue("(file)", f"not valid TOML: {exc}")]) from None
-    return parse_profile(data, str(path))
+    profile = parse_profile(data, str(path))
+    ical = profile.calendar.ical_file
+    if ical is not None and not ical.is_absolute():  # beside the profile, wherever it is run from
+        calendar = profile.calendar.model_copy(update={"ical_file": path.parent.absolute() / ical})
+        profile = profile.model_copy(update={"calendar": calendar})
+    return profile

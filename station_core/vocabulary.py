@@ -81,7 +81,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "card_locked": "Card locked after wrong PINs", "card_unlocked": "Card unlocked",
     "kiosk_code_made": "Kiosk enrolment code made", "kiosk_enrolled": "Kiosk enrolled",
     "kiosk_revoked": "Kiosk revoked", "maintenance_session": "Maintenance session at a kiosk",
-    "report_sent": "Monthly report sent",
+    "report_sent": "Monthly report sent", "calendar_refresh": "Library calendar read again",
 }
 
 

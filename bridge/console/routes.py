@@ -117,7 +117,8 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
 async def lockers(request: Request) -> HTMLResponse:
     _staff(request)
     return _page(request, "lockers.html", "lockers", "Lockers",
-                 holds=await ils_holds(_station(request)), door_states=DOOR_STATES)
+                 holds=await ils_holds(_station(request)), door_states=DOOR_STATES,
+                 calendar=_station(request).calendar.status())
 
 
 @router.get("/queue")

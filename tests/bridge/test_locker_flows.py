@@ -155,9 +155,10 @@ def test_expiry_reminder_and_reclaim(bank, inbox, demo_ils: DemoIls) -> None:
     client.post("/api/v1/staff/lockers/load", json={"item_id": FRANCOIS_HOLD}, headers=csrf)
     station.device("lock_board", "A").close_door(1)
     wait_for(lambda: door(client, "A01")["state"] == "loaded")
-    with Session(station.engine) as session:  # two and a half days pass
+    # Reminder time has come (48 hours, closed days not counted: a week covers them).
+    with Session(station.engine) as session:
         row = session.get(LockerDoor, "A01")
-        row.loaded_at = utcnow() - timedelta(hours=60)
+        row.loaded_at = utcnow() - timedelta(days=7)
         session.add(row)
         session.commit()
     client.portal.call(station.lockers.check_expiry)  # on the app's own event loop

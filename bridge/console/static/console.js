@@ -159,6 +159,11 @@ document.getElementById("holds-refresh")?.addEventListener("click", async () => 
   catch (error) { say(error.message, false); }
 });
 
+document.getElementById("calendar-refresh")?.addEventListener("click", async () => {
+  try { await api("POST", "/api/v1/staff/calendar/refresh"); say("Calendar read again"); location.reload(); }
+  catch (error) { say(error.message, false); }
+});
+
 // -- queue ----------------------------------------------------------------------------------------
 document.getElementById("replay")?.addEventListener("click", async () => {
   try { const r = await api("POST", "/api/v1/staff/queue/replay"); say(`Sent ${r.sent}, exceptions ${r.exceptions}`); }
