@@ -42,6 +42,7 @@ class RfidReader(ABC):
     """
 
     name: str = "reader"
+    block_size: int = 4  # bytes per block of user memory (ISO 15693 tags: 4 or 8)
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -66,3 +67,8 @@ class RfidReader(ABC):
 
     @abstractmethod
     async def is_secured(self, uid: str) -> bool: ...
+
+    async def locked_blocks(self, uid: str) -> frozenset[int]:
+        """User-memory blocks that are write-protected. A reader that cannot tell says none; a
+        write into a locked block then fails and the programmer's read-back reports it."""
+        return frozenset()

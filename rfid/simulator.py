@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rfid.reader import (
     ReaderDisconnected,
@@ -24,6 +24,8 @@ class SimulatedTag:
     secured: bool = True
     antenna: int = 1
     write_fails: bool = False  # the tag refuses writes (a damaged chip, a locked AFI)
+    locked: set[int] = field(default_factory=set)  # write-protected blocks
+    leaves_during_write: int = 0  # the next writes stop half way and the tag leaves the field
 
 
 class SimulatedReader(RfidReader):
@@ -98,7 +100,19 @@ class SimulatedReader(RfidReader):
         tag = self._tag(uid)
         if tag.write_fails:
             raise ReaderProtocolError(f"{self.name}: tag {uid} refused the write")
-        tag.data = bytes(data)
+        size = self.block_size
+        padded = bytes(data) + b"\x00" * (-len(data) % size)
+        for block in sorted(tag.locked):
+            if block * size < len(padded) and \
+                    padded[block * size:(block + 1) * size] != tag.data[block * size:(block + 1) * size]:
+                raise ReaderProtocolError(f"{self.name}: tag {uid}: block {block} is locked")
+        if tag.leaves_during_write:
+            tag.leaves_during_write -= 1
+            half = len(padded) // 2
+            tag.data = padded[:half] + tag.data[half:]
+            self.remove_tag(uid)
+            raise TagNotFound(uid)
+        tag.data = padded + tag.data[len(padded):]
 
     async def set_secured(self, uid: str, secured: bool) -> None:
         if await self._check() is Fault.GARBAGE:
@@ -107,6 +121,10 @@ class SimulatedReader(RfidReader):
         if tag.write_fails:
             raise ReaderProtocolError(f"{self.name}: tag {uid} refused the AFI write")
         tag.secured = secured
+
+    async def locked_blocks(self, uid: str) -> frozenset[int]:
+        await self._check()
+        return frozenset(self._tag(uid).locked)
 
     async def is_secured(self, uid: str) -> bool:
         if await self._check() is Fault.GARBAGE:

@@ -197,7 +197,8 @@ class FeigReader(RfidReader):
             mode = p.MODE_MORE
         raise ReaderProtocolError(f"{self.name}: the reader kept answering 'more data'")
 
-    async def read_data(self, uid: str) -> bytes:
+    async def _read_blocks(self, uid: str) -> tuple[bytes, bytes]:
+        """(memory, one security status byte per block) from Read Multiple Blocks (M02-B 7.1)."""
         data = await self._addressed(p.READ_MULTIPLE_BLOCKS, uid, 0, self.blocks)
         if len(data) < 2:
             raise ReaderProtocolError(f"{self.name}: short block read")
@@ -207,7 +208,16 @@ class FeigReader(RfidReader):
             raise ReaderProtocolError(f"{self.name}: block read length mismatch")
         # each block: security status byte, then the block's bytes, MSB first (reversed)
         wire = b"".join(body[i + 1:i + 1 + size] for i in range(0, len(body), size + 1))
-        return p.blocks_on_wire(wire, size)
+        statuses = bytes(body[i] for i in range(0, len(body), size + 1))
+        return p.blocks_on_wire(wire, size), statuses
+
+    async def read_data(self, uid: str) -> bytes:
+        return (await self._read_blocks(uid))[0]
+
+    async def locked_blocks(self, uid: str) -> frozenset[int]:
+        # ISO/IEC 15693-3 block security status: bit 0 set = the block is locked.
+        _, statuses = await self._read_blocks(uid)
+        return frozenset(n for n, status in enumerate(statuses) if status & p.BLOCK_LOCKED)
 
     async def write_data(self, uid: str, data: bytes) -> None:
         size = self.block_size

@@ -32,6 +32,8 @@ MFR_NXP = 0x04  # ISO/IEC 7816-6 manufacturer code of NXP, sent before an NXP cu
 INVENTORY = 0x01
 READ_MULTIPLE_BLOCKS = 0x23
 WRITE_MULTIPLE_BLOCKS = 0x24
+BLOCK_LOCKED = 0x01  # block security status byte, bit 0 (ISO/IEC 15693-3, Read Multiple Blocks)
+ISO_BLOCK_LOCKED = 0x12  # the ISO 15693 error code after status 0x95: "block already locked"
 WRITE_AFI = 0x27
 GET_SYSTEM_INFORMATION = 0x2B
 # NXP ICODE custom commands, under [0xB1] after MFR_NXP

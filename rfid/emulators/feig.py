@@ -40,6 +40,7 @@ class EmulatedTag:
     eas: bool = True
     dsfid: int = 0x3E
     write_fails: bool = False
+    locked: set[int] = field(default_factory=set)  # write-protected blocks
 
 
 class FeigEmulator(PtyDevice):
@@ -158,7 +159,9 @@ class FeigEmulator(PtyDevice):
                 return p.ISO_ERROR, b""
             blocks = [p.blocks_on_wire(bytes(tag.data[(first + n) * size:(first + n + 1) * size]), size)
                       for n in range(count)]
-            return p.OK, bytes([count, size]) + b"".join(b"\x00" + b for b in blocks)
+            statuses = [p.BLOCK_LOCKED if first + n in tag.locked else 0 for n in range(count)]
+            return p.OK, bytes([count, size]) + b"".join(
+                bytes([status]) + b for status, b in zip(statuses, blocks, strict=True))
         if command == p.WRITE_MULTIPLE_BLOCKS and len(args) >= 3:
             if tag.write_fails:
                 return p.WRITE_ERROR, b""
@@ -166,6 +169,8 @@ class FeigEmulator(PtyDevice):
             body = args[3:]
             if block_size != size or len(body) != count * size or first + count > self.blocks:
                 return p.DATA_FALSE, b""
+            if any(first + n in tag.locked for n in range(count)):
+                return p.ISO_ERROR, bytes([p.ISO_BLOCK_LOCKED])
             tag.data[first * size:(first + count) * size] = p.blocks_on_wire(body, size)
             return p.OK, b""
         if command == p.WRITE_AFI and len(args) == 1:
