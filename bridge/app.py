@@ -26,6 +26,7 @@ from bridge.routes.reports import router as reports_router
 from bridge.routes.simulators import router as simulators_router
 from bridge.routes.staff import login_router as staff_login_router
 from bridge.routes.staff import router as staff_router
+from bridge.routes.tags import router as tags_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from ils.adapter import IlsAdapter
@@ -100,6 +101,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(ils_holds_router)
     app.include_router(reports_router)
     app.include_router(calendar_router)
+    app.include_router(tags_router)
     app.mount("/console/static", console_static, name="console-static")
 
     @app.exception_handler(SignedOut)

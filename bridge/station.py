@@ -37,6 +37,7 @@ from bridge.sessions import SessionStore
 from bridge.staff_auth import StaffAuth
 from bridge.station_key import LEGACY_SETTING, default_key_file, load_key
 from bridge.stats import Stats
+from bridge.tag_programming import TagStation
 from ils.adapter import IlsAdapter
 from ils.dialects import dialect
 from ils.sip2.client import Sip2Settings
@@ -157,6 +158,11 @@ class Station:
         )
         if self.profile.doors:
             self._build_lockers()
+        pads = {r.id: (r, self.owners[("rfid_reader", r.id)].device)
+                for r in self.profile.rfid_readers
+                if r.role == "programming" and self.owners[("rfid_reader", r.id)].device is not None}
+        self.tagging = TagStation(self.engine, self.profile.tagging, self.adapter, pads,
+                                  audit=self.auth.audit)
         for reader in self.profile.rfid_readers:
             if reader.role in ("checkout", "return", "both"):
                 self.pads[reader.id] = Pad(

@@ -5,8 +5,9 @@ It imports no sub-app, so every sub-app may import it and the root app imports t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,3 +29,23 @@ def load_or_exit(path: Path) -> Profile:
     except ProfileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_CONFIG) from None
+
+
+def staff_call(method: str, url: str, **kwargs: Any) -> Any:
+    """A staff API call with $BRONCO_STAFF_TOKEN; exits with the station's reason on refusal."""
+    import httpx  # lazily: the station process imports this module and never needs it
+
+    token = os.environ.get("BRONCO_STAFF_TOKEN", "")
+    if not token:
+        typer.echo("set BRONCO_STAFF_TOKEN (bronco staff token USER --profile P)", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        reply = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                              **kwargs)
+    except httpx.HTTPError as exc:
+        typer.echo(f"station not reachable: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    if reply.status_code != 200:
+        typer.echo(f"refused ({reply.status_code}): {reply.json().get('detail', reply.text)}", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    return reply.json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import uuid
@@ -12,28 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, StationOption, load_or_exit
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, StationOption, load_or_exit, staff_call
 
 locker_app = typer.Typer(help="The locker bank.", no_args_is_help=True)
-
-
-def _staff_call(method: str, url: str, **kwargs: Any) -> Any:
-    import httpx  # lazily: the station process imports this module and never needs it
-
-    token = os.environ.get("BRONCO_STAFF_TOKEN", "")
-    if not token:
-        typer.echo("set BRONCO_STAFF_TOKEN (bronco staff token USER --profile P)", err=True)
-        raise typer.Exit(EXIT_CONFIG)
-    try:
-        reply = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                              **kwargs)
-    except httpx.HTTPError as exc:
-        typer.echo(f"station not reachable: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILURE) from None
-    if reply.status_code != 200:
-        typer.echo(f"refused ({reply.status_code}): {reply.json().get('detail', reply.text)}", err=True)
-        raise typer.Exit(EXIT_FAILURE)
-    return reply.json()
 
 
 @locker_app.command("status")
@@ -42,7 +22,7 @@ def locker_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every door: size, state, initials, expiry, sensor and alarms."""
-    doors = _staff_call("GET", f"{station.rstrip('/')}/api/v1/staff/lockers")
+    doors = staff_call("GET", f"{station.rstrip('/')}/api/v1/staff/lockers")
     if as_json:
         typer.echo(json.dumps(doors))
         return
@@ -67,7 +47,7 @@ def locker_open(
 ) -> None:
     """Open one door; exit 0 only if its sensor confirmed the open."""
     request_id = uuid.uuid4().hex
-    result = _staff_call("POST", f"{station.rstrip('/')}/api/v1/staff/lockers/{door}/open",
+    result = staff_call("POST", f"{station.rstrip('/')}/api/v1/staff/lockers/{door}/open",
                          json={"reason": reason, "request_id": request_id})
     typer.echo(f"door {door}: {result['outcome']} after {result['attempts']} pulse(s)"
                + (f" ({result['detail']})" if result["detail"] else ""))

@@ -69,6 +69,37 @@ def tag_encode(
         raise typer.Exit(EXIT_CONFIG) from None
 
 
+@tag_app.command("program")
+def tag_program(
+    barcode: Annotated[str, typer.Argument(help="The item's barcode.")],
+    parts: Annotated[int, typer.Option(min=1, max=255, help="Pieces in the set (one tag each, "
+                                                            "all on the pad).")] = 1,
+    station: Annotated[str, typer.Option(help="The station's URL.")] = "http://127.0.0.1:8080",
+    reader: Annotated[str | None, typer.Option(help="The programming pad (default: the first).")]
+    = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace another item's or library's data "
+                                                 "(audited).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write the tags on the station's programming pad for BARCODE, verified by read-back
+    (needs $BRONCO_STAFF_TOKEN). Exits 1 unless every tag was verified."""
+    from bronco.cli_common import staff_call
+
+    result = staff_call("POST", f"{station.rstrip('/')}/api/v1/staff/tags/program",
+                        json={"item_id": barcode, "parts": parts, "reader": reader,
+                              "overwrite": overwrite})
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        typer.echo(f"{result['item_id']}: {result['title']}")
+        for tag in result["tags"]:
+            note = f" ({tag['detail']})" if tag["detail"] else ""
+            typer.echo(f"  part {tag['part']}/{result['parts']} on {tag['uid']}: "
+                       f"{tag['outcome'].replace('_', ' ')}{note}")
+    if not result["done"]:
+        raise typer.Exit(EXIT_FAILURE)
+
+
 def _table(rows: list[dict], reader: str) -> Table:
     from rich.table import Table
 

@@ -110,7 +110,8 @@ class RfidReaderSettings(Strict):
     url: str = Field(default="", description="pyserial URL for serial readers")
     host: str = Field(default="", description="host name for network (LLRP) readers")
     port: int | None = Field(default=None, ge=1, le=65535)
-    role: Literal["checkout", "return", "both", "locker"] = "both"
+    role: Literal["checkout", "return", "both", "locker", "programming"] = Field(
+        default="both", description="'programming': technical services' pad for writing tags")
     tag_scheme: Literal["hf-auto", "28560-3", "28560-2", "28560-4", "gs1"] = Field(
         default="hf-auto", description="library data model on this site's tags")
     poll_ms: int = Field(default=200, ge=50, le=2000, description="inventory period")
@@ -433,6 +434,16 @@ class CalendarSettings(Strict):
         return OpeningHours(self.week(), [*(published or []), *(e.dated() for e in self.exceptions)])
 
 
+class TaggingSettings(Strict):
+    """What technical services write on new tags (docs/rfid.md)."""
+
+    owner_library: str = Field(default="", max_length=16,
+                               description="the library's ISIL (e.g. US-CPP), written on every tag")
+    country: str = Field(default="", pattern=r"^([A-Z]{2})?$",
+                         description="ISO 3166 alpha-2 of the owner library")
+    secure: bool = Field(default=True, description="arm the security marker ('on shelf')")
+
+
 class StatisticsSettings(Strict):
     terms: list[Term] = Field(default_factory=list, description="academic terms for the reports")
     monthly_recipients: list[str] = Field(
@@ -487,6 +498,7 @@ class Profile(Strict):
     staff: StaffSettings = Field(default_factory=StaffSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
+    tagging: TaggingSettings = Field(default_factory=TaggingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
     def board(self, board_id: str) -> LockBoardSettings:

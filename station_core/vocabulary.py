@@ -82,6 +82,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "kiosk_code_made": "Kiosk enrolment code made", "kiosk_enrolled": "Kiosk enrolled",
     "kiosk_revoked": "Kiosk revoked", "maintenance_session": "Maintenance session at a kiosk",
     "report_sent": "Monthly report sent", "calendar_refresh": "Library calendar read again",
+    "tag_overwritten": "Tag overwritten (held other data)",
 }
 
 

@@ -266,6 +266,23 @@ class LockerHold(SQLModel, table=True):
     outcome: str = Field(default="in_door", max_length=16)  # in_door|picked_up|expired|reclaimed|removed
 
 
+class ProgrammedTag(SQLModel, table=True):
+    """A tag technical services wrote and verified by read-back: which item, which chip, which data
+    model, who, when (for conversion statistics; items and staff only, never a patron)."""
+
+    __tablename__ = "programmed_tag"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(max_length=64, index=True)
+    tag_uid: str = Field(max_length=64)
+    data_model: str = Field(max_length=16)
+    part: int = 1
+    parts: int = 1
+    staff: str = Field(max_length=64, index=True)
+    programmed_at: datetime = Field(index=True)
+    overwrote: str = Field(default="", max_length=16)  # what staff agreed to replace, if anything
+
+
 class ReplayRun(SQLModel, table=True):
     """One replay of the offline queue that sent or settled something, for the staff report."""
 

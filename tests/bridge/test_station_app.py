@@ -16,7 +16,8 @@ def test_healthz_reports_every_device(tmp_path) -> None:
     assert health["status"] == "ok"
     assert health["station"] == "demo-station"
     assert {(d["kind"], d["id"], d["state"]) for d in health["devices"]} == {
-        ("rfid_reader", "pad", "ok"), ("lock_board", "A", "ok"), ("card_reader", "campus", "ok"),
+        ("rfid_reader", "pad", "ok"), ("rfid_reader", "techpad", "ok"),
+        ("lock_board", "A", "ok"), ("card_reader", "campus", "ok"),
     }
 
 
