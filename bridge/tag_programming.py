@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bridge.db.models import ProgrammedTag
 from ils.adapter import IlsAdapter
-from ils.errors import IlsError, ProtocolError
+from ils.errors import IlsError, IlsRejected, ProtocolError
 from rfid.programming import Finding, Outcome, Plan, ProgrammingError, TagProgrammer, TagResult
 from rfid.reader import ReaderError, RfidReader
 from station_core.profile import RfidReaderSettings, TaggingSettings
@@ -57,18 +57,24 @@ class TagStation:
             raise TaggingError(f"no programming pad called {reader_id!r}")
         return self.readers[reader_id]
 
+    def plan_scheme(self, reader_id: str) -> str:
+        settings = self.readers[reader_id][0]
+        return WRITE_SCHEME.get(settings.tag_scheme, settings.tag_scheme)
+
     def plan(self, settings: RfidReaderSettings, item_id: str, parts: int) -> Plan:
         if not self.settings.owner_library:
             raise TaggingError("set [tagging] owner_library (the library's ISIL) in the profile "
                                "before programming tags")
         return Plan(item_id, self.settings.owner_library, self.settings.country, parts=parts,
-                    scheme=WRITE_SCHEME.get(settings.tag_scheme, settings.tag_scheme),
+                    scheme=self.plan_scheme(settings.id),
                     secure=self.settings.secure)
 
     async def look_up(self, item_id: str) -> str:
         """The item's title from the ILS, for staff to confirm."""
         try:
             return (await self.adapter.item_info(item_id)).title
+        except IlsRejected as exc:
+            raise TaggingError(f"the ILS does not know item {item_id}: {exc}") from None
         except (IlsError, ProtocolError) as exc:
             raise TaggingError(f"the ILS could not be asked about {item_id}: {exc}") from None
 
@@ -89,12 +95,16 @@ class TagStation:
             raise TaggingError(f"the pad {settings.id} did not answer: {exc}") from None
 
     async def program(self, item_id: str, parts: int, *, staff: str, reader_id: str | None = None,
-                      overwrite: bool = False) -> dict[str, Any]:
+                      overwrite: bool = False, next_blank: bool = False) -> dict[str, Any]:
+        """Program the tags on the pad for one item; with `next_blank` (conversion of a stack),
+        only the first blank tag on the pad, paired with this barcode."""
         settings, reader = self._pad(reader_id)
         plan = self.plan(settings, item_id, parts)
         title = await self.look_up(item_id)
         try:
             uids = sorted(t.uid for t in await reader.inventory())
+            if next_blank:
+                uids = await self._first_blank(reader, plan, uids)
             results = await TagProgrammer(reader).program(plan, uids, overwrite=overwrite)
         except ProgrammingError as exc:
             raise TaggingError(str(exc)) from None
@@ -104,6 +114,17 @@ class TagStation:
         return {"item_id": item_id, "title": title, "parts": parts,
                 "done": all(r.outcome is Outcome.VERIFIED for r in results),
                 "tags": [_shown(r) for r in results]}
+
+    @staticmethod
+    async def _first_blank(reader: RfidReader, plan: Plan, uids: list[str]) -> list[str]:
+        if plan.parts != 1:
+            raise TaggingError("a conversion stack pairs one tag with each barcode: program sets "
+                               "one at a time")
+        programmer = TagProgrammer(reader)
+        for uid in uids:
+            if (await programmer.check(uid, plan)).finding is Finding.BLANK:
+                return [uid]
+        raise TaggingError("no blank tag is left on the pad")
 
     def _record(self, plan: Plan, results: list[TagResult], staff: str) -> None:
         now = datetime.now(UTC)

@@ -134,6 +134,17 @@ async def queue(request: Request) -> HTMLResponse:
                         "offline_checkouts_pending": status.offline_checkouts_pending})
 
 
+@router.get("/tags")
+async def tags(request: Request) -> HTMLResponse:
+    station = _station(request)
+    pads = list(station.tagging.readers)
+    scheme = station.tagging.plan_scheme(pads[0]) if pads else ""
+    today = date.today()
+    return _page(request, "tags.html", "tags", "Tags", pads=pads, scheme=scheme,
+                 owner=station.profile.tagging.owner_library,
+                 converted=station.tagging.converted(today - timedelta(days=29), today))
+
+
 @router.get("/health")
 async def health(request: Request) -> HTMLResponse:
     station = _station(request)
@@ -170,7 +181,8 @@ async def stats(request: Request, start: Annotated[date | None, Query(alias="fro
     drawn = charts(report, fmt)
     return _page(request, "stats.html", "stats", "Statistics", report=report, charts=drawn,
                  charts_json=[c.as_json() for c in drawn if not c.empty], labels=METRIC_LABELS,
-                 metrics=METRICS, sizes=SIZES)
+                 metrics=METRICS, sizes=SIZES, first=first, last=last,
+                 converted=station.tagging.converted(first, last))
 
 
 @router.get("/stats.csv")

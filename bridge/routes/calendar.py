@@ -29,6 +29,6 @@ async def refresh(station: StationDep, staff: Staff) -> dict[str, Any]:
         else station.calendar.load()
     station.auth.audit(staff.username, "calendar_refresh", station.calendar.source,
                        "read" if ok else station.calendar.error)
-    if not ok:
-        raise HTTPException(502, station.calendar.error)
+    if not ok:  # the library's server failing is a bad gateway; a bad local file is a conflict
+        raise HTTPException(502 if station.profile.calendar.ical_url else 409, station.calendar.error)
     return station.calendar.status()

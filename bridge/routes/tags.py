@@ -23,6 +23,7 @@ class ProgramIn(BaseModel):
     parts: int = Field(default=1, ge=1, le=255)
     reader: str | None = Field(default=None, max_length=64)
     overwrite: bool = False  # staff's explicit yes to replace another item's or library's data
+    next_blank: bool = False  # conversion: pair this barcode with the next blank tag on the pad
 
 
 def _refused(exc: TaggingError) -> HTTPException:
@@ -43,14 +44,15 @@ async def item(item_id: str, station: StationDep) -> dict[str, str]:
     try:
         return {"item_id": item_id, "title": await station.tagging.look_up(item_id)}
     except TaggingError as exc:
-        raise HTTPException(502, str(exc)) from None
+        raise HTTPException(409, str(exc)) from None  # the ILS away is a state, not a station fault
 
 
 @router.post("/program")
 async def program(body: ProgramIn, station: StationDep, staff: Staff) -> dict[str, Any]:
     try:
         return await station.tagging.program(body.item_id, body.parts, staff=staff.username,
-                                             reader_id=body.reader, overwrite=body.overwrite)
+                                             reader_id=body.reader, overwrite=body.overwrite,
+                                             next_blank=body.next_blank)
     except TaggingError as exc:
         raise _refused(exc) from None
 

@@ -104,3 +104,13 @@ def test_budgets_report_the_largest_imports() -> None:
 
     costs = import_costs(("json", "fastapi"), top=2)
     assert costs[0]["module"] == "fastapi" and costs[0]["rss_mb"] > costs[1]["rss_mb"]
+
+
+def test_rfid_benchmark_measures_the_programming_rate() -> None:
+    from bench import rfid
+
+    result = rfid.programming_rate(items=5)
+    assert result["verified"] == 5 and result["tags_per_minute"] > 0
+    # The air time sets the pace: a tag cannot be faster than its simulated exchanges.
+    model = result["air_time_model"]
+    assert result["seconds_per_tag"] >= 6 * model["overhead_s"] + 9 * model["write_per_block_s"]

@@ -77,6 +77,9 @@ def test_a_three_part_set_and_a_wrong_count(station) -> None:
     pad = st.device("rfid_reader", "techpad")
     for n in range(2):
         pad.put_tag(f"E0040100000000B{n}")
+    unknown = client.post("/api/v1/staff/tags/program", json={"item_id": "3199999999", "parts": 3},
+                          headers=csrf)
+    assert unknown.status_code == 409 and "does not know item 3199999999" in unknown.json()["detail"]
     wrong = client.post("/api/v1/staff/tags/program", json={"item_id": BOOKS[1], "parts": 3},
                         headers=csrf)
     assert wrong.status_code == 409 and "3 part" in wrong.json()["detail"]

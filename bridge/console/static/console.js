@@ -232,3 +232,77 @@ if (chartData && window.Chart) {
     });
   }
 }
+
+// -- tag programming ------------------------------------------------------------------------------
+const FINDINGS = {
+  blank: "blank", same_item: "this item already", other_item: "another item",
+  foreign: "another library's tag", unreadable: "unreadable data", locked: "locked blocks",
+};
+const OUTCOMES = { verified: "verified", refused: "refused", needs_attention: "needs attention" };
+const programmed = { started: null, verified: 0, refused: 0, attention: 0 };
+
+async function refreshPad() {
+  const body = document.querySelector("#pad-tags tbody");
+  if (!body) return;
+  const item = document.getElementById("tag-item").value.trim();
+  try {
+    const tags = await api("GET", "/api/v1/staff/tags/pad" + (item ? "?item_id=" + encodeURIComponent(item) : ""));
+    body.replaceChildren(...tags.map(t => {
+      const row = document.createElement("tr");
+      const holds = t.finding === "same_item" ? `item ${t.item_id} (this one)`
+        : t.finding === "other_item" ? `item ${t.item_id}`
+        : FINDINGS[t.finding] + (t.detail ? ` (${t.detail})` : "");
+      row.innerHTML = `<td>${esc(t.uid)}</td><td>${esc(holds)}</td>`;
+      return row;
+    }));
+    const count = document.getElementById("pad-count");
+    count.textContent = tags.length;
+    count.classList.toggle("zero", tags.length === 0);
+  } catch (error) { say(error.message, false); }
+}
+
+function recordResults(result) {
+  const body = document.querySelector("#tag-results tbody");
+  const now = new Date();
+  programmed.started = programmed.started || now;
+  for (const t of result.tags) {
+    if (t.outcome === "verified") programmed.verified += 1;
+    else if (t.outcome === "refused") programmed.refused += 1;
+    else programmed.attention += 1;
+    const row = document.createElement("tr");
+    const note = t.detail ? ` (${t.detail})` : (t.outcome === "refused" ? ` (${FINDINGS[t.finding]})` : "");
+    row.className = t.outcome === "verified" ? "status-ok" : "status-bad";
+    row.innerHTML = `<td>${esc(now.toLocaleTimeString())}</td><td>${esc(result.item_id)} ${esc(result.title)}</td>` +
+      `<td>${t.part} of ${result.parts}</td><td>${esc(t.uid)}</td><td>${esc(OUTCOMES[t.outcome] + note)}</td>`;
+    body.prepend(row);
+  }
+  const hours = (now - programmed.started) / 3600000;
+  const rate = hours >= 1 / 60 ? `${Math.round(programmed.verified / hours)} tags per hour`
+    : "the rate shows after the first minute";
+  document.getElementById("tag-totals").textContent =
+    `${programmed.verified} done, ${programmed.refused} refused, ${programmed.attention} need attention; ${rate}.`;
+}
+
+document.getElementById("tag-form")?.addEventListener("submit", async event => {
+  event.preventDefault();
+  const input = document.getElementById("tag-item");
+  const item = input.value.trim();
+  const request = { item_id: item, parts: Number(document.getElementById("tag-parts").value || 1),
+                    next_blank: document.getElementById("tag-batch").checked };
+  try {
+    const found = await api("GET", "/api/v1/staff/tags/items/" + encodeURIComponent(item));
+    document.getElementById("tag-title").textContent = `${found.item_id}: ${found.title}`;
+    let result = await api("POST", "/api/v1/staff/tags/program", request);
+    const held = result.tags.filter(t => t.outcome === "refused" && t.finding !== "locked");
+    if (held.length && confirm(`${held.length} tag(s) hold ${held.map(t => FINDINGS[t.finding]).join(", ")}. ` +
+                               `Overwrite them with ${item}? This is recorded in the audit log.`)) {
+      result = await api("POST", "/api/v1/staff/tags/program", { ...request, overwrite: true });
+    }
+    recordResults(result);
+    say(result.done ? `${item} programmed and verified` : `${item}: not every tag was verified`, result.done);
+    input.value = "";
+    input.focus();
+  } catch (error) { say(error.message, false); }
+  refreshPad();
+});
+if (document.getElementById("pad-tags")) { refreshPad(); setInterval(refreshPad, 1000); }
