@@ -59,10 +59,12 @@ async def program(body: ProgramIn, station: StationDep, staff: Staff) -> dict[st
 
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or date.today()
+    refusal = HTTPException(422, "a range of dates from 2000 to 2200, at most ten years")
+    if not 2000 <= end.year <= 2200:  # checked first: a month before year 1 does not exist
+        raise refusal
     start = start or end - timedelta(days=29)
-    if not (2000 <= start.year <= 2200 and 2000 <= end.year <= 2200) or start > end \
-            or (end - start).days > 3660:
-        raise HTTPException(422, "a range of dates from 2000 to 2200, at most ten years")
+    if not 2000 <= start.year <= 2200 or start > end or (end - start).days > 3660:
+        raise refusal
     return start, end
 
 

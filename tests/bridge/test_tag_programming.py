@@ -131,6 +131,8 @@ def test_conversion_counts_per_day_and_staff_member_with_csv(station) -> None:
     assert len(counts["by_day"]) == 30  # every day of the range, the empty ones too
     rows = client.get("/api/v1/staff/tags/converted.csv").text.splitlines()
     assert f"day,{today},3,3" in rows and "staff,cataloguer1,2," in rows
+    for query in ("to=0001-01-01", "from=2026-01-02&to=2026-01-01", "from=1990-01-01"):
+        assert client.get(f"/api/v1/staff/tags/converted.csv?{query}").status_code == 422
 
 
 def test_an_outsider_cannot_program_or_read_the_pad(station) -> None:
