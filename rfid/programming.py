@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from rfid.reader import ReaderError, RfidReader, TagNotFound
+from rfid.reader import ReaderError, RfidReader, TagLocked, TagNotFound
 from rfid.tags.decoding import decode_tag, encode_tag
 from rfid.tags.model import TagDataError, TagValue, Usage
 
@@ -61,7 +61,7 @@ class TagCheck:
 
 @dataclass(frozen=True)
 class TagResult:
-    uid: str
+    uid: str  # the tag's UID after the write (on UHF the new EPC)
     part: int
     outcome: Outcome
     finding: Finding
@@ -87,7 +87,7 @@ class TagProgrammer:
         if any(b * block < encoded_length for b in locked):
             return TagCheck(uid, Finding.LOCKED, f"blocks {sorted(locked)} are locked")
         data = await self.reader.read_data(uid)
-        if _is_blank(data):
+        if _is_blank(data) or await self.reader.factory_fresh(uid):
             return TagCheck(uid, Finding.BLANK)
         try:
             held = decode_tag(data, plan.scheme if plan.scheme != "28560-3" else "hf-auto")
@@ -111,6 +111,8 @@ class TagProgrammer:
                                    "are on the pad")
         if len(set(uids)) != len(uids):
             raise ProgrammingError("the same tag is listed twice")
+        if plan.scheme == "gs1" and plan.parts > 1:
+            raise ProgrammingError("a GS1 GIAI carries no set information: use 28560-4 for sets")
         return [await self.program_part(plan, uid, part, overwrite=overwrite)
                 for part, uid in enumerate(uids, start=1)]
 
@@ -126,23 +128,30 @@ class TagProgrammer:
         if found.finding is Finding.LOCKED or \
                 (found.finding in REFUSED_WITHOUT_CONSENT and not overwrite):
             return TagResult(uid, part, Outcome.REFUSED, found.finding, found.detail)
-        data = encode_tag(plan.value(part), plan.scheme)
+        try:
+            data = encode_tag(plan.value(part), plan.scheme)
+        except (ValueError, TagDataError) as exc:
+            raise ProgrammingError(str(exc)) from None
         detail = ""
         for attempt in range(1, self.retries + 2):
+            now = uid
             try:
                 await self.reader.write_data(uid, data)
-                back = await self.reader.read_data(uid)
+                now = self.reader.identity_after_write(uid, data)
+                back = await self.reader.read_data(now)
                 if not _equal(back, data):
                     detail = "the read-back differs from what was written"
                     continue
-                if decode_tag(back, plan.scheme) != replace(plan.value(part)):
+                if not _same_value(decode_tag(back, plan.scheme), plan.value(part)):
                     detail = "the read-back decodes to something else"
                     continue
-                await self.reader.set_secured(uid, plan.secure)
-                if await self.reader.is_secured(uid) != plan.secure:
+                await self.reader.set_secured(now, plan.secure)
+                if await self.reader.is_secured(now) != plan.secure:
                     detail = "the security marker did not take"
                     continue
-                return TagResult(uid, part, Outcome.VERIFIED, found.finding, "", attempt, data)
+                return TagResult(now, part, Outcome.VERIFIED, found.finding, "", attempt, data)
+            except TagLocked as exc:
+                return TagResult(now, part, Outcome.REFUSED, Finding.LOCKED, str(exc), attempt)
             except TagNotFound:
                 detail = "the tag left the pad during the write: put it back and try again"
                 if not await self._present(uid):
@@ -163,6 +172,13 @@ class TagProgrammer:
 def _equal(back: bytes, written: bytes) -> bool:
     """A tag's memory is longer than the data: what follows must be the padding we wrote."""
     return back[:len(written)] == written
+
+
+def _same_value(back: TagValue, planned: TagValue) -> bool:
+    """What a data model carries: GS1 has no country, set or usage; the rest carry all."""
+    if back.data_model.startswith("gs1"):
+        return back.item_id == planned.item_id and back.owner_library == planned.owner_library
+    return replace(back, data_model=planned.data_model) == planned
 
 
 def _same_library(held: str, ours: str) -> bool:

@@ -26,6 +26,10 @@ class TagNotFound(ReaderError):
     """The tag addressed is no longer in the field."""
 
 
+class TagLocked(ReaderError):
+    """The tag refused a write: the memory it would change is locked."""
+
+
 @dataclass(frozen=True)
 class TagRead:
     """One tag seen in one inventory round."""
@@ -67,6 +71,16 @@ class RfidReader(ABC):
 
     @abstractmethod
     async def is_secured(self, uid: str) -> bool: ...
+
+    def identity_after_write(self, uid: str, data: bytes) -> str:
+        """The UID the tag answers to once `data` is written: the same on HF; on UHF the EPC is
+        the data, so the tag is known by the new one."""
+        return uid
+
+    async def factory_fresh(self, uid: str) -> bool:
+        """True when the tag carries only what its maker put there (a UHF tag's factory EPC),
+        so that writing it overwrites nobody's data. HF blank tags read as zeros instead."""
+        return False
 
     async def locked_blocks(self, uid: str) -> frozenset[int]:
         """User-memory blocks that are write-protected. A reader that cannot tell says none; a

@@ -11,8 +11,16 @@ What the driver asks of the reader, by LLRP 1.0.1 section (docs/rfid.md):
   N = `report_every_n_tags` (N = 0 would mean "only at the end", i.e. never);
 - CLOSE_CONNECTION before the socket is closed (12.1.5), after the ROSpecs are deleted.
 
-UHF library sites usually keep the security state in the ILS or a gate database rather than on the
-tag: with security = "none" (the default here) marker calls succeed without touching the tag.
+Writing tags (rfid/drivers/gen2.py has the Gen2 layouts): each read or write is one AccessSpec
+(17.2.5.1) targeting the tag by its whole EPC, stopped after one operation, its result taken from
+the C1G2ReadOpSpecResult / C1G2WriteOpSpecResult the reader reports with the AccessSpecID. Library
+data goes into the EPC bank from the PC word on (ISO 28560-4 UII, or a GS1 EPC), so the tag answers
+to a new EPC afterwards; the read-back is the reader's own inventory reporting it.
+
+The security marker, by `security`:
+- "none": the gates consult the ILS or a gate database; marker calls succeed without a write;
+- "pc-afi": ISO 28560-4: the AFI in the PC word (toggle 1), `afi_secured` / `afi_on_loan`;
+- "user-word": a flag word in user memory (`security_word`), 1 secured, 0 on loan.
 """
 
 from __future__ import annotations
@@ -25,28 +33,43 @@ from typing import Any
 
 from sllurp.llrp import LLRP_DEFAULT_PORT, LLRPReaderClient, LLRPReaderConfig, LLRPReaderState
 
+from rfid.drivers import gen2
 from rfid.reader import (
     ReaderDisconnected,
     ReaderError,
+    ReaderTimeout,
     RfidReader,
+    TagLocked,
     TagNotFound,
     TagRead,
 )
+
+SECURITY_MODES = ("none", "pc-afi", "user-word")
 
 log = logging.getLogger(__name__)
 
 
 class LlrpReader(RfidReader):
+    block_size = 2  # Gen2 memory is addressed in 16-bit words
+
     def __init__(
         self, *, name: str = "llrp", host: str, port: int = LLRP_DEFAULT_PORT,
         antennas: list[int] | None = None, tx_power_dbm: float | None = None,
         window_s: float = 0.6, connect_timeout_s: float = 5.0, security: str = "none",
-        report_every_n_tags: int = 1,
+        report_every_n_tags: int = 1, afi_secured: int = 0x07, afi_on_loan: int = 0xC2,
+        security_word: int = 0, access_password: int = 0, access_timeout_s: float = 2.0,
     ) -> None:
         if not 1 <= report_every_n_tags <= 0xFFFF:
             raise ValueError("report_every_n_tags must be 1..65535 (ROReportSpec N)")
-        if security != "none":
-            raise ValueError("LLRP readers support security = 'none' (marker kept off the tag)")
+        if security not in SECURITY_MODES:
+            raise ValueError(f"security must be one of {', '.join(SECURITY_MODES)}")
+        if not (0 <= afi_secured <= 0xFF and 0 <= afi_on_loan <= 0xFF) or afi_secured == afi_on_loan:
+            raise ValueError("afi_secured and afi_on_loan are two different bytes")
+        if not 0 <= security_word <= 0xFFFF or not 0 <= access_password <= 0xFFFFFFFF:
+            raise ValueError("security_word is a word address, access_password 32 bits")
+        self.security, self.afi_secured, self.afi_on_loan = security, afi_secured, afi_on_loan
+        self.security_word, self.access_password = security_word, access_password
+        self.access_timeout_s = access_timeout_s
         self.name, self.host, self.port = name, host, port
         self.antennas = antennas or [1]
         self.tx_power_dbm = tx_power_dbm
@@ -56,6 +79,9 @@ class LlrpReader(RfidReader):
         self._client: LLRPReaderClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen: dict[str, tuple[float, int, float | None]] = {}  # epc -> (when, antenna, rssi)
+        self._pc: dict[str, int] = {}  # epc -> the PC word last reported
+        self._access: dict[int, asyncio.Future[dict[str, Any]]] = {}  # AccessSpecID -> its result
+        self._next_spec = 0
         self._inventorying = asyncio.Event()
         self._lost = False
         self.reports = 0
@@ -72,6 +98,11 @@ class LlrpReader(RfidReader):
             uid = (epc.decode("ascii") if isinstance(epc, bytes) else str(epc)).upper()
             if uid:
                 self._seen[uid] = (now, int(tag.get("AntennaID", 1)), tag.get("PeakRSSI"))
+                if tag.get("C1G2PC") is not None:
+                    self._pc[uid] = int(tag["C1G2PC"])
+            waiting = self._access.get(int(tag.get("AccessSpecID", -1)))
+            if waiting is not None and not waiting.done():
+                waiting.set_result(tag)
         self.reports += len(tags)
 
     def _on_state(self, _reader: Any, state: int) -> None:
@@ -92,8 +123,10 @@ class LlrpReader(RfidReader):
         settings: dict[str, Any] = {
             "antennas": self.antennas, "start_inventory": True,
             "reset_on_connect": True, "reconnect": False,
-            "tag_content_selector": {"EnableAntennaID": True, "EnablePeakRSSI": True,
-                                     "EnableLastSeenTimestamp": True, "EnableTagSeenCount": True},
+            "tag_content_selector": {
+                "EnableAntennaID": True, "EnablePeakRSSI": True, "EnableLastSeenTimestamp": True,
+                "EnableTagSeenCount": True, "EnableAccessSpecID": True,
+                "C1G2EPCMemorySelector": {"EnableCRC": False, "EnablePCBits": True}},
         }
         if self.tx_power_dbm is not None:
             settings["tx_power_dbm"] = self.tx_power_dbm
@@ -165,18 +198,128 @@ class LlrpReader(RfidReader):
         return [TagRead(uid, antenna, rssi) for uid, (_, antenna, rssi) in self._seen.items()]
 
     async def read_data(self, uid: str) -> bytes:
-        """On UHF the library data is the EPC/UII itself."""
+        """On UHF the library data is the EPC/UII itself, as the reader's inventory reports it;
+        a tag just written is waited for until it answers to its new EPC (one window)."""
         self._check()
-        if uid not in self._seen:
-            raise TagNotFound(uid)
+        deadline = time.monotonic() + self.window_s
+        while uid not in self._seen:
+            if time.monotonic() >= deadline:
+                raise TagNotFound(uid)
+            await asyncio.sleep(0.02)
         return bytes.fromhex(uid)
 
+    def identity_after_write(self, uid: str, data: bytes) -> str:
+        return gen2.words(data).hex().upper()
+
+    async def factory_fresh(self, uid: str) -> bool:
+        """A tag whose PC says "not ISO" (toggle 0) and whose EPC is no GS1 EPC carries its maker's
+        serial only; a reader that does not report the PC word leaves the judgement to decoding."""
+        pc = self._pc.get(uid)
+        return pc is not None and not pc & gen2.TOGGLE and not gen2.is_gs1_epc(bytes.fromhex(uid))
+
     async def write_data(self, uid: str, data: bytes) -> None:
-        raise ReaderError(f"{self.name}: writing tags over LLRP is not supported in this version")
+        """The PC word and the UII in one C1G2Write from word 1 of the EPC bank."""
+        uii = gen2.words(data)
+        pc = gen2.pc_for(uii, await self._read_pc(uid), self.afi_secured)
+        await self._write(uid, gen2.EPC_BANK, gen2.PC_WORD, pc.to_bytes(2, "big") + uii)
+        new = self.identity_after_write(uid, data)
+        if new != uid:  # the old EPC is gone from the air: do not show it on the pad any longer
+            self._seen.pop(uid, None)
+            self._pc.pop(uid, None)
+        self._pc[new] = pc
 
     async def set_secured(self, uid: str, secured: bool) -> None:
-        self._check()  # security = "none": the gates consult the ILS, nothing to write
+        self._check()
+        if self.security == "pc-afi":
+            pc = await self._read_pc(uid)
+            afi = self.afi_secured if secured else self.afi_on_loan
+            try:
+                new = gen2.with_afi(pc, afi)
+            except ValueError as exc:
+                raise ReaderError(f"{self.name}: {exc}") from None
+            await self._write(uid, gen2.EPC_BANK, gen2.PC_WORD, new.to_bytes(2, "big"))
+            self._pc[uid] = new
+        elif self.security == "user-word":
+            await self._write(uid, gen2.USER_BANK, self.security_word,
+                              (1 if secured else 0).to_bytes(2, "big"))
 
     async def is_secured(self, uid: str) -> bool:
         self._check()
+        if self.security == "pc-afi":
+            return gen2.afi_of(await self._read_pc(uid, fresh=True)) == self.afi_secured
+        if self.security == "user-word":
+            return await self._read(uid, gen2.USER_BANK, self.security_word, 1) != b"\0\0"
         return True
+
+    # -- AccessSpecs -------------------------------------------------------------------------------
+    async def _read_pc(self, uid: str, *, fresh: bool = False) -> int:
+        if not fresh and uid in self._pc:
+            return self._pc[uid]
+        pc = int.from_bytes(await self._read(uid, gen2.EPC_BANK, gen2.PC_WORD, 1), "big")
+        self._pc[uid] = pc
+        return pc
+
+    async def _read(self, uid: str, bank: int, pointer: int, count: int) -> bytes:
+        spec_id = self._spec_id()
+        report = await self._run(uid, spec_id, gen2.read_op(spec_id & 0xFFFF, bank, pointer, count,
+                                                            self.access_password))
+        result = report.get("C1G2ReadOpSpecResult") or {}
+        code = int(result.get("Result", 3))
+        if code == 2:
+            self._seen.pop(uid, None)
+            raise TagNotFound(uid)
+        if code != 0:
+            raise ReaderError(f"{self.name}: reading {uid}: {gen2.READ_RESULTS.get(code, code)}")
+        data = bytes(result.get("ReadData", b""))
+        if len(data) != 2 * count:
+            raise ReaderError(f"{self.name}: reading {uid}: {len(data)} bytes for {count} words")
+        return data
+
+    async def _write(self, uid: str, bank: int, pointer: int, data: bytes) -> None:
+        spec_id = self._spec_id()
+        report = await self._run(uid, spec_id, gen2.write_op(spec_id & 0xFFFF, bank, pointer, data,
+                                                             self.access_password))
+        result = report.get("C1G2WriteOpSpecResult") or {}
+        code, written = int(result.get("Result", 6)), int(result.get("NumWordsWritten", 0))
+        if code == 2:
+            raise TagLocked(f"{self.name}: {uid}: {gen2.WRITE_RESULTS[2]}")
+        if code == 5:  # it left the field (or stopped answering) part-way: nothing is assumed
+            self._seen.pop(uid, None)
+            raise TagNotFound(uid)
+        if code != 0 or written != len(gen2.words(data)) // 2:
+            raise ReaderError(f"{self.name}: writing {uid}: {gen2.WRITE_RESULTS.get(code, code)} "
+                              f"({written} of {len(gen2.words(data)) // 2} words written)")
+
+    def _spec_id(self) -> int:
+        self._next_spec = self._next_spec % 0xFFFF + 1
+        return self._next_spec
+
+    async def _run(self, uid: str, spec_id: int, op: dict[str, Any]) -> dict[str, Any]:
+        """Add and enable one AccessSpec and wait for the tag's report of it. A tag that does not
+        take part in time has left the field (TagNotFound) or the reader is stuck (timeout)."""
+        self._check()
+        client = self._client
+        assert client is not None
+        loop = asyncio.get_running_loop()
+        added: asyncio.Future[bool] = loop.create_future()
+        done: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._access[spec_id] = done
+
+        def on_added(_state: Any, ok: bool, *_args: Any) -> None:
+            loop.call_soon_threadsafe(lambda: added.done() or added.set_result(bool(ok)))
+
+        try:
+            client.llrp.send_ADD_ACCESSSPEC(gen2.access_spec(spec_id, uid, op), onCompletion=on_added)
+            if not await asyncio.wait_for(added, self.access_timeout_s):
+                raise ReaderError(f"{self.name}: the reader refused the AccessSpec")
+            client.llrp.send_ENABLE_ACCESSSPEC(None, spec_id)
+            return await asyncio.wait_for(done, self.access_timeout_s)
+        except TimeoutError:
+            client.llrp.send_DELETE_ACCESSSPEC(spec_id)  # a tag coming back must not run it later
+            if added.done() and uid not in (t.uid for t in await self.inventory()):
+                raise TagNotFound(uid) from None
+            raise ReaderTimeout(f"{self.name}: no result for the access to {uid}") from None
+        except OSError as exc:
+            raise ReaderDisconnected(f"{self.name}: {exc}") from exc
+        finally:
+            self._access.pop(spec_id, None)

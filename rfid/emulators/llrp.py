@@ -8,7 +8,11 @@ not from our driver):
   (13.2.1: report upon N TagReportData, or at the end of the AISpec; N = 0 means only then);
 - each `report_interval_s` is one inventory round in which every tag in the field is observed;
 - CLOSE_CONNECTION (12.1.5) is answered, then the reader closes the connection; whether a client
-  said it before going away is recorded (`closes`).
+  said it before going away is recorded (`closes`);
+- AccessSpecs (llrp_access.py) run on every matching tag in the next round: reads and writes of the
+  tags' memory banks, with the results reported, a locked bank, a full bank, and a tag pulled off
+  the pad mid-write; the reports carry the PC word and AccessSpecID when the ROSpec's
+  TagReportContentSelector asks for them (13.2.1.1, C1G2EPCMemorySelector).
 Tests put tags in the field and can drop the connection. Messages are packed and parsed here with
 struct, independently of the client's own encoder.
 """
@@ -20,7 +24,9 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from rfid.emulators.llrp_access import ACCESS_SPEC, AccessSpec, Gen2Tag, parse_access_spec
 
 VERSION = 1
 # message types
@@ -40,6 +46,10 @@ READER_EVENT_NOTIFICATION_DATA, UTC_TIMESTAMP, CONNECTION_ATTEMPT_EVENT = 246, 1
 TAG_REPORT_DATA, EPC_DATA = 240, 241
 TV_ANTENNA_ID, TV_LAST_SEEN_UTC, TV_PEAK_RSSI, TV_EPC96, TV_TAG_SEEN_COUNT = 1, 4, 6, 13, 8
 ROSPEC, AISPEC, AISPEC_STOP_TRIGGER, TAG_OBSERVATION_TRIGGER, RO_REPORT_SPEC = 177, 183, 184, 185, 237
+TAG_REPORT_CONTENT_SELECTOR, C1G2_EPC_MEMORY_SELECTOR = 238, 348
+TV_C1G2_PC, TV_ACCESS_SPEC_ID = 12, 16
+ENABLE_ACCESS_SPEC_ID_FLAG = 1 << 6  # TagReportContentSelector: the tenth flag from the top bit
+ENABLE_PC_BITS_FLAG = 1 << 6  # C1G2EPCMemorySelector: CRC, PC bits, XPC bits from the top bit
 AI_STOP_NULL, AI_STOP_TAG_OBSERVATION = 0, 3  # AISpecStopTriggerType (10.2.2.1)
 REPORT_UPON_N_OR_END_OF_AISPEC = 1  # ROReportTrigger (13.2.1)
 
@@ -65,6 +75,8 @@ class RoSpecRules:
     ai_stop_tags: int = 0  # TagObservationTrigger N (upon N tags)
     report_trigger: int = REPORT_UPON_N_OR_END_OF_AISPEC
     report_n: int = 0
+    report_pc: bool = False
+    report_access_spec_id: bool = False
 
 
 def parse_rospec(add_rospec_body: bytes) -> RoSpecRules:
@@ -86,10 +98,17 @@ def parse_rospec(add_rospec_body: bytes) -> RoSpecRules:
                 for inner, observation in parameters(stop[5:]):
                     if inner == TAG_OBSERVATION_TRIGGER:
                         tags = struct.unpack_from("!H", observation, 2)[0]
-                rules = RoSpecRules(trigger_type, tags, rules.report_trigger, rules.report_n)
+                rules = replace(rules, ai_stop=trigger_type, ai_stop_tags=tags)
         elif kind == RO_REPORT_SPEC:
             trigger, n = struct.unpack_from("!BH", value)
-            rules = RoSpecRules(rules.ai_stop, rules.ai_stop_tags, trigger, n)
+            rules = replace(rules, report_trigger=trigger, report_n=n)
+            for selector_kind, selector in parameters(value[3:]):
+                if selector_kind != TAG_REPORT_CONTENT_SELECTOR:
+                    continue
+                flags = struct.unpack_from("!H", selector)[0]
+                memory = dict(parameters(selector[2:])).get(C1G2_EPC_MEMORY_SELECTOR, b"\0")
+                rules = replace(rules, report_access_spec_id=bool(flags & ENABLE_ACCESS_SPEC_ID_FLAG),
+                                report_pc=bool(memory[0] & ENABLE_PC_BITS_FLAG))
     return rules
 
 
@@ -128,25 +147,28 @@ def connection_event() -> bytes:
                + tlv(CONNECTION_ATTEMPT_EVENT, struct.pack("!H", 0)))
 
 
-@dataclass
-class FieldTag:
-    epc: bytes
-    antenna: int = 1
-    rssi: int = -50
-    seen: int = 0
-
-
-def tag_report(tags: list[FieldTag]) -> bytes:
+def tag_data(tag: Gen2Tag, rules: RoSpecRules, epc: bytes | None = None,
+             access: tuple[int, bytes] | None = None) -> bytes:
+    """One TagReportData (13.2.3), its parameters in the standard's order; `access`: the
+    AccessSpecID and the OpSpec results of an access just run."""
+    epc = tag.epc if epc is None else epc
     now_us = int(time.time() * 1_000_000)
-    out = b""
+    body = tv(TV_EPC96, "12s", epc) if len(epc) == 12 else \
+        tlv(EPC_DATA, struct.pack("!H", len(epc) * 8) + epc)
+    body += tv(TV_ANTENNA_ID, "H", tag.antenna) + tv(TV_PEAK_RSSI, "b", tag.rssi) \
+        + tv(TV_LAST_SEEN_UTC, "Q", now_us) + tv(TV_TAG_SEEN_COUNT, "H", 1)
+    if rules.report_pc:
+        body += tv(TV_C1G2_PC, "H", tag.pc)
+    if access is not None:
+        spec_id, results = access
+        body += (tv(TV_ACCESS_SPEC_ID, "I", spec_id) if rules.report_access_spec_id else b"") + results
+    return tlv(TAG_REPORT_DATA, body)
+
+
+def tag_report(tags: list[Gen2Tag], rules: RoSpecRules | None = None) -> bytes:
     for tag in tags:
         tag.seen += 1
-        epc = tv(TV_EPC96, "12s", tag.epc) if len(tag.epc) == 12 else \
-            tlv(EPC_DATA, struct.pack("!H", len(tag.epc) * 8) + tag.epc)
-        out += tlv(TAG_REPORT_DATA, epc + tv(TV_ANTENNA_ID, "H", tag.antenna)
-                   + tv(TV_PEAK_RSSI, "b", tag.rssi) + tv(TV_LAST_SEEN_UTC, "Q", now_us)
-                   + tv(TV_TAG_SEEN_COUNT, "H", 1))
-    return out
+    return b"".join(tag_data(tag, rules or RoSpecRules()) for tag in tags)
 
 
 class TestLlrpReader:
@@ -157,7 +179,9 @@ class TestLlrpReader:
     def __init__(self, port: int = 0, *, antennas: int = 4, report_interval_s: float = 0.1) -> None:
         self.antennas = antennas
         self.report_interval_s = report_interval_s
-        self.field: dict[bytes, FieldTag] = {}
+        self.field: dict[bytes, Gen2Tag] = {}
+        self.access_specs: dict[int, AccessSpec] = {}
+        self.access_specs_added: list[bytes] = []  # every AccessSpec parameter, as received
         self.received: list[int] = []  # message types, in order
         self.rospecs: list[RoSpecRules] = []  # every ROSpec added, in order
         self.closes: list[bool] = []  # per ended connection: did the client send CLOSE_CONNECTION?
@@ -184,9 +208,16 @@ class TestLlrpReader:
         self._listener.close()
         self._thread.join(3)
 
-    def put(self, epc_hex: str, antenna: int = 1) -> None:
+    def put(self, epc_hex: str, antenna: int = 1, **memory: object) -> Gen2Tag:
+        """A tag onto the pad; `memory`: Gen2Tag settings (pc, user, locked, ...)."""
         epc = bytes.fromhex(epc_hex)
-        self.field[epc] = FieldTag(epc, antenna)
+        self.field[epc] = Gen2Tag(epc, antenna, **memory)  # type: ignore[arg-type]
+        return self.field[epc]
+
+    def tag(self, epc_hex: str) -> Gen2Tag | None:
+        """The tag whose EPC is now `epc_hex` (after writes, not the key it was put under)."""
+        wanted = bytes.fromhex(epc_hex)
+        return next((t for t in self.field.values() if t.epc == wanted), None)
 
     def remove(self, epc_hex: str) -> None:
         self.field.pop(bytes.fromhex(epc_hex), None)
@@ -267,6 +298,10 @@ class TestLlrpReader:
             self.drop()
 
     def _answer(self, msg_type: int, msg_id: int, body: bytes) -> None:
+        if msg_type in (ADD_ACCESSSPEC, ENABLE_ACCESSSPEC, DISABLE_ACCESSSPEC, DELETE_ACCESSSPEC):
+            status = self._access_spec_message(msg_type, body)
+            self._send(msg_type + 10, tlv(LLRP_STATUS, struct.pack("!HH", status, 0)), msg_id)
+            return
         if msg_type == ADD_ROSPEC:
             try:
                 self.rospecs.append(parse_rospec(body))
@@ -279,9 +314,52 @@ class TestLlrpReader:
         elif msg_type in (DELETE_ROSPEC, DISABLE_ROSPEC, STOP_ROSPEC):
             self.inventorying.clear()
 
+    def _access_spec_message(self, msg_type: int, body: bytes) -> int:
+        """The LLRPStatus code: 0 success, 100 a parameter error, 101 a field error (no such
+        AccessSpecID)."""
+        if msg_type == ADD_ACCESSSPEC:
+            param = dict(parameters(body)).get(ACCESS_SPEC)
+            try:
+                spec = parse_access_spec(param or b"")
+            except (ValueError, struct.error):
+                return 100
+            self.access_specs_added.append(body)
+            self.access_specs[spec.spec_id] = spec
+            return 0
+        spec_id = struct.unpack_from("!I", body)[0] if len(body) >= 4 else -1
+        if msg_type == DELETE_ACCESSSPEC and spec_id == 0:
+            self.access_specs.clear()
+            return 0
+        spec = self.access_specs.get(spec_id)
+        if spec is None:
+            return 101
+        if msg_type == DELETE_ACCESSSPEC:
+            del self.access_specs[spec_id]
+        else:
+            spec.enabled = msg_type == ENABLE_ACCESSSPEC
+        return 0
+
+    def _run_access(self, rules: RoSpecRules) -> None:
+        """The enabled AccessSpecs on every tag they target, each result reported at once; an
+        AccessSpec with an operation count is deleted once it has run that often (17.2.5.1.1)."""
+        for spec in [s for s in self.access_specs.values() if s.enabled]:
+            for key, tag in list(self.field.items()):
+                if tag.gone or not all(tag.matches(t) for t in spec.targets):
+                    continue
+                epc = tag.epc
+                results = b"".join(tag.run(op) for op in spec.ops)
+                self._send(RO_ACCESS_REPORT, tag_data(tag, rules, epc, (spec.spec_id, results)))
+                if tag.gone:
+                    del self.field[key]
+                if spec.stop_type == 1:
+                    spec.operations_left -= 1
+                    if spec.operations_left <= 0:
+                        self.access_specs.pop(spec.spec_id, None)
+                        break
+
     def _start_inventory(self) -> None:
         self._observed = 0
-        self._pending: list[FieldTag] = []
+        self._pending: list[Gen2Tag] = []
         self.rospec_done.clear()
         self.inventorying.set()
 
@@ -295,6 +373,7 @@ class TestLlrpReader:
         """One round: every tag in the field is observed once; reports go out as the ROSpec's
         ROReportSpec says, and a tag-count AISpec stop trigger ends the ROSpec."""
         ended = False
+        self._run_access(rules)
         for tag in list(self.field.values()):
             self._pending.append(tag)
             self._observed += 1
@@ -311,6 +390,6 @@ class TestLlrpReader:
 
     def _flush(self) -> None:
         if self._pending:
-            self._send(RO_ACCESS_REPORT, tag_report(self._pending))
+            self._send(RO_ACCESS_REPORT, tag_report(self._pending, self.rospecs[-1]))
             self.reports_sent += 1
             self._pending = []

@@ -47,6 +47,11 @@ def encode_tag(value: TagValue, scheme: str = "28560-3") -> bytes:
         encoded = iso28560_2.encode(value)
         # The UHF UII bank is written in 16-bit words.
         return encoded if scheme == "28560-2" else encoded + b"\x00" * (len(encoded) % 2)
+    if scheme == "gs1":  # GIAI-96: the owner is the GS1 company prefix, the item its asset number
+        if not value.item_id.isdigit() or value.item_id.startswith("0"):
+            raise TagDataError(f"item {value.item_id}: a GIAI-96 asset reference is a number "
+                               "without leading zeros")
+        return gs1.encode_giai96(value.owner_library, int(value.item_id))
     raise ValueError(f"cannot encode scheme {scheme!r}")
 
 

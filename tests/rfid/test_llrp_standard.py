@@ -43,7 +43,7 @@ async def test_a_standard_reader_keeps_reporting_20_tags_for_a_minute(
     try:
         assert standard_reader.rospecs[-1] == RoSpecRules(
             ai_stop=AI_STOP_NULL, ai_stop_tags=0, report_trigger=REPORT_UPON_N_OR_END_OF_AISPEC,
-            report_n=1)
+            report_n=1, report_pc=True, report_access_spec_id=True)  # PC word and access ids too
         started = time.monotonic()
         samples = 0
         while time.monotonic() - started < 60:
