@@ -18,11 +18,20 @@ from sqlmodel import Session, col, select
 from bridge.db.models import ProgrammedTag
 from ils.adapter import IlsAdapter
 from ils.errors import IlsError, IlsRejected, ProtocolError
-from rfid.programming import Finding, Outcome, Plan, ProgrammingError, TagProgrammer, TagResult
+from rfid.programming import (
+    Finding,
+    Outcome,
+    Plan,
+    ProgrammingError,
+    TagProgrammer,
+    TagResult,
+    count,
+)
 from rfid.reader import ReaderError, RfidReader
 from station_core.profile import RfidReaderSettings, TaggingSettings
 
 WRITE_SCHEME = {"hf-auto": "28560-3"}  # auto-detection reads either; new tags get the -3 model
+UHF_SCHEMES = ("28560-4", "gs1")
 
 
 class TaggingError(Exception):
@@ -62,21 +71,34 @@ class TagStation:
         return WRITE_SCHEME.get(settings.tag_scheme, settings.tag_scheme)
 
     def plan(self, settings: RfidReaderSettings, item_id: str, parts: int) -> Plan:
-        if not self.settings.owner_library:
-            raise TaggingError("set [tagging] owner_library (the library's ISIL) in the profile "
+        scheme = self.plan_scheme(settings.id)
+        owner = self.settings.gs1_company_prefix if scheme == "gs1" else self.settings.owner_library
+        if not owner:
+            raise TaggingError("set [tagging] gs1_company_prefix in the profile before writing "
+                               "GS1 tags" if scheme == "gs1" else
+                               "set [tagging] owner_library (the library's ISIL) in the profile "
                                "before programming tags")
-        return Plan(item_id, self.settings.owner_library, self.settings.country, parts=parts,
-                    scheme=self.plan_scheme(settings.id),
-                    secure=self.settings.secure)
+        if self.settings.lock_blocks and scheme in UHF_SCHEMES:
+            raise TaggingError("[tagging] lock_blocks locks HF blocks; this pad writes UHF tags")
+        return Plan(item_id, owner, self.settings.country, parts=parts, scheme=scheme,
+                    secure=self.settings.secure, lock_blocks=tuple(self.settings.lock_blocks))
 
     async def look_up(self, item_id: str) -> str:
         """The item's title from the ILS, for staff to confirm."""
+        return (await self.item(item_id))[0]
+
+    async def item(self, item_id: str) -> tuple[str, int | None]:
+        """The item's title, and its number of pieces where this ILS sends one."""
         try:
-            return (await self.adapter.item_info(item_id)).title
+            info = await self.adapter.item_info(item_id)
         except IlsRejected as exc:
             raise TaggingError(f"the ILS does not know item {item_id}: {exc}") from None
         except (IlsError, ProtocolError) as exc:
             raise TaggingError(f"the ILS could not be asked about {item_id}: {exc}") from None
+        pieces = dict(info.extra).get(self.settings.parts_field) if self.settings.parts_field \
+            else None
+        parts = int(pieces) if pieces and pieces.isdigit() and 1 <= int(pieces) <= 255 else None
+        return info.title, parts
 
     async def on_pad(self, reader_id: str | None, item_id: str = "") -> list[PadTag]:
         """The tags on the pad and what each holds (nothing is written)."""
@@ -94,13 +116,19 @@ class TagStation:
         except ReaderError as exc:
             raise TaggingError(f"the pad {settings.id} did not answer: {exc}") from None
 
-    async def program(self, item_id: str, parts: int, *, staff: str, reader_id: str | None = None,
-                      overwrite: bool = False, next_blank: bool = False) -> dict[str, Any]:
+    async def program(self, item_id: str, parts: int | None, *, staff: str,
+                      reader_id: str | None = None, overwrite: bool = False,
+                      next_blank: bool = False) -> dict[str, Any]:
         """Program the tags on the pad for one item; with `next_blank` (conversion of a stack),
-        only the first blank tag on the pad, paired with this barcode."""
+        only the first blank tag on the pad, paired with this barcode. `parts`: as staff entered
+        it, or None for what the ILS says (else 1); staff and ILS disagreeing is refused."""
         settings, reader = self._pad(reader_id)
+        title, ils_parts = await self.item(item_id)
+        if parts is not None and ils_parts is not None and parts != ils_parts:
+            raise TaggingError(f"the ILS says item {item_id} has {count(ils_parts, 'piece')}, "
+                               f"not {parts}: check the set")
+        parts = parts or ils_parts or 1
         plan = self.plan(settings, item_id, parts)
-        title = await self.look_up(item_id)
         try:
             uids = sorted(t.uid for t in await reader.inventory())
             if next_blank:

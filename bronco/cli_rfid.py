@@ -72,8 +72,9 @@ def tag_encode(
 @tag_app.command("program")
 def tag_program(
     barcode: Annotated[str, typer.Argument(help="The item's barcode.")],
-    parts: Annotated[int, typer.Option(min=1, max=255, help="Pieces in the set (one tag each, "
-                                                            "all on the pad).")] = 1,
+    parts: Annotated[int | None, typer.Option(
+        min=1, max=255, help="Pieces in the set (one tag each, all on the pad); default: as the "
+                             "ILS says, else 1.")] = None,
     station: Annotated[str, typer.Option(help="The station's URL.")] = "http://127.0.0.1:8080",
     reader: Annotated[str | None, typer.Option(help="The programming pad (default: the first).")]
     = None,

@@ -122,6 +122,7 @@ class ItemInfo:
     permanent_location: str = ""
     current_location: str = ""
     media_type: str = ""
+    extra: tuple[tuple[str, str], ...] = ()  # fields the ILS sent that SIP2 does not define
 
     @property
     def checked_out(self) -> bool:

@@ -281,6 +281,7 @@ class Sip2Adapter(IlsAdapter):
             hold_queue_length=reply.hold_queue_length,
             permanent_location=reply.permanent_location or "",
             current_location=reply.current_location or "", media_type=reply.media_type or "",
+            extra=tuple(reply.extra),
         )
 
     async def fee_paid(

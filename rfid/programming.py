@@ -45,6 +45,7 @@ class Plan:
     scheme: str = "28560-3"
     usage: Usage = Usage.CIRCULATING
     secure: bool = True  # "on shelf": the security marker armed
+    lock_blocks: tuple[int, ...] = ()  # HF blocks locked for good once the tag is verified
 
     def value(self, part: int) -> TagValue:
         return TagValue(self.item_id, self.owner_library, self.country, self.parts, part,
@@ -68,6 +69,11 @@ class TagResult:
     detail: str = ""
     attempts: int = 0
     written: bytes = b""
+
+
+def count(n: int, noun: str) -> str:
+    """"1 part", "3 parts": staff messages in English, with a real plural."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _is_blank(data: bytes) -> bool:
@@ -107,8 +113,9 @@ class TagProgrammer:
         if not plan.item_id:
             raise ProgrammingError("no item barcode")
         if len(uids) != plan.parts:
-            raise ProgrammingError(f"the set has {plan.parts} part(s) but {len(uids)} tag(s) "
-                                   "are on the pad")
+            on_pad = "1 tag is" if len(uids) == 1 else f"{len(uids)} tags are"
+            raise ProgrammingError(f"the item has {count(plan.parts, 'part')} but {on_pad} on "
+                                   "the pad")
         if len(set(uids)) != len(uids):
             raise ProgrammingError("the same tag is listed twice")
         if plan.scheme == "gs1" and plan.parts > 1:
@@ -149,6 +156,11 @@ class TagProgrammer:
                 if await self.reader.is_secured(now) != plan.secure:
                     detail = "the security marker did not take"
                     continue
+                if plan.lock_blocks:  # last: a locked block cannot be rewritten by a retry
+                    await self.reader.lock_blocks(now, plan.lock_blocks)
+                    if not set(plan.lock_blocks) <= await self.reader.locked_blocks(now):
+                        return TagResult(now, part, Outcome.NEEDS_ATTENTION, found.finding,
+                                         "the tag did not lock its blocks", attempt, data)
                 return TagResult(now, part, Outcome.VERIFIED, found.finding, "", attempt, data)
             except TagLocked as exc:
                 return TagResult(now, part, Outcome.REFUSED, Finding.LOCKED, str(exc), attempt)

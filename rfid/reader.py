@@ -82,6 +82,10 @@ class RfidReader(ABC):
         so that writing it overwrites nobody's data. HF blank tags read as zeros instead."""
         return False
 
+    async def lock_blocks(self, uid: str, blocks: tuple[int, ...]) -> None:
+        """Write-protect user-memory blocks for good (ISO 15693 Lock Block)."""
+        raise ReaderError(f"{self.name}: this reader cannot lock blocks")
+
     async def locked_blocks(self, uid: str) -> frozenset[int]:
         """User-memory blocks that are write-protected. A reader that cannot tell says none; a
         write into a locked block then fails and the programmer's read-back reports it."""

@@ -122,6 +122,14 @@ class SimulatedReader(RfidReader):
             raise ReaderProtocolError(f"{self.name}: tag {uid} refused the AFI write")
         tag.secured = secured
 
+    async def lock_blocks(self, uid: str, blocks: tuple[int, ...]) -> None:
+        if await self._check() is Fault.GARBAGE:
+            raise ReaderProtocolError(f"{self.name}: garbage in the lock reply")
+        tag = self._tag(uid)
+        if tag.write_fails:
+            raise ReaderProtocolError(f"{self.name}: tag {uid} refused the lock")
+        tag.locked |= set(blocks)
+
     async def locked_blocks(self, uid: str) -> frozenset[int]:
         await self._check()
         return frozenset(self._tag(uid).locked)

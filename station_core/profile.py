@@ -117,6 +117,13 @@ class RfidReaderSettings(Strict):
     poll_ms: int = Field(default=200, ge=50, le=2000, description="inventory period")
     options: dict[str, Any] = Field(default_factory=dict, description="driver settings")
 
+    @model_validator(mode="after")
+    def _afi_needs_an_iso_uii(self) -> RfidReaderSettings:
+        if self.options.get("security") == "pc-afi" and self.tag_scheme == "gs1":
+            raise ValueError("security 'pc-afi' keeps the AFI in the PC word of an ISO 28560-4 "
+                             "tag; a GS1 EPC has none: use 'user-word' or 'none'")
+        return self
+
 
 class LockBoardSettings(Strict):
     id: Identifier
@@ -442,6 +449,25 @@ class TaggingSettings(Strict):
     country: str = Field(default="", pattern=r"^([A-Z]{2})?$",
                          description="ISO 3166 alpha-2 of the owner library")
     secure: bool = Field(default=True, description="arm the security marker ('on shelf')")
+    gs1_company_prefix: str = Field(
+        default="", pattern=r"^(\d{6,12})?$",
+        description="GS1 company prefix for sites whose UHF tags carry a GIAI-96 (tag_scheme gs1)")
+    parts_field: str = Field(
+        default="", pattern=r"^([A-Z][A-Z0-9])?$",
+        description="the SIP2 field of the Item Information Response in which this ILS sends an "
+                    "item's number of pieces (a local extension); empty: staff enter the count")
+    lock_blocks: list[int] = Field(
+        default_factory=list, max_length=64,
+        description="HF user-memory blocks to lock once a tag is verified (ISO 15693 Lock Block; "
+                    "permanent). Empty: nothing is locked. The AFI is never locked: it is the "
+                    "security marker")
+
+    @field_validator("lock_blocks")
+    @classmethod
+    def _blocks(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= b <= 255 for b in value):
+            raise ValueError("blocks are numbered 0..255")
+        return sorted(set(value))
 
 
 class StatisticsSettings(Strict):

@@ -20,7 +20,8 @@ ItemId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z
 
 class ProgramIn(BaseModel):
     item_id: ItemId
-    parts: int = Field(default=1, ge=1, le=255)
+    parts: int | None = Field(default=None, ge=1, le=255,
+                              description="pieces in the set; default: as the ILS says, else 1")
     reader: str | None = Field(default=None, max_length=64)
     overwrite: bool = False  # staff's explicit yes to replace another item's or library's data
     next_blank: bool = False  # conversion: pair this barcode with the next blank tag on the pad
@@ -40,9 +41,10 @@ async def pad(station: StationDep, reader: str | None = Query(default=None, max_
 
 
 @router.get("/items/{item_id}")
-async def item(item_id: str, station: StationDep) -> dict[str, str]:
+async def item(item_id: str, station: StationDep) -> dict[str, Any]:
     try:
-        return {"item_id": item_id, "title": await station.tagging.look_up(item_id)}
+        title, parts = await station.tagging.item(item_id)
+        return {"item_id": item_id, "title": title, "parts": parts}
     except TaggingError as exc:
         raise HTTPException(409, str(exc)) from None  # the ILS away is a state, not a station fault
 

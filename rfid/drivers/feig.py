@@ -225,6 +225,15 @@ class FeigReader(RfidReader):
         await self._addressed(p.WRITE_MULTIPLE_BLOCKS, uid, 0, len(padded) // size, size,
                               p.blocks_on_wire(padded, size))
 
+    async def lock_blocks(self, uid: str, blocks: tuple[int, ...]) -> None:
+        """One ISO 15693 Lock Block per block; a block already locked (ISO error 0x12) is what
+        was wanted, so it is not an error (a retry after a lost reply meets exactly that)."""
+        for block in blocks:
+            status, data = await self._iso(p.LOCK_BLOCK, p.MODE_ADDRESSED, self._uid(uid), block)
+            if status == p.ISO_ERROR and data[:1] == bytes([p.ISO_BLOCK_LOCKED]):
+                continue
+            self._checked(p.LOCK_BLOCK, uid, status, data)
+
     async def set_secured(self, uid: str, secured: bool) -> None:
         if self.security == "afi":
             await self._addressed(p.WRITE_AFI, uid, self.afi_secured if secured else self.afi_on_loan)

@@ -30,10 +30,12 @@ MFR_NXP = 0x04  # ISO/IEC 7816-6 manufacturer code of NXP, sent before an NXP cu
 
 # ISO 15693 host sub-commands (first byte of the [0xB0] data)
 INVENTORY = 0x01
+LOCK_BLOCK = 0x22  # ISO/IEC 15693-3 Lock Block, under [0xB0] (M02-B 7.1): MODE, UID, DB-ADR
 READ_MULTIPLE_BLOCKS = 0x23
 WRITE_MULTIPLE_BLOCKS = 0x24
 BLOCK_LOCKED = 0x01  # block security status byte, bit 0 (ISO/IEC 15693-3, Read Multiple Blocks)
 ISO_BLOCK_LOCKED = 0x12  # the ISO 15693 error code after status 0x95: "block already locked"
+ISO_BLOCK_UNAVAILABLE = 0x10  # ISO 15693 error code: "the specified block is not available"
 WRITE_AFI = 0x27
 GET_SYSTEM_INFORMATION = 0x2B
 # NXP ICODE custom commands, under [0xB1] after MFR_NXP

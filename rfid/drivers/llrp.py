@@ -12,7 +12,7 @@ What the driver asks of the reader, by LLRP 1.0.1 section (docs/rfid.md):
 - CLOSE_CONNECTION before the socket is closed (12.1.5), after the ROSpecs are deleted.
 
 Writing tags (rfid/drivers/gen2.py has the Gen2 layouts): each read or write is one AccessSpec
-(17.2.5.1) targeting the tag by its whole EPC, stopped after one operation, its result taken from
+(parameter 207) targeting the tag by its whole EPC, stopped after one operation, its result taken from
 the C1G2ReadOpSpecResult / C1G2WriteOpSpecResult the reader reports with the AccessSpecID. Library
 data goes into the EPC bank from the PC word on (ISO 28560-4 UII, or a GS1 EPC), so the tag answers
 to a new EPC afterwards; the read-back is the reader's own inventory reporting it.

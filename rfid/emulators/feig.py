@@ -173,6 +173,15 @@ class FeigEmulator(PtyDevice):
                 return p.ISO_ERROR, bytes([p.ISO_BLOCK_LOCKED])
             tag.data[first * size:(first + count) * size] = p.blocks_on_wire(body, size)
             return p.OK, b""
+        if command == p.LOCK_BLOCK and len(args) == 1:
+            if tag.write_fails:
+                return p.WRITE_ERROR, b""
+            if args[0] >= self.blocks:
+                return p.ISO_ERROR, bytes([p.ISO_BLOCK_UNAVAILABLE])
+            if args[0] in tag.locked:
+                return p.ISO_ERROR, bytes([p.ISO_BLOCK_LOCKED])
+            tag.locked.add(args[0])
+            return p.OK, b""
         if command == p.WRITE_AFI and len(args) == 1:
             if tag.write_fails:
                 return p.WRITE_ERROR, b""

@@ -12,7 +12,7 @@ not from our driver):
 - AccessSpecs (llrp_access.py) run on every matching tag in the next round: reads and writes of the
   tags' memory banks, with the results reported, a locked bank, a full bank, and a tag pulled off
   the pad mid-write; the reports carry the PC word and AccessSpecID when the ROSpec's
-  TagReportContentSelector asks for them (13.2.1.1, C1G2EPCMemorySelector).
+  TagReportContentSelector (238) and its C1G2EPCMemorySelector (348) ask for them.
 Tests put tags in the field and can drop the connection. Messages are packed and parsed here with
 struct, independently of the client's own encoder.
 """
@@ -341,7 +341,7 @@ class TestLlrpReader:
 
     def _run_access(self, rules: RoSpecRules) -> None:
         """The enabled AccessSpecs on every tag they target, each result reported at once; an
-        AccessSpec with an operation count is deleted once it has run that often (17.2.5.1.1)."""
+        AccessSpec with an operation count is deleted once it has run that often (parameter 208)."""
         for spec in [s for s in self.access_specs.values() if s.enabled]:
             for key, tag in list(self.field.items()):
                 if tag.gone or not all(tag.matches(t) for t in spec.targets):

@@ -33,6 +33,8 @@ from tests.conftest import (
 )
 
 PASSWORD = "a long staff password"
+DISC_SET = "3100005002"  # Cosmos, 4 discs
+LAPTOP_KITS = ("3100004001", "3100004002")  # laptop + charger each
 
 
 def log_in(client: TestClient, user: str) -> dict[str, str]:
@@ -71,7 +73,7 @@ def test_a_blank_tag_is_programmed_with_the_ils_title_and_recorded(station) -> N
         {"uid": "E0040100000000A1", "finding": "same_item", "detail": "", "item_id": BOOKS[0]}
 
 
-def test_a_three_part_set_and_a_wrong_count(station) -> None:
+def test_a_set_with_its_part_count_from_the_ils_and_wrong_counts(station) -> None:
     client, st = station
     csrf = log_in(client, "cataloguer1")
     pad = st.device("rfid_reader", "techpad")
@@ -80,19 +82,24 @@ def test_a_three_part_set_and_a_wrong_count(station) -> None:
     unknown = client.post("/api/v1/staff/tags/program", json={"item_id": "3199999999", "parts": 3},
                           headers=csrf)
     assert unknown.status_code == 409 and "does not know item 3199999999" in unknown.json()["detail"]
-    wrong = client.post("/api/v1/staff/tags/program", json={"item_id": BOOKS[1], "parts": 3},
+    # The demo ILS sends the number of pieces (profile: parts_field = "XP"): a 4-disc set.
+    assert client.get(f"/api/v1/staff/tags/items/{DISC_SET}").json()["parts"] == 4
+    short = client.post("/api/v1/staff/tags/program", json={"item_id": DISC_SET}, headers=csrf)
+    assert short.status_code == 409 and "has 4 parts but 2 tags are" in short.json()["detail"]
+    wrong = client.post("/api/v1/staff/tags/program", json={"item_id": DISC_SET, "parts": 3},
                         headers=csrf)
-    assert wrong.status_code == 409 and "3 part" in wrong.json()["detail"]
+    assert wrong.status_code == 409 and "has 4 pieces, not 3" in wrong.json()["detail"]
     assert not any(t.data for t in pad.tags.values())  # nothing written
     pad.put_tag("E0040100000000B2")
-    done = client.post("/api/v1/staff/tags/program", json={"item_id": BOOKS[1], "parts": 3},
+    pad.put_tag("E0040100000000B3")
+    done = client.post("/api/v1/staff/tags/program", json={"item_id": DISC_SET},
                        headers=csrf).json()
-    assert done["done"] and [t["part"] for t in done["tags"]] == [1, 2, 3]
+    assert done["done"] and [t["part"] for t in done["tags"]] == [1, 2, 3, 4]
     parts = sorted((iso28560_3.decode(t.data).part, iso28560_3.decode(t.data).parts)
                    for t in pad.tags.values())
-    assert parts == [(1, 3), (2, 3), (3, 3)]
+    assert parts == [(1, 4), (2, 4), (3, 4), (4, 4)]
     counts = client.get("/api/v1/staff/tags/converted").json()
-    assert (counts["items"], counts["tags"]) == (1, 3)  # a set counts once as an item
+    assert (counts["items"], counts["tags"]) == (1, 4)  # a set counts once as an item
 
 
 def test_a_foreign_tag_is_refused_then_overwritten_only_with_a_yes_and_audited(station) -> None:
@@ -167,15 +174,15 @@ def test_bronco_tag_program_from_a_script(tmp_path: Path) -> None:
         wait_for(lambda: not httpx.get(f"{url}/api/v1/status").json()["offline"])
         for uid in ("E0040100000000E1", "E0040100000000E2"):
             httpx.post(f"{url}/sim/readers/techpad/tags", json={"uid": uid, "data": ""})
-        done = program(BOOKS[0], "--parts", "2")
+        done = program(LAPTOP_KITS[0])  # two pieces, as the ILS says
         assert done.returncode == 0, done.stderr
-        assert "The Left Hand of Darkness" in done.stdout and done.stdout.count("verified") == 2
+        assert "Laptop kit: Dell" in done.stdout and done.stdout.count("verified") == 2
         # The same tags for another item: refused, exit 1, nothing overwritten.
-        refused = program(BOOKS[1], "--parts", "2", "--json")
+        refused = program(LAPTOP_KITS[1], "--parts", "2", "--json")
         assert refused.returncode == 1
         assert {t["finding"] for t in json.loads(refused.stdout)["tags"]} == {"other_item"}
         wrong = program(BOOKS[1])  # one part, two tags on the pad
-        assert wrong.returncode == 1 and "2 tag(s)" in wrong.stderr
+        assert wrong.returncode == 1 and "1 part but 2 tags" in wrong.stderr
     finally:
         station.kill()
         station.wait()

@@ -148,3 +148,39 @@ async def test_through_the_feig_driver_to_the_emulators_chip_memory(emulator: Fe
     value = decoder(raw)
     assert (value.item_id, value.part, value.parts) == ("3100009001", 1, 2)
     assert emulator.tags[bytes.fromhex(BLANKS[0])].afi == 0x07  # the AFI "on shelf"
+
+
+async def test_the_configured_blocks_are_locked_after_verification_over_feig(
+        emulator: FeigEmulator) -> None:
+    emulator.put(BLANKS[0])
+    emulator.put(BLANKS[1]).locked = {1}  # a retry after a lost reply: block 1 already locked
+    reader = FeigReader(url=str(emulator.link), timeout_s=0.3)
+    await reader.open()
+    try:
+        locking = Plan("3100009001", "US-CPP", "US", lock_blocks=(0, 1))
+        [done] = await TagProgrammer(reader).program(locking, [BLANKS[0]])
+        assert done.outcome is Outcome.VERIFIED
+        assert emulator.tags[bytes.fromhex(BLANKS[0])].locked == {0, 1}
+        assert await reader.locked_blocks(BLANKS[0]) == {0, 1}
+        await reader.lock_blocks(BLANKS[1], (0, 1))  # "already locked" is what was asked for
+        assert emulator.tags[bytes.fromhex(BLANKS[1])].locked == {0, 1}
+        # Locked means locked: programming it again is refused, its data stays.
+        [again] = await TagProgrammer(reader).program(locking, [BLANKS[0]], overwrite=True)
+        assert again.finding is Finding.LOCKED
+    finally:
+        await reader.close()
+    assert iso28560_3.decode(bytes(emulator.tags[bytes.fromhex(BLANKS[0])].data)).item_id == \
+        "3100009001"
+
+
+async def test_a_lock_that_does_not_take_needs_attention(pad: SimulatedReader) -> None:
+    class NoLocks(SimulatedReader):
+        async def lock_blocks(self, uid: str, blocks: tuple[int, ...]) -> None:
+            return None  # answers OK, locks nothing
+
+    reader = NoLocks("bad-pad")
+    await reader.open()
+    reader.put_tag(BLANKS[0])
+    [result] = await TagProgrammer(reader).program(
+        Plan("3100009001", "US-CPP", "US", lock_blocks=(0,)), [BLANKS[0]])
+    assert result.outcome is Outcome.NEEDS_ATTENTION and "did not lock" in result.detail

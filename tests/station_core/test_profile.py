@@ -51,6 +51,14 @@ def test_unknown_key_is_an_error_with_its_path() -> None:
     assert issues == [("doors[0].colour", "Extra inputs are not permitted")]
 
 
+def test_an_afi_security_marker_on_gs1_uhf_tags_is_refused() -> None:
+    reader = '[[rfid_readers]]\nid = "pad"\ndriver = "llrp"\nhost = "192.0.2.1"\n' \
+        'tag_scheme = "{}"\noptions = {{ security = "pc-afi" }}\n'
+    issues = issues_of(GOOD + reader.format("gs1"))
+    assert issues[0][0] == "rfid_readers[0]" and "GS1 EPC has none" in issues[0][1]
+    parse_profile(tomllib.loads(GOOD + reader.format("28560-4")), "test.toml")
+
+
 def test_wrong_type_names_field_and_reason() -> None:
     issues = issues_of(GOOD.replace("lock = 1", 'lock = "one"'))
     assert issues[0][0] == "doors[0].lock"

@@ -287,14 +287,17 @@ document.getElementById("tag-form")?.addEventListener("submit", async event => {
   event.preventDefault();
   const input = document.getElementById("tag-item");
   const item = input.value.trim();
-  const request = { item_id: item, parts: Number(document.getElementById("tag-parts").value || 1),
+  const entered = document.getElementById("tag-parts").value;
+  const request = { item_id: item, parts: entered ? Number(entered) : null,
                     next_blank: document.getElementById("tag-batch").checked };
   try {
     const found = await api("GET", "/api/v1/staff/tags/items/" + encodeURIComponent(item));
-    document.getElementById("tag-title").textContent = `${found.item_id}: ${found.title}`;
+    const pieces = found.parts ? ` (${found.parts === 1 ? "1 piece" : found.parts + " pieces"} in the ILS)` : "";
+    document.getElementById("tag-title").textContent = `${found.item_id}: ${found.title}${pieces}`;
     let result = await api("POST", "/api/v1/staff/tags/program", request);
     const held = result.tags.filter(t => t.outcome === "refused" && t.finding !== "locked");
-    if (held.length && confirm(`${held.length} tag(s) hold ${held.map(t => FINDINGS[t.finding]).join(", ")}. ` +
+    const holding = held.length === 1 ? "1 tag holds" : `${held.length} tags hold`;
+    if (held.length && confirm(`${holding} ${held.map(t => FINDINGS[t.finding]).join(", ")}. ` +
                                `Overwrite them with ${item}? This is recorded in the audit log.`)) {
       result = await api("POST", "/api/v1/staff/tags/program", { ...request, overwrite: true });
     }
