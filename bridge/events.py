@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,9 +15,17 @@ class EventBus:
     def __init__(self, queue_size: int = 256) -> None:
         self._queue_size = queue_size
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._taps: list[Callable[[dict[str, Any]], None]] = []
+
+    def tap(self, receiver: Callable[[dict[str, Any]], None]) -> None:
+        """Called with every event as it is published, before any subscriber: for the outbox,
+        which must lose nothing (a queue drops the oldest when a subscriber falls behind)."""
+        self._taps.append(receiver)
 
     def publish(self, event_type: str, /, **data: Any) -> dict[str, Any]:
         event = {**data, "type": event_type, "at": time.time()}
+        for receiver in self._taps:
+            receiver(event)
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()  # drop the oldest for this subscriber only

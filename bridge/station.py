@@ -20,6 +20,8 @@ from bridge.circulation import Circulation
 from bridge.db.engine import checkpoint, open_database
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
+from bridge.fleet_link import FleetLink
+from bridge.fleet_outbox import Outbox
 from bridge.hold_events import HoldEvents
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
@@ -78,6 +80,8 @@ class Station:
     def __init__(self, profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> None:
         self.profile = profile
         self.bus = EventBus()
+        self.outbox: Outbox | None = None  # the fleet hub's events, when the profile names a hub
+        self.fleet: FleetLink | None = None
         self.started_at = time.time()
         self.owners: dict[tuple[str, str], DeviceOwner] = {}
         self.adapter: IlsAdapter = ils_adapter or Sip2Adapter(sip2_settings(profile))
@@ -126,6 +130,9 @@ class Station:
         self.engine = await asyncio.to_thread(open_database, self.profile.server.database_url,
                                               auto_checkpoint=False)  # _checkpoint_loop does it
         self.journal = Journal(self.engine, self.profile.station.id)
+        if self.profile.hub.url and self.outbox is None:  # from the first event on, lose none
+            self.outbox = Outbox(self.engine)
+            self.bus.tap(self.outbox.record)
         self.auth = StaffAuth(self.engine, self.profile.staff)
         self.stats = Stats(self.engine, self.profile.statistics.terms)
         self.link.on_offline_ended = lambda seconds: self.stats.count("offline_seconds", seconds)
@@ -241,6 +248,8 @@ class Station:
             if kind == "card_reader" and owner.device is not None:
                 self._tasks.append(asyncio.create_task(self._card_loop(reader_id, owner),
                                                        name=f"card-{reader_id}"))
+        if self.profile.hub.url:
+            self._tasks.append(asyncio.create_task(self._start_fleet_link(), name="fleet-hub"))
         self._tasks += [asyncio.create_task(self._sync_loop(), name="queue-sync"),
                        asyncio.create_task(self._purge_loop(), name="privacy-purge"),
                        asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"),
@@ -253,6 +262,14 @@ class Station:
         # a full collection never stalls a patron's checkout for milliseconds.
         gc.collect()
         gc.freeze()
+
+    async def _start_fleet_link(self) -> None:
+        """Report to the fleet hub: the outbox was tapped onto the bus when storage opened."""
+        from bridge.fleet_commands import handlers
+
+        assert self.engine is not None and self.outbox is not None
+        self.fleet = FleetLink(self.profile.hub, self.engine, self.outbox, handlers(self))
+        await self.fleet.run()
 
     async def _card_loop(self, reader_id: str, owner: DeviceOwner) -> None:
         """Taps on a card reader become `card` events for the kiosk (which then signs in)."""

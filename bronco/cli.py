@@ -12,6 +12,7 @@ import typer
 
 from bronco.cli_bench import bench
 from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, ProfileOption, load_or_exit
+from bronco.cli_hub import hub_app
 from bronco.cli_ils import demo_ils, ils_app, sip2_app
 from bronco.cli_locker import locker_app
 from bronco.cli_profile import profile_app
@@ -36,6 +37,7 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(tag_app, name="tag")
 app.add_typer(rfid_app, name="rfid")
 app.add_typer(locker_app, name="locker")
+app.add_typer(hub_app, name="hub")
 
 
 @app.command()

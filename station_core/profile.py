@@ -470,6 +470,16 @@ class TaggingSettings(Strict):
         return sorted(set(value))
 
 
+class HubLinkSettings(Strict):
+    """The fleet hub this station reports to (docs/hub.md); empty url: none. The station never
+    waits for the hub: its events queue in its own database until the hub takes them."""
+
+    url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    push_interval_s: float = Field(default=2.0, ge=0.2, le=300)
+    command_poll_s: float = Field(default=3.0, ge=0.5, le=300)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
 class StatisticsSettings(Strict):
     terms: list[Term] = Field(default_factory=list, description="academic terms for the reports")
     monthly_recipients: list[str] = Field(
@@ -526,6 +536,7 @@ class Profile(Strict):
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     tagging: TaggingSettings = Field(default_factory=TaggingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
 
     def board(self, board_id: str) -> LockBoardSettings:
         return next(b for b in self.lock_boards if b.id == board_id)

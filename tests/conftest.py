@@ -198,3 +198,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under scripts/run-tests, which installs everything: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def postgres():  # -> Iterator[PostgresServer]
+    """One real PostgreSQL server (Debian's) for the whole run: the station's storage tests and
+    the hub's."""
+    from tests.bridge.postgres_server import PostgresServer
+
+    server = PostgresServer(free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -127,6 +127,20 @@ class CirculationCount(SQLModel, table=True):
     count: int = 0
 
 
+class FleetOutbox(SQLModel, table=True):
+    """Events for the hub, written in the same database as everything else, so a kill -9 leaves
+    them there; `seq` is their order, `event_id` lets the hub drop a resend."""
+
+    __tablename__ = "fleet_outbox"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    kind: str = Field(max_length=32)
+    at: datetime
+    payload: str = Field(max_length=4096)  # JSON
+    sent: bool = Field(default=False, index=True)
+
+
 class StationSetting(SQLModel, table=True):
     __tablename__ = "station_setting"
 

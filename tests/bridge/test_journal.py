@@ -19,15 +19,6 @@ from bridge.privacy import purge_synced
 from bridge.staff_auth import StaffAuth
 from station_core.profile import StaffSettings
 from tests.bridge.postgres_server import PostgresServer
-from tests.conftest import free_port
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,0 +1,81 @@
+"""The station's outbox for the fleet hub: the events the hub needs (door states and alarms,
+device health, the ILS online or not, queue depth and exceptions, transaction counts), taken off
+the event bus as they are published and kept in the station's own database until the hub has
+them. Only the fields listed below travel: never a PIN, a pickup code, a card UID, a patron's
+barcode or name, nor an item's barcode for a transaction (counts only)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, func, select
+
+from bridge.db.models import FleetOutbox
+
+FORWARDED: dict[str, tuple[str, ...]] = {
+    "device": ("kind", "id", "driver", "state", "last_error"),
+    "ils": ("online", "error"),
+    "locker": ("door_id", "state", "initials"),
+    "queue": ("sent", "exceptions", "pending"),
+    "queue_exception": ("exception_id", "kind"),
+    "staff_alert": ("reason", "door_id", "reader", "failures_last_hour"),
+    "checkout": ("ok", "offline"),
+    "checkin": ("ok", "offline", "hold"),
+}
+KEEP_SENT = timedelta(days=1)
+
+
+def for_hub(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The part of a bus event the hub may see, or None for events it does not get."""
+    fields = FORWARDED.get(event.get("type", ""))
+    if fields is None:
+        return None
+    return {name: event[name] for name in fields if name in event}
+
+
+class Outbox:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, event: dict[str, Any]) -> None:
+        """The bus tap: one committed row per forwarded event."""
+        payload = for_hub(event)
+        if payload is None:
+            return
+        at = datetime.fromtimestamp(event.get("at", 0) or datetime.now(UTC).timestamp(), UTC)
+        self.add(event["type"], payload, at)
+
+    def add(self, kind: str, payload: dict[str, Any], at: datetime | None = None) -> None:
+        with Session(self.engine) as db:
+            db.add(FleetOutbox(event_id=str(uuid.uuid4()), kind=kind, at=at or datetime.now(UTC),
+                               payload=json.dumps(payload, default=str)[:4096]))
+            db.commit()
+
+    def pending(self, limit: int = 500) -> list[dict[str, Any]]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(FleetOutbox).where(col(FleetOutbox.sent).is_(False))
+                           .order_by(col(FleetOutbox.seq)).limit(limit)).all()
+            return [{"event_id": r.event_id, "seq": r.seq, "kind": r.kind,
+                     "at": _aware(r.at).isoformat(), "payload": json.loads(r.payload)} for r in rows]
+
+    def acknowledged(self, seq: int) -> None:
+        """The hub has every event up to `seq`: mark them, and forget those sent a day ago."""
+        with Session(self.engine) as db:
+            db.exec(update(FleetOutbox).where(col(FleetOutbox.seq) <= seq)  # type: ignore[call-overload]
+                    .values(sent=True))
+            db.exec(delete(FleetOutbox).where(col(FleetOutbox.sent).is_(True),  # type: ignore[call-overload]
+                                              col(FleetOutbox.at) < datetime.now(UTC) - KEEP_SENT))
+            db.commit()
+
+    def depth(self) -> int:
+        with Session(self.engine) as db:
+            return db.exec(select(func.count()).select_from(FleetOutbox)
+                           .where(col(FleetOutbox.sent).is_(False))).one()
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

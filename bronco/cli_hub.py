@@ -1,0 +1,101 @@
+"""`bronco hub`: run the fleet hub, make its staff tokens, and enrol a station with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE, ProfileOption, load_or_exit
+
+if TYPE_CHECKING:
+    from hub.profile import HubProfile
+
+hub_app = typer.Typer(help="The fleet hub: one desk for many stations (docs/hub.md).")
+HubProfileOption = Annotated[Path, typer.Option("--profile", "-p", help="Hub profile (TOML).",
+                                                show_default=False)]
+
+
+def _hub_profile(path: Path) -> HubProfile:
+    from pydantic import ValidationError
+
+    from hub.profile import load_hub_profile
+
+    try:
+        return load_hub_profile(path)
+    except (OSError, ValueError, ValidationError) as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+@hub_app.callback(invoke_without_command=True)
+def hub(ctx: typer.Context,
+        profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Hub profile (TOML).",
+                                                     show_default=False)] = None,
+        log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+        ) -> None:
+    """Run the hub (with --profile and no command), or one of the commands below."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if profile is None:
+        typer.echo("bronco hub --profile HUB.toml", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    import uvicorn
+
+    from hub.app import create_hub_app
+
+    loaded = _hub_profile(profile)
+    try:
+        app = create_hub_app(loaded)
+    except Exception as exc:  # the database unreachable or refusing: say so, plainly
+        typer.echo(f"hub database {loaded.hub.database_url.split('@')[-1]}: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    uvicorn.run(app, host=loaded.hub.host, port=loaded.hub.port, log_level=log_level)
+
+
+@hub_app.command("token")
+def hub_token(
+    profile: HubProfileOption,
+    user: Annotated[str, typer.Option(help="Whose token (for the audit log).")],
+    role: Annotated[str, typer.Option(help="admin (enrols, revokes) or desk.")] = "desk",
+) -> None:
+    """Make a hub staff API token; it is printed once and kept only as a digest."""
+    from hub.db import open_hub_database
+    from hub.fleet import FleetError, create_staff_token
+
+    engine = open_hub_database(_hub_profile(profile).hub.database_url)
+    try:
+        typer.echo(create_staff_token(engine, user, role))
+    except FleetError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+@hub_app.command("enrol")
+def hub_enrol(
+    profile: ProfileOption,
+    code: Annotated[str, typer.Option(help="The one-time code made on the hub for this station.")],
+) -> None:
+    """Enrol this station with the hub its profile names, and keep the hub's token in the
+    station's database."""
+    import httpx
+
+    from bridge.db.engine import open_database
+    from bridge.fleet_link import store_token
+
+    loaded = load_or_exit(profile)
+    if not loaded.hub.url:
+        typer.echo(f"{profile}: set [hub] url first", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        reply = httpx.post(f"{loaded.hub.url.rstrip('/')}/api/v1/enrol", timeout=10,
+                           json={"station_id": loaded.station.id, "code": code})
+    except httpx.HTTPError as exc:
+        typer.echo(f"the hub did not answer: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    if reply.status_code != 200:
+        typer.echo(f"refused ({reply.status_code}): {reply.json().get('detail', '')}", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    store_token(open_database(loaded.server.database_url), reply.json()["token"])
+    typer.echo(f"{loaded.station.id} enrolled with {loaded.hub.url}")

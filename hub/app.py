@@ -1,0 +1,146 @@
+"""The hub's HTTP API: staff (bearer tokens with a role) enrol, revoke and command stations;
+stations (their own revocable token) push events and pull their commands."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from hub import fleet
+from hub.db import open_hub_database
+from hub.profile import HubProfile
+
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class EnrolIn(BaseModel):
+    station_id: str = Field(pattern=ID)
+    code: str = Field(min_length=4, max_length=32)
+    version: str = Field(default="", max_length=64)
+
+
+class EventIn(BaseModel):
+    event_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    seq: int = Field(ge=1, le=2**31 - 1)
+    kind: str = Field(min_length=1, max_length=32)
+    at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventsIn(BaseModel):
+    events: list[EventIn] = Field(max_length=1000)
+
+
+class CommandIn(BaseModel):
+    kind: str = Field(max_length=32)
+    args: dict[str, str | int | bool] = Field(default_factory=dict, max_length=10)
+
+
+class ResultIn(BaseModel):
+    ok: bool
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
+    return authorization.removeprefix("Bearer ").strip()
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def _staff(request: Request, authorization: Annotated[str | None, Header()] = None) -> fleet.Staff:
+    found = fleet.staff_for(_engine(request), _bearer(authorization))
+    if found is None:
+        raise HTTPException(401, "unknown or revoked staff token")
+    return found
+
+
+def _admin(who: Annotated[fleet.Staff, Depends(_staff)]) -> fleet.Staff:
+    if who.role != "admin":
+        raise HTTPException(403, "only a hub admin enrols and revokes stations")
+    return who
+
+
+def _station(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    found = fleet.station_for(_engine(request), _bearer(authorization))
+    if found is None:
+        raise HTTPException(401, "unknown or revoked station token")
+    return found
+
+
+Staff = Annotated[fleet.Staff, Depends(_staff)]
+Admin = Annotated[fleet.Staff, Depends(_admin)]
+Station = Annotated[str, Depends(_station)]
+
+
+def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI:
+    engine = engine or open_hub_database(profile.hub.database_url)
+    app = FastAPI(title="Bronco Hub", version="1")
+    app.state.engine = engine
+
+    @app.exception_handler(fleet.FleetError)
+    async def _refused(_request: Request, exc: fleet.FleetError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/v1/stations/{station_id}/enrolment-code")
+    def enrolment_code(station_id: str, who: Admin) -> dict[str, str]:
+        if not re.fullmatch(ID, station_id):
+            raise HTTPException(422, "not a station id")
+        code, expires = fleet.new_enrolment_code(engine, station_id, by=who.username)
+        return {"station_id": station_id, "code": code, "expires_at": expires.isoformat()}
+
+    @app.post("/api/v1/enrol")
+    def enrol(body: EnrolIn) -> dict[str, str]:
+        return {"token": fleet.enrol(engine, body.station_id, body.code, body.version)}
+
+    @app.post("/api/v1/stations/{station_id}/revoke")
+    def revoke(station_id: str, who: Admin) -> dict[str, str]:
+        fleet.revoke(engine, station_id, by=who.username)
+        return {"station_id": station_id, "revoked": "yes"}
+
+    @app.get("/api/v1/stations")
+    def stations(_who: Staff) -> list[dict[str, Any]]:
+        return fleet.stations(engine)
+
+    @app.get("/api/v1/stations/{station_id}/events")
+    def station_events(station_id: str, _who: Staff, after: int = 0) -> list[dict[str, Any]]:
+        return fleet.events(engine, station_id, max(0, after))
+
+    @app.post("/api/v1/stations/{station_id}/commands")
+    def send_command(station_id: str, body: CommandIn, who: Staff) -> dict[str, int]:
+        return {"id": fleet.queue_command(engine, station_id, body.kind, dict(body.args),
+                                          by=who.username)}
+
+    @app.get("/api/v1/commands/{command_id}")
+    def command_status(command_id: int, _who: Staff) -> dict[str, Any]:
+        return fleet.command(engine, command_id)
+
+    # -- what stations call ------------------------------------------------------------------------
+    @app.post("/api/v1/fleet/events")
+    def push(body: EventsIn, station_id: Station) -> dict[str, int]:
+        return {"acked": fleet.ingest(engine, station_id, [e.model_dump() for e in body.events])}
+
+    @app.get("/api/v1/fleet/commands")
+    def pull(station_id: Station) -> list[dict[str, Any]]:
+        fleet.touch(engine, station_id)
+        return fleet.pending_commands(engine, station_id)
+
+    @app.post("/api/v1/fleet/commands/{command_id}")
+    def report(command_id: int, body: ResultIn, station_id: Station) -> dict[str, str]:
+        fleet.complete_command(engine, station_id, command_id, body.ok, body.result)
+        return {"status": "recorded"}
+
+    return app

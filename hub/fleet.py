@@ -1,0 +1,241 @@
+"""What the hub does for the fleet: staff tokens, enrolment codes and station tokens, the events
+stations push (at least once, idempotent by event id, in order per station), the commands staff
+address to one station."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from hub.models import (
+    EnrolmentAttempts,
+    EnrolmentCode,
+    HubAudit,
+    HubCommand,
+    HubEvent,
+    HubStaffToken,
+    HubStation,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a Pi
+MAX_WRONG_CODES = 5  # per station enrolling; a new code for that station starts again
+COMMAND_KINDS = {"open_door", "reclaim_expired", "load_hold", "retry_exception",
+                 "resolve_exception"}
+
+
+class FleetError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def digest(secret: str) -> str:
+    """Tokens and codes are random and long: a plain SHA-256 is enough to keep them off disk."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Staff:
+    username: str
+    role: str
+
+
+def audit(db: Session, who: str, action: str, target: str, detail: str = "") -> None:
+    db.add(HubAudit(at=now(), who=who, action=action, target=target, detail=detail[:256]))
+
+
+def create_staff_token(engine: Engine, username: str, role: str) -> str:
+    if role not in ("admin", "desk"):
+        raise FleetError(422, "role is admin or desk")
+    token = secrets.token_urlsafe(32)
+    with Session(engine) as db:
+        db.add(HubStaffToken(digest=digest(token), username=username, role=role, created_at=now()))
+        audit(db, username, "staff_token", username, role)
+        db.commit()
+    return token
+
+
+def staff_for(engine: Engine, token: str) -> Staff | None:
+    with Session(engine) as db:
+        row = db.get(HubStaffToken, digest(token))
+        return Staff(row.username, row.role) if row and row.revoked_at is None else None
+
+
+def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int = 24) \
+        -> tuple[str, datetime]:
+    code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+    expires = now() + timedelta(hours=hours)
+    with Session(engine) as db:
+        db.add(EnrolmentCode(station_id=station_id, code_digest=digest(code), created_by=by,
+                             created_at=now(), expires_at=expires))
+        attempts = db.get(EnrolmentAttempts, station_id)
+        if attempts is not None:
+            attempts.failures = 0
+            db.add(attempts)
+        audit(db, by, "enrolment_code", station_id)
+        db.commit()
+    return code, expires
+
+
+def enrol(engine: Engine, station_id: str, code: str, version: str = "") -> str:
+    """The station's token for a valid unused code of that station. Wrong codes count against
+    that station only, persisted; after MAX_WRONG_CODES its codes stop working until staff make
+    a new one."""
+    with Session(engine) as db:
+        attempts = db.get(EnrolmentAttempts, station_id) or EnrolmentAttempts(station_id=station_id)
+        if attempts.failures >= MAX_WRONG_CODES:
+            raise FleetError(429, "too many wrong codes for this station: make a new code on the hub")
+        wanted = digest(code.strip().upper())
+        row = db.exec(select(EnrolmentCode).where(EnrolmentCode.station_id == station_id,
+                                                  EnrolmentCode.code_digest == wanted)).first()
+        if row is None or row.used_at is not None or _aware(row.expires_at) < now():
+            attempts.failures += 1
+            attempts.last_failure = now()
+            db.add(attempts)
+            audit(db, station_id, "enrol_refused", station_id, f"wrong code {attempts.failures}")
+            db.commit()
+            raise FleetError(403, "that code is wrong, used or expired")
+        token = secrets.token_urlsafe(32)
+        row.used_at = now()
+        station = db.get(HubStation, station_id) or HubStation(id=station_id)
+        station.token_digest, station.enrolled_at, station.revoked_at = digest(token), now(), None
+        station.version = version[:64]
+        db.add(row)
+        db.add(station)
+        audit(db, station_id, "enrolled", station_id, version)
+        db.commit()
+        return token
+
+
+def revoke(engine: Engine, station_id: str, *, by: str) -> None:
+    with Session(engine) as db:
+        station = db.get(HubStation, station_id)
+        if station is None:
+            raise FleetError(404, f"no station {station_id}")
+        station.token_digest, station.revoked_at = None, now()
+        db.add(station)
+        audit(db, by, "revoked", station_id)
+        db.commit()
+
+
+def station_for(engine: Engine, token: str) -> str | None:
+    with Session(engine) as db:
+        row = db.exec(select(HubStation).where(HubStation.token_digest == digest(token))).first()
+        return row.id if row is not None and row.revoked_at is None else None
+
+
+def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int:
+    """Store the events that continue the station's sequence; what is already here is skipped
+    (a resend), what comes after a gap waits for the resend. Returns the sequence acknowledged."""
+    with Session(engine) as db:
+        station = db.exec(select(HubStation).where(HubStation.id == station_id)
+                          .with_for_update()).one()  # one push at a time per station
+        for event in sorted(events, key=lambda e: e["seq"]):
+            if event["seq"] <= station.last_seq:
+                continue
+            if event["seq"] != station.last_seq + 1:
+                break
+            db.add(HubEvent(station_id=station_id, event_id=event["event_id"], seq=event["seq"],
+                            kind=event["kind"], at=event["at"], payload=event["payload"],
+                            received_at=now()))
+            station.last_seq = event["seq"]
+        station.last_seen = now()
+        db.add(station)
+        db.commit()
+        return station.last_seq
+
+
+def touch(engine: Engine, station_id: str) -> None:
+    with Session(engine) as db:
+        station = db.get(HubStation, station_id)
+        if station is not None:
+            station.last_seen = now()
+            db.add(station)
+            db.commit()
+
+
+def queue_command(engine: Engine, station_id: str, kind: str, args: dict[str, Any], *,
+                  by: str) -> int:
+    if kind not in COMMAND_KINDS:
+        raise FleetError(422, f"unknown command {kind!r} (known: {', '.join(sorted(COMMAND_KINDS))})")
+    with Session(engine) as db:
+        station = db.get(HubStation, station_id)
+        if station is None or station.revoked_at is not None or station.token_digest is None:
+            raise FleetError(404, f"no enrolled station {station_id}")
+        command = HubCommand(station_id=station_id, kind=kind, args=args, created_by=by,
+                             created_at=now())
+        db.add(command)
+        audit(db, by, f"command_{kind}", station_id, str(args)[:200])
+        db.commit()
+        assert command.id is not None
+        return command.id
+
+
+def pending_commands(engine: Engine, station_id: str) -> list[dict[str, Any]]:
+    """The commands for this station not yet done, oldest first (delivered again until the
+    station reports them done: at least once; the station runs each id once)."""
+    with Session(engine) as db:
+        rows = db.exec(select(HubCommand).where(HubCommand.station_id == station_id,
+                                                col(HubCommand.done_at).is_(None))
+                       .order_by(col(HubCommand.id))).all()
+        for row in rows:
+            row.delivered_at = row.delivered_at or now()
+            db.add(row)
+        db.commit()
+        return [{"id": r.id, "kind": r.kind, "args": r.args, "by": r.created_by} for r in rows]
+
+
+def complete_command(engine: Engine, station_id: str, command_id: int, ok: bool,
+                     result: dict[str, Any]) -> None:
+    with Session(engine) as db:
+        row = db.get(HubCommand, command_id)
+        if row is None or row.station_id != station_id:
+            raise FleetError(404, f"no command {command_id} for this station")
+        if row.done_at is None:
+            row.done_at, row.ok, row.result = now(), ok, result
+            db.add(row)
+            audit(db, station_id, f"done_{row.kind}", str(command_id), "ok" if ok else "failed")
+            db.commit()
+
+
+def command(engine: Engine, command_id: int) -> dict[str, Any]:
+    with Session(engine) as db:
+        row = db.get(HubCommand, command_id)
+        if row is None:
+            raise FleetError(404, f"no command {command_id}")
+        return {"id": row.id, "station": row.station_id, "kind": row.kind, "args": row.args,
+                "delivered": row.delivered_at is not None, "done": row.done_at is not None,
+                "ok": row.ok, "result": row.result}
+
+
+def stations(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as db:
+        rows = db.exec(select(HubStation).order_by(col(HubStation.id))).all()
+        return [{"id": r.id, "branch": r.branch, "enrolled": r.token_digest is not None,
+                 "revoked": r.revoked_at is not None, "version": r.version,
+                 "last_seen": r.last_seen.isoformat() if r.last_seen else None,
+                 "events": r.last_seq} for r in rows]
+
+
+def events(engine: Engine, station_id: str, after: int = 0, limit: int = 500) \
+        -> list[dict[str, Any]]:
+    with Session(engine) as db:
+        rows = db.exec(select(HubEvent).where(HubEvent.station_id == station_id,
+                                              HubEvent.seq > after)
+                       .order_by(col(HubEvent.seq)).limit(limit)).all()
+        return [{"seq": r.seq, "event_id": r.event_id, "kind": r.kind, "at": r.at.isoformat(),
+                 "payload": r.payload} for r in rows]
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

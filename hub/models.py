@@ -1,0 +1,104 @@
+"""The hub's tables, in their own metadata (a process that also loads a station's tables never
+mixes the two schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class HubModel(SQLModel, registry=registry()):
+    pass
+
+
+class HubStation(HubModel, table=True):
+    __tablename__ = "hub_station"
+
+    id: str = Field(primary_key=True, max_length=64)  # the station's [station] id
+    branch: str = Field(default="", max_length=64)
+    token_digest: str | None = Field(default=None, max_length=64, index=True)
+    enrolled_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_seen: datetime | None = None
+    last_seq: int = 0  # every event up to this one has arrived, in order
+    version: str = Field(default="", max_length=64)
+
+
+class EnrolmentCode(HubModel, table=True):
+    __tablename__ = "hub_enrolment_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=64, index=True)
+    code_digest: str = Field(max_length=64, unique=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class EnrolmentAttempts(HubModel, table=True):
+    """Wrong codes per station enrolling: persisted, so a restart does not reset the count."""
+
+    __tablename__ = "hub_enrolment_attempts"
+
+    station_id: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure: datetime | None = None
+
+
+class HubEvent(HubModel, table=True):
+    __tablename__ = "hub_event"
+    __table_args__ = (UniqueConstraint("station_id", "event_id"),
+                      UniqueConstraint("station_id", "seq"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=64, index=True)
+    event_id: str = Field(max_length=36)
+    seq: int
+    kind: str = Field(max_length=32, index=True)
+    at: datetime = Field(index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime
+
+
+class HubCommand(HubModel, table=True):
+    __tablename__ = "hub_command"
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=64)
+    created_at: datetime
+    delivered_at: datetime | None = None
+    done_at: datetime | None = None
+    ok: bool | None = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class HubStaffToken(HubModel, table=True):
+    """API tokens for hub staff (scripts, the CLI); the console's sign-in comes with issue 17's
+    console work."""
+
+    __tablename__ = "hub_staff_token"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=16)  # "admin" enrols and revokes; "desk" acts on stations
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class HubAudit(HubModel, table=True):
+    __tablename__ = "hub_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    who: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    target: str = Field(max_length=128)
+    detail: str = Field(default="", max_length=256)

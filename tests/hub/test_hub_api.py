@@ -1,0 +1,122 @@
+"""The hub's API on a real PostgreSQL server, written as what it prevents: a station enrolling
+with a guessed or reused code, a revoked station still pushing, a resend doubling events, events
+out of order, and a command for one station reaching another."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from hub.app import create_hub_app
+from hub.fleet import MAX_WRONG_CODES, create_staff_token
+from hub.profile import HubProfile, HubSettings
+
+
+def client_for(engine: Engine, url: str) -> TestClient:
+    return TestClient(create_hub_app(HubProfile(hub=HubSettings(database_url=url)), engine))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def code_for(client: TestClient, admin: str, station: str) -> str:
+    reply = client.post(f"/api/v1/stations/{station}/enrolment-code", headers=bearer(admin))
+    assert reply.status_code == 200, reply.text
+    return reply.json()["code"]
+
+
+def enrol(client: TestClient, station: str, code: str) -> str:
+    reply = client.post("/api/v1/enrol", json={"station_id": station, "code": code})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["token"]
+
+
+def event(seq: int, kind: str = "ils", **payload: object) -> dict[str, object]:
+    return {"event_id": str(uuid.uuid4()), "seq": seq, "kind": kind,
+            "at": datetime.now(UTC).isoformat(), "payload": payload or {"online": True}}
+
+
+def test_guessing_an_enrolment_code_locks_that_station_only_and_survives_a_restart(
+        hub_engine: Engine, hub_url: str) -> None:
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    desk = create_staff_token(hub_engine, "desk1", "desk")
+    assert client.post("/api/v1/stations/k1/enrolment-code", headers=bearer(desk)).status_code == 403
+    assert client.post("/api/v1/stations/k1/enrolment-code").status_code == 401
+    right = code_for(client, admin, "k1")
+    other = code_for(client, admin, "k2")
+    for n in range(MAX_WRONG_CODES):
+        guess = client.post("/api/v1/enrol", json={"station_id": "k1", "code": f"AAAA-BBBB-CCC{n}"})
+        assert guess.status_code == 403
+    # The attacker's guesses are counted in the database: a restarted hub still refuses k1...
+    restarted = client_for(hub_engine, hub_url)
+    assert restarted.post("/api/v1/enrol",
+                          json={"station_id": "k1", "code": right}).status_code == 429
+    # ...while k2 enrols as usual: nobody locked everyone out.
+    enrol(restarted, "k2", other)
+    # k2's code does not enrol k1, a used code does not enrol again, a new code unlocks k1.
+    fresh = code_for(restarted, admin, "k1")
+    assert restarted.post("/api/v1/enrol", json={"station_id": "k1", "code": other}).status_code == 403
+    assert restarted.post("/api/v1/enrol", json={"station_id": "k2", "code": other}).status_code == 403
+    enrol(restarted, "k1", fresh)
+
+
+def test_a_revoked_station_can_neither_push_nor_pull(hub_engine: Engine, hub_url: str) -> None:
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    assert client.post("/api/v1/fleet/events", json={"events": [event(1)]},
+                       headers=bearer(token)).json() == {"acked": 1}
+    assert client.post("/api/v1/stations/k1/revoke", headers=bearer(admin)).status_code == 200
+    assert client.post("/api/v1/fleet/events", json={"events": [event(2)]},
+                       headers=bearer(token)).status_code == 401
+    assert client.get("/api/v1/fleet/commands", headers=bearer(token)).status_code == 401
+    listed = {s["id"]: s for s in client.get("/api/v1/stations", headers=bearer(admin)).json()}
+    assert listed["k1"]["revoked"] and listed["k1"]["events"] == 1
+
+
+def test_a_resend_is_stored_once_and_a_gap_waits(hub_engine: Engine, hub_url: str) -> None:
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    first = [event(1), event(2), event(3, "checkout", ok=True, offline=False)]
+    assert client.post("/api/v1/fleet/events", json={"events": first},
+                       headers=bearer(token)).json() == {"acked": 3}
+    # The station did not hear the answer and sends 2..4 again (with 4 new): nothing doubles.
+    again = [*first[1:], event(4)]
+    assert client.post("/api/v1/fleet/events", json={"events": again},
+                       headers=bearer(token)).json() == {"acked": 4}
+    # 6 before 5: not stored until 5 is there, so the hub's order is the station's.
+    assert client.post("/api/v1/fleet/events", json={"events": [event(6)]},
+                       headers=bearer(token)).json() == {"acked": 4}
+    stored = client.get("/api/v1/stations/k1/events", headers=bearer(admin)).json()
+    assert [e["seq"] for e in stored] == [1, 2, 3, 4]
+    assert stored[2]["payload"] == {"ok": True, "offline": False}
+
+
+def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub_url: str) -> None:
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    desk = create_staff_token(hub_engine, "desk1", "desk")
+    a = enrol(client, "bank-a", code_for(client, admin, "bank-a"))
+    b = enrol(client, "bank-b", code_for(client, admin, "bank-b"))
+    queued = client.post("/api/v1/stations/bank-b/commands", headers=bearer(desk),
+                         json={"kind": "open_door", "args": {"door": "A01", "reason": "stuck"}})
+    command_id = queued.json()["id"]
+    assert client.get("/api/v1/fleet/commands", headers=bearer(a)).json() == []
+    # A cannot claim B's command done either.
+    assert client.post(f"/api/v1/fleet/commands/{command_id}", json={"ok": True},
+                       headers=bearer(a)).status_code == 404
+    [delivered] = client.get("/api/v1/fleet/commands", headers=bearer(b)).json()
+    assert (delivered["id"], delivered["kind"], delivered["by"]) == (command_id, "open_door", "desk1")
+    assert client.post(f"/api/v1/fleet/commands/{command_id}", json={"ok": True},
+                       headers=bearer(b)).status_code == 200
+    assert client.get(f"/api/v1/commands/{command_id}", headers=bearer(desk)).json()["done"]
+    assert client.get("/api/v1/fleet/commands", headers=bearer(b)).json() == []
+    unknown = client.post("/api/v1/stations/bank-b/commands", headers=bearer(desk),
+                          json={"kind": "format_disk", "args": {}})
+    assert unknown.status_code == 422
