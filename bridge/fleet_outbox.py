@@ -7,11 +7,13 @@ barcode or name, nor an item's barcode for a transaction (counts only)."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from bridge.db.models import FleetOutbox
@@ -27,6 +29,7 @@ FORWARDED: dict[str, tuple[str, ...]] = {
     "checkin": ("ok", "offline", "hold"),
 }
 KEEP_SENT = timedelta(days=1)
+log = logging.getLogger(__name__)
 
 
 def for_hub(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -47,7 +50,10 @@ class Outbox:
         if payload is None:
             return
         at = datetime.fromtimestamp(event.get("at", 0) or datetime.now(UTC).timestamp(), UTC)
-        self.add(event["type"], payload, at)
+        try:
+            self.add(event["type"], payload, at)
+        except SQLAlchemyError as exc:  # the hub's copy is never worth failing a checkout over
+            log.warning("fleet outbox: event %s not kept: %s", event["type"], exc)
 
     def add(self, kind: str, payload: dict[str, Any], at: datetime | None = None) -> None:
         with Session(self.engine) as db:

@@ -124,6 +124,10 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return {"id": fleet.queue_command(engine, station_id, body.kind, dict(body.args),
                                           by=who.username)}
 
+    @app.get("/api/v1/audit")
+    def audit(_who: Admin) -> list[dict[str, Any]]:
+        return fleet.audit_log(engine)
+
     @app.get("/api/v1/commands/{command_id}")
     def command_status(command_id: int, _who: Staff) -> dict[str, Any]:
         return fleet.command(engine, command_id)

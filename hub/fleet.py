@@ -237,5 +237,12 @@ def events(engine: Engine, station_id: str, after: int = 0, limit: int = 500) \
                  "payload": r.payload} for r in rows]
 
 
+def audit_log(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+    with Session(engine) as db:
+        rows = db.exec(select(HubAudit).order_by(col(HubAudit.id).desc()).limit(limit)).all()
+        return [{"at": r.at.isoformat(), "who": r.who, "action": r.action, "target": r.target,
+                 "detail": r.detail} for r in rows]
+
+
 def _aware(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)

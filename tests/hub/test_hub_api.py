@@ -117,6 +117,11 @@ def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub
                        headers=bearer(b)).status_code == 200
     assert client.get(f"/api/v1/commands/{command_id}", headers=bearer(desk)).json()["done"]
     assert client.get("/api/v1/fleet/commands", headers=bearer(b)).json() == []
+    audited = [(e["who"], e["action"], e["target"])
+               for e in client.get("/api/v1/audit", headers=bearer(admin)).json()]
+    assert ("desk1", "command_open_door", "bank-b") in audited
+    assert ("bank-b", "done_open_door", str(command_id)) in audited
+    assert client.get("/api/v1/audit", headers=bearer(desk)).status_code == 403
     unknown = client.post("/api/v1/stations/bank-b/commands", headers=bearer(desk),
                           json={"kind": "format_disk", "args": {}})
     assert unknown.status_code == 422

@@ -1,0 +1,53 @@
+"""The station's outbox for the hub and its command runner, without a hub: what is kept (only
+the fields the hub may see, every one of them, in order), and a command delivered twice, even
+across a restart, running once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.db.engine import open_database
+from bridge.events import EventBus
+from bridge.fleet_link import FleetLink
+from bridge.fleet_outbox import Outbox
+from station_core.profile import HubLinkSettings
+
+
+def test_the_outbox_keeps_every_forwarded_event_and_nothing_personal(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'station.db'}")
+    bus, outbox = EventBus(), Outbox(engine)
+    bus.tap(outbox.record)
+    bus.publish("card", uid="04A1B2C3D4", reader="campus")  # a card UID never travels
+    bus.publish("checkout", item_id="3100002000", ok=True, offline=False, patron="2900000001")
+    bus.publish("locker", door_id="A01", state="loaded", initials="MG")
+    bus.publish("pad_item", item_id="3100002000", title="A book")
+    for n in range(300):  # far more than a slow WebSocket subscriber's queue would keep
+        bus.publish("queue", sent=n, exceptions=0, pending=300 - n)
+    pending = outbox.pending(limit=1000)
+    assert [e["kind"] for e in pending[:2]] == ["checkout", "locker"]
+    assert pending[0]["payload"] == {"ok": True, "offline": False}
+    assert pending[1]["payload"] == {"door_id": "A01", "state": "loaded", "initials": "MG"}
+    assert len(pending) == 302 and [e["seq"] for e in pending] == sorted(e["seq"] for e in pending)
+    outbox.acknowledged(pending[99]["seq"])
+    assert outbox.depth() == 202 and outbox.pending()[0]["seq"] == pending[100]["seq"]
+
+
+async def test_a_command_delivered_twice_runs_once_even_after_a_restart(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'station.db'}")
+    opened: list[tuple[str, str]] = []
+
+    async def open_door(args: dict, actor: str) -> dict:
+        opened.append((args["door"], actor))
+        return {"door": args["door"], "outcome": "opened"}
+
+    def link() -> FleetLink:
+        return FleetLink(HubLinkSettings(url="http://127.0.0.1:9"), engine, Outbox(engine),
+                         {"open_door": open_door})
+
+    command = {"id": 7, "kind": "open_door", "args": {"door": "B05", "reason": "jam"}, "by": "desk1"}
+    first = await link().run_once(command)
+    again = await link().run_once(command)  # the hub did not hear the result and sends it again
+    assert first == {"ok": True, "result": {"door": "B05", "outcome": "opened"}}
+    assert again["ok"] and opened == [("B05", "hub:desk1")]
+    refused = await link().run_once({"id": 8, "kind": "format_disk", "args": {}, "by": "x"})
+    assert not refused["ok"] and "does not do format_disk" in refused["result"]["error"]

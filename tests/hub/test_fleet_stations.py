@@ -1,0 +1,159 @@
+"""Stations and the hub as real processes (the hub on PostgreSQL): a station's events reach the hub
+exactly once across kill -9 of the station and of the hub, patrons notice nothing while the hub is
+down, and a desk at the hub loads a hold into the second station's bank (that station does the
+SIP2 check-in and opens its own door) while the first station gets nothing."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.bridge.test_crash_replay import run_station, station_profile_file
+from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
+from tests.bridge.test_locker_flows import MARIA_HOLDS
+from tests.conftest import DemoIls, bronco, free_port, wait_for, wait_http
+
+
+class Hub:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.profile = tmp_path / "hub.toml"
+        self.profile.write_text(f'[hub]\ndatabase_url = "{database_url}"\nport = {self.port}\n')
+        self.log = tmp_path / "hub.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(bronco("hub", "--profile", str(self.profile)),
+                                         stdout=out, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/healthz", self.proc, timeout_s=30)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def token(self, user: str, role: str) -> str:
+        return subprocess.run(bronco("hub", "token", "--profile", str(self.profile), "--user", user,
+                                     "--role", role), check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    def call(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
+        return httpx.request(method, f"{self.url}{path}", timeout=10,
+                             headers={"Authorization": f"Bearer {token}"}, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def hub(tmp_path: Path, hub_url: str) -> Iterator[Hub]:
+    running = Hub(tmp_path, hub_url)
+    running.start()
+    yield running
+    if running.proc is not None and running.proc.poll() is None:
+        running.kill()
+
+
+def station_file(tmp_path: Path, ils_port: int, station_id: str, hub: Hub) -> Path:
+    folder = tmp_path / station_id
+    folder.mkdir()
+    path = station_profile_file(folder, ils_port)
+    text = path.read_text().replace('id = "demo-station"', f'id = "{station_id}"', 1)
+    path.write_text(text + f'\n[hub]\nurl = "{hub.url}"\npush_interval_s = 0.5\n'
+                           'command_poll_s = 0.5\n')
+    return path
+
+
+def enrol(hub: Hub, admin: str, profile: Path, station_id: str) -> None:
+    code = hub.call("POST", f"/api/v1/stations/{station_id}/enrolment-code", admin).json()["code"]
+    subprocess.run(bronco("hub", "enrol", "--profile", str(profile), "--code", code), check=True,
+                   capture_output=True)
+
+
+def outbox_seq(profile: Path) -> int:
+    with sqlite3.connect(profile.parent / "station.db") as conn:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM fleet_outbox").fetchone()[0]
+
+
+def hub_events(hub: Hub, token: str, station_id: str) -> list[dict]:
+    return hub.call("GET", f"/api/v1/stations/{station_id}/events", token).json()
+
+
+def test_events_arrive_once_across_kill_9_and_patrons_never_wait_for_the_hub(
+        tmp_path: Path, demo_ils: DemoIls, hub: Hub) -> None:
+    admin = hub.token("it-admin", "admin")
+    profile = station_file(tmp_path, demo_ils.port, "branch-a", hub)
+    enrol(hub, admin, profile, "branch-a")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    station = run_station(profile, port, tmp_path / "station.log")
+    try:
+        wait_for(lambda: len(hub_events(hub, admin, "branch-a")) > 0, timeout_s=20)
+        hub.kill()  # the hub is gone: a patron checks out as always
+        session = httpx.post(f"{url}/api/v1/sessions", json={"barcode": MARIA, "pin": MARIA_PIN},
+                             timeout=10).json()["token"]
+        done = httpx.post(f"{url}/api/v1/checkout", json={"item_id": BOOKS[2]}, timeout=10,
+                          headers={"X-Kiosk-Session": session}).json()
+        assert done["ok"] and not done.get("offline")
+        wait_for(lambda: '"checkout"' in _kinds(profile), timeout_s=10)
+        station.send_signal(signal.SIGKILL)  # and the station dies with its backlog unsent
+        station.wait()
+        station = run_station(profile, port, tmp_path / "station.log")
+        hub.start()
+        wait_for(lambda: len(hub_events(hub, admin, "branch-a")) == outbox_seq(profile) and
+                 outbox_seq(profile) > 0, timeout_s=30)
+    finally:
+        station.send_signal(signal.SIGTERM)
+        station.wait(20)
+    events = hub_events(hub, admin, "branch-a")
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # none lost, in order
+    assert len({e["event_id"] for e in events}) == len(events)  # none doubled
+    checkouts = [e["payload"] for e in events if e["kind"] == "checkout"]
+    assert checkouts == [{"ok": True, "offline": False}]  # a count, never the item or patron
+    assert all(MARIA not in str(e["payload"]) and BOOKS[2] not in str(e["payload"]) for e in events)
+
+
+def _kinds(profile: Path) -> str:
+    with sqlite3.connect(profile.parent / "station.db") as conn:
+        return " ".join(f'"{k}"' for (k,) in conn.execute("SELECT kind FROM fleet_outbox"))
+
+
+def test_the_hub_desk_loads_a_hold_into_the_second_stations_bank(
+        tmp_path: Path, demo_ils: DemoIls, hub: Hub) -> None:
+    admin = hub.token("it-admin", "admin")
+    desk = hub.token("desk1", "desk")
+    stations = {}
+    try:
+        for name in ("bank-a", "bank-b"):
+            profile = station_file(tmp_path, demo_ils.port, name, hub)
+            enrol(hub, admin, profile, name)
+            port = free_port()
+            stations[name] = (profile, port, run_station(profile, port, tmp_path / f"{name}.log"))
+        queued = hub.call("POST", "/api/v1/stations/bank-b/commands", desk,
+                          json={"kind": "load_hold", "args": {"item_id": MARIA_HOLDS[0]}}).json()
+        wait_for(lambda: hub.call("GET", f"/api/v1/commands/{queued['id']}", desk).json()["done"],
+                 timeout_s=20)
+        outcome = hub.call("GET", f"/api/v1/commands/{queued['id']}", desk).json()
+        assert outcome["ok"], outcome
+        door = outcome["result"]["door"]
+        assert outcome["result"]["outcome"] == "opened"
+        # bank-b checked the hold in over SIP2 and its own door opened, audited as the hub user:
+        assert ("checkin", MARIA_HOLDS[0]) in [(r["op"], r["item"]) for r in demo_ils.records()]
+        with sqlite3.connect(stations["bank-b"][0].parent / "station.db") as conn:
+            actors = {a for (a,) in conn.execute(
+                "SELECT actor FROM audit_log WHERE action = 'door_open'")}
+            assert actors == {"hub:desk1"}
+            assert conn.execute("SELECT state FROM locker_door WHERE door_id = ?",
+                                (door,)).fetchone()[0] != "free"
+        with sqlite3.connect(stations["bank-a"][0].parent / "station.db") as conn:
+            assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'door_open'"
+                                ).fetchone()[0] == 0
+    finally:
+        for _profile, _port, proc in stations.values():
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
