@@ -40,11 +40,13 @@ def store_token(engine: Engine, token: str) -> None:
 
 class FleetLink:
     def __init__(self, settings: HubLinkSettings, engine: Engine, outbox: Outbox,
-                 handlers: dict[str, Handler]) -> None:
+                 handlers: dict[str, Handler],
+                 status: Callable[[], dict[str, Any]] | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.outbox = outbox
         self.handlers = handlers
+        self.status = status
         self.connected = False
         self.last_error = ""
 
@@ -54,9 +56,15 @@ class FleetLink:
                                  headers={"Authorization": f"Bearer {stored_token(self.engine)}"})
 
     async def run(self) -> None:
-        pushed_at = 0.0
+        pushed_at = status_at = -1e9
         loop = asyncio.get_running_loop()
         while True:
+            if self.status is not None and loop.time() - status_at >= self.settings.status_interval_s:
+                status_at = loop.time()
+                try:  # into the outbox like any event: it reaches the hub when the hub is back
+                    self.outbox.add("status", self.status())
+                except Exception as exc:
+                    log.warning("fleet status not taken: %s", exc)
             if not stored_token(self.engine):
                 await asyncio.sleep(self.settings.command_poll_s)  # not enrolled yet
                 continue

@@ -20,11 +20,15 @@ from bridge.db.models import FleetOutbox
 
 FORWARDED: dict[str, tuple[str, ...]] = {
     "device": ("kind", "id", "driver", "state", "last_error"),
+    "door": ("door_id", "sensor", "alarm"),
+    "door_open": ("door_id", "outcome"),
     "ils": ("online", "error"),
     "locker": ("door_id", "state", "initials"),
     "queue": ("sent", "exceptions", "pending"),
     "queue_exception": ("exception_id", "kind"),
     "staff_alert": ("reason", "door_id", "reader", "failures_last_hour"),
+    "status": ("version", "ils_online", "queue_pending", "oldest_queued_s", "open_exceptions",
+               "holds_expiring", "devices"),
     "checkout": ("ok", "offline"),
     "checkin": ("ok", "offline", "hold"),
 }

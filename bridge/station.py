@@ -151,8 +151,7 @@ class Station:
         kiosk = self.profile.kiosk
         self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
                                   lock_s=kiosk.pin_lock_minutes * 60,
-                                  audit=lambda action, detail: self.auth.audit(
-                                      "station", action, self.profile.station.id, detail))
+                                  audit=self._pin_audit)
         cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours, self.key)
         self.calendar = LibraryCalendar(self.profile.calendar, calendar_cache(server.database_url))
         policy = OfflinePolicy(self.profile, cache, self.journal, self.calendar)
@@ -263,12 +262,19 @@ class Station:
         gc.collect()
         gc.freeze()
 
+    def _pin_audit(self, action: str, detail: str) -> None:
+        self.auth.audit("station", action, self.profile.station.id, detail)
+        if action == "card_locked":  # suspicious for the hub; which card stays here
+            self.bus.publish("staff_alert", reason="a card was locked by wrong PINs")
+
     async def _start_fleet_link(self) -> None:
         """Report to the fleet hub: the outbox was tapped onto the bus when storage opened."""
+        from bridge import fleet_status
         from bridge.fleet_commands import handlers
 
         assert self.engine is not None and self.outbox is not None
-        self.fleet = FleetLink(self.profile.hub, self.engine, self.outbox, handlers(self))
+        self.fleet = FleetLink(self.profile.hub, self.engine, self.outbox, handlers(self),
+                               status=lambda: fleet_status.status(self))
         await self.fleet.run()
 
     async def _card_loop(self, reader_id: str, owner: DeviceOwner) -> None:

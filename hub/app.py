@@ -3,7 +3,12 @@ stations (their own revocable token) push events and pull their commands."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,11 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from hub import fleet
+from hub import alerts, fleet
 from hub.db import open_hub_database
 from hub.profile import HubProfile
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+log = logging.getLogger(__name__)
 
 
 class EnrolIn(BaseModel):
@@ -84,7 +90,24 @@ Station = Annotated[str, Depends(_station)]
 
 def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI:
     engine = engine or open_hub_database(profile.hub.database_url)
-    app = FastAPI(title="Bronco Hub", version="1")
+
+    async def alert_rounds() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(alerts.evaluate, engine, profile.alerts)
+            except Exception:  # a database hiccup: the next round tries again
+                log.exception("alert round failed")
+            await asyncio.sleep(profile.alerts.every_s)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(alert_rounds(), name="hub-alerts")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app = FastAPI(title="Bronco Hub", version="1", lifespan=lifespan)
     app.state.engine = engine
 
     @app.exception_handler(fleet.FleetError)
@@ -123,6 +146,10 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     def send_command(station_id: str, body: CommandIn, who: Staff) -> dict[str, int]:
         return {"id": fleet.queue_command(engine, station_id, body.kind, dict(body.args),
                                           by=who.username)}
+
+    @app.get("/api/v1/alerts")
+    def alert_history(_who: Staff, open: bool = False) -> list[dict[str, Any]]:
+        return alerts.history(engine, open_only=open)
 
     @app.get("/api/v1/audit")
     def audit(_who: Admin) -> list[dict[str, Any]]:

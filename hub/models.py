@@ -102,3 +102,20 @@ class HubAudit(HubModel, table=True):
     action: str = Field(max_length=32)
     target: str = Field(max_length=128)
     detail: str = Field(default="", max_length=256)
+
+
+class HubAlert(HubModel, table=True):
+    """One alert: open while its condition holds (one row per open key: de-duplicated), with
+    whether its opening and its resolution were delivered."""
+
+    __tablename__ = "hub_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, index=True)
+    station_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    message: str = Field(max_length=300)
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    opened_to: str = Field(default="", max_length=32)  # the channels that took the opening notice
+    resolved_to: str = Field(default="", max_length=32)

@@ -18,10 +18,30 @@ class HubSettings(BaseModel):
     port: int = Field(default=8090, ge=1, le=65535)
 
 
+class AlertSettings(BaseModel):
+    """Who hears of trouble, and each threshold (docs/hub.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email_to: list[str] = Field(default_factory=list, max_length=20)
+    sender: str = "bronco-hub@localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    webhook_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    every_s: float = Field(default=15.0, ge=0.2, le=600, description="how often rules are checked")
+    station_offline_s: float = Field(default=180.0, ge=1)
+    ils_offline_s: float = Field(default=300.0, ge=0)
+    queue_exceptions: int = Field(default=1, ge=1, description="open exceptions that alert")
+    oldest_queued_s: float = Field(default=3600.0, ge=1)
+    holds_expiring: int = Field(default=1, ge=1, description="holds expiring within a day")
+    wrong_codes_per_hour: int = Field(default=10, ge=1)
+
+
 class HubProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hub: HubSettings
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 def load_hub_profile(path: Path) -> HubProfile:

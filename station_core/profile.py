@@ -477,6 +477,8 @@ class HubLinkSettings(Strict):
     url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     push_interval_s: float = Field(default=2.0, ge=0.2, le=300)
     command_poll_s: float = Field(default=3.0, ge=0.5, le=300)
+    status_interval_s: float = Field(default=60.0, ge=1, le=3600,
+                                     description="how often the station's status goes to the hub")
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
