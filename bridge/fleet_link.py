@@ -41,12 +41,14 @@ def store_token(engine: Engine, token: str) -> None:
 class FleetLink:
     def __init__(self, settings: HubLinkSettings, engine: Engine, outbox: Outbox,
                  handlers: dict[str, Handler],
-                 status: Callable[[], dict[str, Any]] | None = None) -> None:
+                 status: Callable[[], dict[str, Any]] | None = None,
+                 figures: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.outbox = outbox
         self.handlers = handlers
         self.status = status
+        self.figures = figures
         self.connected = False
         self.last_error = ""
 
@@ -63,6 +65,8 @@ class FleetLink:
                 status_at = loop.time()
                 try:  # into the outbox like any event: it reaches the hub when the hub is back
                     self.outbox.add("status", self.status())
+                    for hour in self.figures() if self.figures is not None else []:
+                        self.outbox.add("stats", hour)
                 except Exception as exc:
                     log.warning("fleet status not taken: %s", exc)
             if not stored_token(self.engine):

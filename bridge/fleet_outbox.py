@@ -27,6 +27,7 @@ FORWARDED: dict[str, tuple[str, ...]] = {
     "queue": ("sent", "exceptions", "pending"),
     "queue_exception": ("exception_id", "kind"),
     "staff_alert": ("reason", "door_id", "reader", "failures_last_hour"),
+    "stats": ("hour", "values", "pickups"),
     "status": ("version", "ils_online", "queue_pending", "oldest_queued_s", "open_exceptions",
                "holds_expiring", "devices"),
     "checkout": ("ok", "offline"),
@@ -62,7 +63,7 @@ class Outbox:
     def add(self, kind: str, payload: dict[str, Any], at: datetime | None = None) -> None:
         with Session(self.engine) as db:
             db.add(FleetOutbox(event_id=str(uuid.uuid4()), kind=kind, at=at or datetime.now(UTC),
-                               payload=json.dumps(payload, default=str)[:4096]))
+                               payload=json.dumps(payload, default=str)))
             db.commit()
 
     def pending(self, limit: int = 500) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ event says (queue depth and age, open exceptions, holds about to expire, version
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,3 +36,37 @@ def status(station: Any) -> dict[str, Any]:
         "devices": {f"{kind}:{device_id}": owner.health.state
                     for (kind, device_id), owner in station.owners.items()},
     }
+
+
+class HourlyFigures:
+    """The station's own statistics, hour by hour (UTC), for the hub to add up: a `stats` event
+    for every hour whose figures changed since they were last sent (all of the last two days
+    after a start). Figures and pickup delays only: nothing in them names a patron or an item."""
+
+    WINDOW = timedelta(days=2)
+
+    def __init__(self, station: Any) -> None:
+        self.station = station
+        self.sent: dict[str, str] = {}  # hour -> the figures last sent for it, as JSON
+
+    def changed(self) -> list[dict[str, Any]]:
+        from bridge.db.models import PickupDelay
+
+        now = datetime.now(UTC)
+        start = (now - self.WINDOW).replace(minute=0, second=0, microsecond=0)
+        hourly = self.station.stats.hourly(start, now + timedelta(hours=1))
+        pickups: dict[str, list[float]] = {}
+        with Session(self.station.engine) as db:
+            for row in db.exec(select(PickupDelay).where(col(PickupDelay.hour) >= start)):
+                hour = row.hour if row.hour.tzinfo else row.hour.replace(tzinfo=UTC)
+                pickups.setdefault(hour.isoformat(), []).append(round(row.seconds, 1))
+        out = []
+        for hour, values in sorted(hourly.items()):
+            key = (hour if hour.tzinfo else hour.replace(tzinfo=UTC)).isoformat()
+            figures = {"hour": key, "values": {k: round(v, 3) for k, v in sorted(values.items())},
+                       "pickups": sorted(pickups.get(key, []))}
+            encoded = json.dumps(figures, sort_keys=True)
+            if self.sent.get(key) != encoded:
+                self.sent[key] = encoded
+                out.append(figures)
+        return out

@@ -9,15 +9,15 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from hub import alerts, fleet
+from hub import alerts, fleet, stats
 from hub.db import open_hub_database
 from hub.profile import HubProfile
 
@@ -119,10 +119,12 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return {"status": "ok"}
 
     @app.post("/api/v1/stations/{station_id}/enrolment-code")
-    def enrolment_code(station_id: str, who: Admin) -> dict[str, str]:
+    def enrolment_code(station_id: str, who: Admin,
+                       branch: Annotated[str, Query(max_length=64)] = "") -> dict[str, str]:
         if not re.fullmatch(ID, station_id):
             raise HTTPException(422, "not a station id")
-        code, expires = fleet.new_enrolment_code(engine, station_id, by=who.username)
+        code, expires = fleet.new_enrolment_code(engine, station_id, by=who.username,
+                                                 branch=branch)
         return {"station_id": station_id, "code": code, "expires_at": expires.isoformat()}
 
     @app.post("/api/v1/enrol")
@@ -146,6 +148,18 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     def send_command(station_id: str, body: CommandIn, who: Staff) -> dict[str, int]:
         return {"id": fleet.queue_command(engine, station_id, body.kind, dict(body.args),
                                           by=who.username)}
+
+    @app.get("/api/v1/statistics")
+    def statistics(_who: Staff, start: Annotated[date, Query(alias="from")],
+                   end: Annotated[date, Query(alias="to")], branch: str = "",
+                   format: str = "json") -> Any:
+        if not (2000 <= start.year <= 2200 and 2000 <= end.year <= 2200) or start > end \
+                or (end - start).days > 3660:
+            raise HTTPException(422, "a range of dates from 2000 to 2200, at most ten years")
+        figures = stats.report(engine, start, end, tz=profile.hub.timezone, branch=branch)
+        if format == "csv":
+            return PlainTextResponse(stats.as_csv(figures), media_type="text/csv")
+        return figures
 
     @app.get("/api/v1/alerts")
     def alert_history(_who: Staff, open: bool = False) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from hub.models import (
     HubEvent,
     HubStaffToken,
     HubStation,
+    HubStationHour,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a Pi
@@ -71,8 +72,8 @@ def staff_for(engine: Engine, token: str) -> Staff | None:
         return Staff(row.username, row.role) if row and row.revoked_at is None else None
 
 
-def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int = 24) \
-        -> tuple[str, datetime]:
+def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int = 24,
+                       branch: str = "") -> tuple[str, datetime]:
     code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     expires = now() + timedelta(hours=hours)
     with Session(engine) as db:
@@ -82,6 +83,10 @@ def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int =
         if attempts is not None:
             attempts.failures = 0
             db.add(attempts)
+        if branch:  # where the station stands, for the statistics' branch filter
+            station = db.get(HubStation, station_id) or HubStation(id=station_id)
+            station.branch = branch[:64]
+            db.add(station)
         audit(db, by, "enrolment_code", station_id)
         db.commit()
     return code, expires
@@ -148,11 +153,26 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
             db.add(HubEvent(station_id=station_id, event_id=event["event_id"], seq=event["seq"],
                             kind=event["kind"], at=event["at"], payload=event["payload"],
                             received_at=now()))
+            if event["kind"] == "stats":
+                _keep_hour(db, station_id, event["payload"])
             station.last_seq = event["seq"]
         station.last_seen = now()
         db.add(station)
         db.commit()
         return station.last_seq
+
+
+def _keep_hour(db: Session, station_id: str, figures: dict[str, Any]) -> None:
+    try:
+        hour = datetime.fromisoformat(str(figures["hour"]))
+        values = {str(k): float(v) for k, v in dict(figures.get("values", {})).items()}
+        pickups = [float(s) for s in list(figures.get("pickups", []))]
+    except (KeyError, TypeError, ValueError):
+        return  # a malformed copy is stored as an event and counted nowhere
+    row = db.get(HubStationHour, (station_id, hour)) or HubStationHour(station_id=station_id,
+                                                                        hour=hour)
+    row.figures, row.pickups = values, pickups
+    db.add(row)
 
 
 def touch(engine: Engine, station_id: str) -> None:

@@ -119,3 +119,15 @@ class HubAlert(HubModel, table=True):
     resolved_at: datetime | None = None
     opened_to: str = Field(default="", max_length=32)  # the channels that took the opening notice
     resolved_to: str = Field(default="", max_length=32)
+
+
+class HubStationHour(HubModel, table=True):
+    """A station's own statistics for one UTC hour, as it last sent them (a later copy replaces
+    an earlier one: the station's figures for an hour can still grow)."""
+
+    __tablename__ = "hub_station_hour"
+
+    station_id: str = Field(primary_key=True, max_length=64)
+    hour: datetime = Field(primary_key=True)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pickups: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

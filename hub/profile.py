@@ -16,6 +16,7 @@ class HubSettings(BaseModel):
                     "trial")
     host: str = "127.0.0.1"
     port: int = Field(default=8090, ge=1, le=65535)
+    timezone: str = Field(default="UTC", description="the library's zone, for days and hours")
 
 
 class AlertSettings(BaseModel):

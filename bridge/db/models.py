@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
 
@@ -137,7 +138,7 @@ class FleetOutbox(SQLModel, table=True):
     event_id: str = Field(max_length=36, unique=True)
     kind: str = Field(max_length=32)
     at: datetime
-    payload: str = Field(max_length=4096)  # JSON
+    payload: str = Field(sa_type=Text)  # JSON
     sent: bool = Field(default=False, index=True)
 
 

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -65,12 +66,13 @@ def station_file(tmp_path: Path, ils_port: int, station_id: str, hub: Hub) -> Pa
     path = station_profile_file(folder, ils_port)
     text = path.read_text().replace('id = "demo-station"', f'id = "{station_id}"', 1)
     path.write_text(text + f'\n[hub]\nurl = "{hub.url}"\npush_interval_s = 0.5\n'
-                           'command_poll_s = 0.5\n')
+                           'command_poll_s = 0.5\nstatus_interval_s = 1\n')
     return path
 
 
-def enrol(hub: Hub, admin: str, profile: Path, station_id: str) -> None:
-    code = hub.call("POST", f"/api/v1/stations/{station_id}/enrolment-code", admin).json()["code"]
+def enrol(hub: Hub, admin: str, profile: Path, station_id: str, branch: str = "") -> None:
+    code = hub.call("POST", f"/api/v1/stations/{station_id}/enrolment-code", admin,
+                    params={"branch": branch}).json()["code"]
     subprocess.run(bronco("hub", "enrol", "--profile", str(profile), "--code", code), check=True,
                    capture_output=True)
 
@@ -123,15 +125,38 @@ def _kinds(profile: Path) -> str:
         return " ".join(f'"{k}"' for (k,) in conn.execute("SELECT kind FROM fleet_outbox"))
 
 
+def checkouts_at(port: int, items: list[str]) -> None:
+    url = f"http://127.0.0.1:{port}"
+    token = httpx.post(f"{url}/api/v1/sessions", json={"barcode": MARIA, "pin": MARIA_PIN},
+                       timeout=10).json()["token"]
+    for item in items:
+        assert httpx.post(f"{url}/api/v1/checkout", json={"item_id": item}, timeout=10,
+                          headers={"X-Kiosk-Session": token}).json()["ok"]
+    httpx.delete(f"{url}/api/v1/sessions/current", headers={"X-Kiosk-Session": token}, timeout=10)
+
+
+def own_figures(profile: Path) -> dict[str, float]:
+    """What the station's own statistics say (the code its console uses, on its database)."""
+    from bridge.db.engine import open_database
+    from bridge.stats import Stats
+
+    today = date.today()
+    engine = open_database(f"sqlite:///{profile.parent / 'station.db'}")
+    try:
+        return Stats(engine).report(today - timedelta(days=1), today + timedelta(days=1))["totals"]
+    finally:
+        engine.dispose()
+
+
 def test_the_hub_desk_loads_a_hold_into_the_second_stations_bank(
         tmp_path: Path, demo_ils: DemoIls, hub: Hub) -> None:
     admin = hub.token("it-admin", "admin")
     desk = hub.token("desk1", "desk")
     stations = {}
     try:
-        for name in ("bank-a", "bank-b"):
+        for name, branch in (("bank-a", "Main"), ("bank-b", "Science")):
             profile = station_file(tmp_path, demo_ils.port, name, hub)
-            enrol(hub, admin, profile, name)
+            enrol(hub, admin, profile, name, branch)
             port = free_port()
             stations[name] = (profile, port, run_station(profile, port, tmp_path / f"{name}.log"))
         queued = hub.call("POST", "/api/v1/stations/bank-b/commands", desk,
@@ -153,6 +178,24 @@ def test_the_hub_desk_loads_a_hold_into_the_second_stations_bank(
         with sqlite3.connect(stations["bank-a"][0].parent / "station.db") as conn:
             assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'door_open'"
                                 ).fetchone()[0] == 0
+        # Statistics across stations are the sum of the stations' own figures, per branch too.
+        checkouts_at(stations["bank-a"][1], BOOKS[:2])
+        checkouts_at(stations["bank-b"][1], BOOKS[2:5])
+        own = {name: own_figures(profile) for name, (profile, _port, _proc) in stations.items()}
+        assert (own["bank-a"]["checkouts"], own["bank-b"]["checkouts"]) == (2, 3)
+        span = {"from": (date.today() - timedelta(days=1)).isoformat(),
+                "to": (date.today() + timedelta(days=1)).isoformat()}
+
+        def hub_totals(branch: str = "") -> dict[str, float]:
+            return hub.call("GET", "/api/v1/statistics", desk,
+                            params={**span, "branch": branch}).json()["totals"]
+
+        wait_for(lambda: hub_totals()["checkouts"] == 5, timeout_s=20)
+        for metric in ("checkouts", "returns", "kiosk_sessions", "locker_loaded", "refused"):
+            assert hub_totals()[metric] == own["bank-a"][metric] + own["bank-b"][metric], metric
+        assert hub_totals("Main")["checkouts"] == 2 and hub_totals("Science")["checkouts"] == 3
+        table = hub.call("GET", "/api/v1/statistics", desk, params={**span, "format": "csv"}).text
+        assert "total," in table and ",checkouts,5" in table
     finally:
         for _profile, _port, proc in stations.values():
             proc.send_signal(signal.SIGTERM)

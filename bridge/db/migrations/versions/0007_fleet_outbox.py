@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("payload", sqlmodel.sql.sqltypes.AutoString(length=4096), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("sent", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("event_id"),
