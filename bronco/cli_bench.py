@@ -29,6 +29,8 @@ BENCHMARKS: dict[str, tuple[str, str, int]] = {
     "budgets": ("station RSS and start, kiosk first frame, the 8x16 + 4 kiosk scale case", "", 180),
     "faults": ("kiosk API latency while the ILS hangs", "", 120),
     "fuzz": ("fuzzing every byte parser (30 s per target)", "", 360),
+    "fleet": ("50 simulated stations against one hub on PostgreSQL: ingest, CPU, drain after an "
+              "outage", "", 300),
 }
 
 

@@ -180,8 +180,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
 
     @app.get("/api/v1/fleet/commands")
     def pull(station_id: Station) -> list[dict[str, Any]]:
-        fleet.touch(engine, station_id)
-        return fleet.pending_commands(engine, station_id)
+        return fleet.pending_commands(engine, station_id)  # which also marks it seen
 
     @app.post("/api/v1/fleet/commands/{command_id}")
     def report(command_id: int, body: ResultIn, station_id: Station) -> dict[str, str]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 from hub.models import (
@@ -113,6 +114,8 @@ def enrol(engine: Engine, station_id: str, code: str, version: str = "") -> str:
         token = secrets.token_urlsafe(32)
         row.used_at = now()
         station = db.get(HubStation, station_id) or HubStation(id=station_id)
+        for key in [k for k, (sid, _) in _known.items() if sid == station_id]:
+            _known.pop(key, None)  # a station enrolled again: its old token ends
         station.token_digest, station.enrolled_at, station.revoked_at = digest(token), now(), None
         station.version = version[:64]
         db.add(row)
@@ -131,12 +134,25 @@ def revoke(engine: Engine, station_id: str, *, by: str) -> None:
         db.add(station)
         audit(db, by, "revoked", station_id)
         db.commit()
+    for key in [k for k, (sid, _) in _known.items() if sid == station_id]:
+        _known.pop(key, None)
+
+
+_known: dict[str, tuple[str, float]] = {}  # token digest -> (station, until): one process, so a
+KNOWN_FOR_S = 10.0                         # revocation here clears it at once
 
 
 def station_for(engine: Engine, token: str) -> str | None:
+    key = digest(token)
+    cached = _known.get(key)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
     with Session(engine) as db:
-        row = db.exec(select(HubStation).where(HubStation.token_digest == digest(token))).first()
-        return row.id if row is not None and row.revoked_at is None else None
+        row = db.exec(select(HubStation).where(HubStation.token_digest == key)).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        _known[key] = (row.id, time.monotonic() + KNOWN_FOR_S)
+        return row.id
 
 
 def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int:
@@ -145,17 +161,20 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
     with Session(engine) as db:
         station = db.exec(select(HubStation).where(HubStation.id == station_id)
                           .with_for_update()).one()  # one push at a time per station
+        rows = []
         for event in sorted(events, key=lambda e: e["seq"]):
             if event["seq"] <= station.last_seq:
                 continue
             if event["seq"] != station.last_seq + 1:
                 break
-            db.add(HubEvent(station_id=station_id, event_id=event["event_id"], seq=event["seq"],
-                            kind=event["kind"], at=event["at"], payload=event["payload"],
-                            received_at=now()))
+            rows.append({"station_id": station_id, "event_id": event["event_id"],
+                         "seq": event["seq"], "kind": event["kind"], "at": event["at"],
+                         "payload": event["payload"], "received_at": now()})
             if event["kind"] == "stats":
                 _keep_hour(db, station_id, event["payload"])
             station.last_seq = event["seq"]
+        if rows:  # one statement for the batch
+            db.execute(insert(HubEvent), rows)
         station.last_seen = now()
         db.add(station)
         db.commit()
@@ -205,6 +224,7 @@ def pending_commands(engine: Engine, station_id: str) -> list[dict[str, Any]]:
     """The commands for this station not yet done, oldest first (delivered again until the
     station reports them done: at least once; the station runs each id once)."""
     with Session(engine) as db:
+        db.execute(update(HubStation).where(col(HubStation.id) == station_id).values(last_seen=now()))
         rows = db.exec(select(HubCommand).where(HubCommand.station_id == station_id,
                                                 col(HubCommand.done_at).is_(None))
                        .order_by(col(HubCommand.id))).all()

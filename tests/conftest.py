@@ -204,7 +204,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 def postgres():  # -> Iterator[PostgresServer]
     """One real PostgreSQL server (Debian's) for the whole run: the station's storage tests and
     the hub's."""
-    from tests.bridge.postgres_server import PostgresServer
+    from bench.postgres_server import PostgresServer
 
     server = PostgresServer(free_port())
     server.start()

@@ -114,3 +114,12 @@ def test_rfid_benchmark_measures_the_programming_rate() -> None:
     # The air time sets the pace: a tag cannot be faster than its simulated exchanges.
     model = result["air_time_model"]
     assert result["seconds_per_tag"] >= 6 * model["overhead_s"] + 9 * model["write_per_block_s"]
+
+
+def test_fleet_benchmark_reports_ingest_cpu_and_drain() -> None:
+    from bench import fleet
+
+    result = fleet.run(stations=3, steady_s=3.0, outage_s=30.0)
+    assert result["steady"]["pushes"] > 0 and result["steady"]["ingest_p99_ms"] > 0
+    assert result["steady"]["hub_cpu_share_of_one_core"] > 0
+    assert result["outage"]["backlog_events"] == 36 and result["outage"]["all_acknowledged"]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
+from bench.postgres_server import PostgresServer
 from bridge.db.engine import make_engine, migrate, open_database
 from bridge.db.models import CirculationCount, TxnKind, TxnMode, TxnState
 from bridge.journal import Journal
@@ -18,7 +19,6 @@ from bridge.offline import PatronCache
 from bridge.privacy import purge_synced
 from bridge.staff_auth import StaffAuth
 from station_core.profile import StaffSettings
-from tests.bridge.postgres_server import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

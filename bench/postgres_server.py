@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster from Debian's package, on loopback, for the storage tests."""
+"""A throwaway PostgreSQL cluster from Debian's package, on loopback: for the storage and hub tests
+and the fleet benchmark."""
 
 from __future__ import annotations
 
