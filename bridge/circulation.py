@@ -216,7 +216,9 @@ class Circulation:
 
     async def checkout(self, session: KioskSession, item_id: str) -> ItemResult:
         result = await self._checkout(session, item_id)
-        self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline)
+        session.checkouts += result.ok
+        self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline,
+                         in_session=session.checkouts)
         return result
 
 

@@ -30,7 +30,7 @@ FORWARDED: dict[str, tuple[str, ...]] = {
     "stats": ("hour", "values", "pickups"),
     "status": ("version", "ils_online", "queue_pending", "oldest_queued_s", "open_exceptions",
                "holds_expiring", "devices"),
-    "checkout": ("ok", "offline"),
+    "checkout": ("ok", "offline", "in_session"),
     "checkin": ("ok", "offline", "hold"),
 }
 KEEP_SENT = timedelta(days=1)

@@ -20,6 +20,7 @@ class KioskSession:
     started: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
     offline_checkouts: int = 0
+    checkouts: int = 0  # every item this session borrowed, for the hub's "unusually large" rule
 
 
 class SessionStore:

@@ -66,7 +66,11 @@ def _from_events(sid: str, events: list[HubEvent], rules: AlertSettings,
         subject = {"door": p.get("door_id"), "door_open": p.get("door_id"),
                    "device": f"{p.get('kind')}:{p.get('id')}"}.get(event.kind, "")
         latest[(event.kind, str(subject))] = event
-        if event.kind == "staff_alert" and now - _aware(event.at) <= timedelta(hours=1):
+        recent = now - _aware(event.at) <= timedelta(hours=1)
+        if event.kind == "checkout" and recent and int(p.get("in_session", 0)) >= rules.large_checkout:
+            reason = "an unusually large checkout"
+            suspicious[reason] = max(suspicious.get(reason, 0), int(p["in_session"]))
+        if event.kind == "staff_alert" and recent:
             reason = str(p.get("reason", "staff alert"))
             suspicious[reason] = max(suspicious.get(reason, 0), int(p.get("failures_last_hour", 1)))
     found: dict[str, Condition] = {}
@@ -105,8 +109,11 @@ def _from_events(sid: str, events: list[HubEvent], rules: AlertSettings,
                 found[f"device:{sid}:{device}"] = Condition(sid, "device_fault",
                                                             f"{sid}: {device} is {state}")
     for reason, count in suspicious.items():
-        if "pickup code" not in reason or count >= rules.wrong_codes_per_hour:
-            found[f"suspicious:{sid}:{reason[:60]}"] = Condition(sid, "suspicious", f"{sid}: {reason}")
+        if "pickup code" in reason and count < rules.wrong_codes_per_hour:
+            continue
+        said = f"{reason}: {count} items in one session" if reason.endswith("large checkout") \
+            else reason
+        found[f"suspicious:{sid}:{reason[:60]}"] = Condition(sid, "suspicious", f"{sid}: {said}")
     return found
 
 

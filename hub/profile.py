@@ -36,6 +36,7 @@ class AlertSettings(BaseModel):
     oldest_queued_s: float = Field(default=3600.0, ge=1)
     holds_expiring: int = Field(default=1, ge=1, description="holds expiring within a day")
     wrong_codes_per_hour: int = Field(default=10, ge=1)
+    large_checkout: int = Field(default=15, ge=2, description="items in one kiosk session")
 
 
 class HubProfile(BaseModel):

@@ -90,23 +90,27 @@ def test_every_alert_fires_once_reaches_both_channels_and_resolves(hub_engine: E
                      "devices": {"printer:receipt": "out_of_paper"}}),
          ("staff_alert", {"reason": "many wrong pickup codes at the locker bank",
                           "failures_last_hour": 12}),
-         ("staff_alert", {"reason": "a card was locked by wrong PINs"}))
+         ("staff_alert", {"reason": "a card was locked by wrong PINs"}),
+         ("checkout", {"ok": True, "offline": False, "in_session": 3}),
+         ("checkout", {"ok": True, "offline": False, "in_session": 20}))
     expected = {"ils_offline", "door_left_open", "door_jammed", "device_fault", "queue_exceptions",
                 "queue_old", "holds_expiring", "suspicious"}
     hook.failing = True  # the webhook receiver is down for these rounds
     evaluate(hub_engine, rules, t0 + timedelta(seconds=60))  # the ILS only just went: not yet
-    assert len(inbox.subjects) == 9 and not any("ILS is offline" in s for s in inbox.subjects)
+    assert len(inbox.subjects) == 10 and not any("ILS is offline" in s for s in inbox.subjects)
     assert "[Bronco ALERT] bank-a: 1 held item expires uncollected within a day" in inbox.subjects
     assert "[Bronco ALERT] bank-a: rfid_reader:pad is failed (gone)" in inbox.subjects
+    assert "[Bronco ALERT] bank-a: an unusually large checkout: 20 items in one session" in \
+        inbox.subjects
     evaluate(hub_engine, rules, t0 + timedelta(seconds=400))
     opened = [a for a in fleet_alerts(hub_engine) if a["resolved_at"] is None]
     assert {a["kind"] for a in opened} == expected
-    assert len(opened) == 10  # two device faults (the pad, the printer), two kinds of suspicion
-    assert len(inbox.subjects) == 10 and all(s.startswith("[Bronco ALERT]") for s in inbox.subjects)
+    assert len(opened) == 11  # two device faults (the pad, the printer), three suspicions
+    assert len(inbox.subjects) == 11 and all(s.startswith("[Bronco ALERT]") for s in inbox.subjects)
     assert hook.received == []
     hook.failing = False
     evaluate(hub_engine, rules, t0 + timedelta(seconds=410))  # de-duplicated: no email again...
-    assert len(inbox.subjects) == 10
+    assert len(inbox.subjects) == 11
     assert sorted(b["key"] for b in hook.received) == sorted(a["key"] for a in opened)  # ...the hook
     assert {b["event"] for b in hook.received} == {"opened"}
     # Everything clears: each alert resolves once, with a notice on both channels.
@@ -121,8 +125,8 @@ def test_every_alert_fires_once_reaches_both_channels_and_resolves(hub_engine: E
     evaluate(hub_engine, rules, later + timedelta(seconds=10))
     assert all(a["resolved_at"] for a in fleet_alerts(hub_engine))
     resolved = [s for s in inbox.subjects if s.startswith("[Bronco RESOLVED]")]
-    assert len(resolved) == 10 and len(inbox.subjects) == 20
-    assert sum(b["event"] == "resolved" for b in hook.received) == 10
+    assert len(resolved) == 11 and len(inbox.subjects) == 22
+    assert sum(b["event"] == "resolved" for b in hook.received) == 11
 
 
 def test_a_silent_station_alerts_and_resolves_when_it_reports(hub_engine: Engine, sinks) -> None:

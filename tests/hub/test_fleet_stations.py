@@ -116,7 +116,8 @@ def test_events_arrive_once_across_kill_9_and_patrons_never_wait_for_the_hub(
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # none lost, in order
     assert len({e["event_id"] for e in events}) == len(events)  # none doubled
     checkouts = [e["payload"] for e in events if e["kind"] == "checkout"]
-    assert checkouts == [{"ok": True, "offline": False}]  # a count, never the item or patron
+    # a count (and how many this session took), never the item or the patron
+    assert checkouts == [{"ok": True, "offline": False, "in_session": 1}]
     assert all(MARIA not in str(e["payload"]) and BOOKS[2] not in str(e["payload"]) for e in events)
 
 
