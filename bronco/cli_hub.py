@@ -95,7 +95,9 @@ def hub_enrol(
         typer.echo(f"the hub did not answer: {exc}", err=True)
         raise typer.Exit(EXIT_FAILURE) from None
     if reply.status_code != 200:
-        typer.echo(f"refused ({reply.status_code}): {reply.json().get('detail', '')}", err=True)
+        said = reply.json().get("detail", "") if "json" in reply.headers.get("content-type", "") \
+            else reply.text[:200]  # a proxy in the way answers in HTML
+        typer.echo(f"refused ({reply.status_code}): {said}", err=True)
         raise typer.Exit(EXIT_FAILURE)
     store_token(open_database(loaded.server.database_url), reply.json()["token"])
     typer.echo(f"{loaded.station.id} enrolled with {loaded.hub.url}")

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -22,6 +23,7 @@ from hub.db import open_hub_database
 from hub.profile import HubProfile
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+CommandId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]  # a PostgreSQL integer, not a 500
 log = logging.getLogger(__name__)
 
 
@@ -141,8 +143,9 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return fleet.stations(engine)
 
     @app.get("/api/v1/stations/{station_id}/events")
-    def station_events(station_id: str, _who: Staff, after: int = 0) -> list[dict[str, Any]]:
-        return fleet.events(engine, station_id, max(0, after))
+    def station_events(station_id: str, _who: Staff,
+                       after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[dict[str, Any]]:
+        return fleet.events(engine, station_id, after)
 
     @app.post("/api/v1/stations/{station_id}/commands")
     def send_command(station_id: str, body: CommandIn, who: Staff) -> dict[str, int]:
@@ -170,7 +173,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return fleet.audit_log(engine)
 
     @app.get("/api/v1/commands/{command_id}")
-    def command_status(command_id: int, _who: Staff) -> dict[str, Any]:
+    def command_status(command_id: CommandId, _who: Staff) -> dict[str, Any]:
         return fleet.command(engine, command_id)
 
     # -- what stations call ------------------------------------------------------------------------
@@ -183,7 +186,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return fleet.pending_commands(engine, station_id)  # which also marks it seen
 
     @app.post("/api/v1/fleet/commands/{command_id}")
-    def report(command_id: int, body: ResultIn, station_id: Station) -> dict[str, str]:
+    def report(command_id: CommandId, body: ResultIn, station_id: Station) -> dict[str, str]:
         fleet.complete_command(engine, station_id, command_id, body.ok, body.result)
         return {"status": "recorded"}
 

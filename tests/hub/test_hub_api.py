@@ -125,3 +125,10 @@ def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub
     unknown = client.post("/api/v1/stations/bank-b/commands", headers=bearer(desk),
                           json={"kind": "format_disk", "args": {}})
     assert unknown.status_code == 422
+    # Numbers beyond a database integer are refused plainly, never a server error.
+    huge = 2**63
+    assert client.get(f"/api/v1/commands/{huge}", headers=bearer(desk)).status_code == 422
+    assert client.post(f"/api/v1/fleet/commands/{huge}", json={"ok": True},
+                       headers=bearer(b)).status_code == 422
+    assert client.get(f"/api/v1/stations/bank-b/events?after={huge}",
+                      headers=bearer(desk)).status_code == 422
