@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from bridge.db.models import FleetOutbox
+from bridge.local_time import as_utc
 
 FORWARDED: dict[str, tuple[str, ...]] = {
     "device": ("kind", "id", "driver", "state", "last_error"),
@@ -71,7 +72,7 @@ class Outbox:
             rows = db.exec(select(FleetOutbox).where(col(FleetOutbox.sent).is_(False))
                            .order_by(col(FleetOutbox.seq)).limit(limit)).all()
             return [{"event_id": r.event_id, "seq": r.seq, "kind": r.kind,
-                     "at": _aware(r.at).isoformat(), "payload": json.loads(r.payload)} for r in rows]
+                     "at": as_utc(r.at).isoformat(), "payload": json.loads(r.payload)} for r in rows]
 
     def acknowledged(self, seq: int) -> None:
         """The hub has every event up to `seq`: mark them, and forget those sent a day ago."""
@@ -86,7 +87,3 @@ class Outbox:
         with Session(self.engine) as db:
             return db.exec(select(func.count()).select_from(FleetOutbox)
                            .where(col(FleetOutbox.sent).is_(False))).one()
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bridge.db.models import CircTransaction, LockerDoor, TxnState
+from bridge.local_time import as_utc
 from station_core import __version__
 
 EXPIRING_WITHIN = timedelta(hours=24)
@@ -24,8 +25,7 @@ def status(station: Any) -> dict[str, Any]:
         expiring = db.exec(select(func.count()).select_from(LockerDoor).where(
             col(LockerDoor.state) == "loaded", col(LockerDoor.expires_at) <= now + EXPIRING_WITHIN)
         ).one()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
+    oldest = as_utc(oldest) if oldest is not None else None
     return {
         "version": __version__,
         "ils_online": station.link.online,
@@ -58,11 +58,10 @@ class HourlyFigures:
         pickups: dict[str, list[float]] = {}
         with Session(self.station.engine) as db:
             for row in db.exec(select(PickupDelay).where(col(PickupDelay.hour) >= start)):
-                hour = row.hour if row.hour.tzinfo else row.hour.replace(tzinfo=UTC)
-                pickups.setdefault(hour.isoformat(), []).append(round(row.seconds, 1))
+                pickups.setdefault(as_utc(row.hour).isoformat(), []).append(round(row.seconds, 1))
         out = []
         for hour, values in sorted(hourly.items()):
-            key = (hour if hour.tzinfo else hour.replace(tzinfo=UTC)).isoformat()
+            key = as_utc(hour).isoformat()
             figures = {"hour": key, "values": {k: round(v, 3) for k, v in sorted(values.items())},
                        "pickups": sorted(pickups.get(key, []))}
             encoded = json.dumps(figures, sort_keys=True)

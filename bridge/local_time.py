@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive: they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def local_iso(moment: datetime | None) -> str:
     """ISO 8601 in the library's local time with no zone (naive datetimes are taken as UTC)."""
     if moment is None:

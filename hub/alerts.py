@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from hub.fleet import aware
 from hub.models import HubAlert, HubEvent, HubStation
 from hub.profile import AlertSettings
 
@@ -33,10 +34,6 @@ class Condition:
     message: str
 
 
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def conditions(engine: Engine, rules: AlertSettings, now: datetime) -> dict[str, Condition]:
     """Every condition that holds now, by key."""
     found: dict[str, Condition] = {}
@@ -45,7 +42,7 @@ def conditions(engine: Engine, rules: AlertSettings, now: datetime) -> dict[str,
                                                     col(HubStation.token_digest).is_not(None))).all()
         for station in stations:
             sid = station.id
-            seen = _aware(station.last_seen) if station.last_seen else None
+            seen = aware(station.last_seen) if station.last_seen else None
             if seen is None or (now - seen).total_seconds() > rules.station_offline_s:
                 found[f"station_offline:{sid}"] = Condition(
                     sid, "station_offline", f"{sid} has not reported since "
@@ -66,7 +63,7 @@ def _from_events(sid: str, events: list[HubEvent], rules: AlertSettings,
         subject = {"door": p.get("door_id"), "door_open": p.get("door_id"),
                    "device": f"{p.get('kind')}:{p.get('id')}"}.get(event.kind, "")
         latest[(event.kind, str(subject))] = event
-        recent = now - _aware(event.at) <= timedelta(hours=1)
+        recent = now - aware(event.at) <= timedelta(hours=1)
         if event.kind == "checkout" and recent and int(p.get("in_session", 0)) >= rules.large_checkout:
             reason = "an unusually large checkout"
             suspicious[reason] = max(suspicious.get(reason, 0), int(p["in_session"]))
@@ -77,7 +74,7 @@ def _from_events(sid: str, events: list[HubEvent], rules: AlertSettings,
     for (kind, subject), event in latest.items():
         p = event.payload
         if kind == "ils" and not p.get("online", True) and \
-                (now - _aware(event.at)).total_seconds() >= rules.ils_offline_s:
+                (now - aware(event.at)).total_seconds() >= rules.ils_offline_s:
             found[f"ils_offline:{sid}"] = Condition(sid, "ils_offline",
                                                     f"{sid}: the ILS is offline ({p.get('error', '')})")
         elif kind == "door" and p.get("alarm") in DOOR_ALARMS:
@@ -144,8 +141,8 @@ def channels(rules: AlertSettings) -> dict[str, Channel]:
 
 def as_dict(alert: HubAlert) -> dict[str, Any]:
     return {"id": alert.id, "key": alert.key, "station": alert.station_id, "kind": alert.kind,
-            "message": alert.message, "opened_at": _aware(alert.opened_at).isoformat(),
-            "resolved_at": _aware(alert.resolved_at).isoformat() if alert.resolved_at else None}
+            "message": alert.message, "opened_at": aware(alert.opened_at).isoformat(),
+            "resolved_at": aware(alert.resolved_at).isoformat() if alert.resolved_at else None}
 
 
 def evaluate(engine: Engine, rules: AlertSettings, now: datetime | None = None,

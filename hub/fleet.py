@@ -104,7 +104,7 @@ def enrol(engine: Engine, station_id: str, code: str, version: str = "") -> str:
         wanted = digest(code.strip().upper())
         row = db.exec(select(EnrolmentCode).where(EnrolmentCode.station_id == station_id,
                                                   EnrolmentCode.code_digest == wanted)).first()
-        if row is None or row.used_at is not None or _aware(row.expires_at) < now():
+        if row is None or row.used_at is not None or aware(row.expires_at) < now():
             attempts.failures += 1
             attempts.last_failure = now()
             db.add(attempts)
@@ -284,5 +284,6 @@ def audit_log(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
                  "detail": r.detail} for r in rows]
 
 
-def _aware(when: datetime) -> datetime:
+def aware(when: datetime) -> datetime:
+    """Naive datetimes from the database are UTC."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)

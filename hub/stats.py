@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from hub.fleet import aware
 from hub.models import HubStation, HubStationHour
 
 SIZES = ("small", "medium", "large")
@@ -41,7 +42,7 @@ def report(engine: Engine, start: date, end: date, *, tz: str = "UTC",
             ids = db.exec(select(HubStation.id).where(HubStation.branch == branch)).all()
             query = query.where(col(HubStationHour.station_id).in_(ids))
         for row in db.exec(query):
-            local = (row.hour if row.hour.tzinfo else row.hour.replace(tzinfo=UTC)).astimezone(zone)
+            local = aware(row.hour).astimezone(zone)
             for metric, value in row.figures.items():
                 totals[metric] += value
                 by_hour[local.hour][metric] += value
