@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
 
 from bridge.console.routes import SignedOut
+from bridge.console.routes import look as console_look
 from bridge.console.routes import router as console_router
 from bridge.console.routes import static as console_static
 from bridge.metrics import install_metrics
@@ -103,6 +104,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(calendar_router)
     app.include_router(tags_router)
     app.mount("/console/static", console_static, name="console-static")
+    app.mount("/console/look", console_look, name="console-look")
 
     @app.exception_handler(SignedOut)
     async def signed_out(request: Request, exc: SignedOut) -> RedirectResponse:
@@ -119,7 +121,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
         """Nothing the station answers may stay in a browser's cache (a shared desk PC: Back
         after sign-out must not show staff pages); only the console's static files may."""
         response = await call_next(request)
-        if not request.url.path.startswith("/console/static"):
+        if not request.url.path.startswith(("/console/static", "/console/look")):
             response.headers["Cache-Control"] = "no-store"
         return response
 

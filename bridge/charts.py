@@ -4,37 +4,16 @@ chart also exists as a table (its text alternative)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from babel.dates import get_day_names
 
 from bridge.formatting import Formats
+from station_core.console_look.chart import Chart
 from station_core.vocabulary import METRIC_LABELS, REFUSAL_LABELS
 
 SIZES = ("small", "medium", "large")
-
-
-@dataclass
-class Chart:
-    id: str
-    title: str
-    labels: list[str]
-    axis: str  # what the labels are (the table's first column)
-    series: list[tuple[str, list[float]]]
-    kind: str = "bar"  # bar | line | hbar
-    unit: str = ""  # "%": values are fractions shown as percentages
-    empty_text: str = "Nothing to show in this period."
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not any(v for _, values in self.series for v in values if v)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "labels": self.labels, "kind": self.kind,
-                "unit": self.unit, "series": [{"name": n, "values": v} for n, v in self.series]}
 
 
 def _pair(rows: list[dict[str, float]], first: str, second: str) -> list[tuple[str, list[float]]]:

@@ -5,6 +5,7 @@ for patrons: the loop only retries later, and the outbox waits in the database."
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,13 +43,16 @@ class FleetLink:
     def __init__(self, settings: HubLinkSettings, engine: Engine, outbox: Outbox,
                  handlers: dict[str, Handler],
                  status: Callable[[], dict[str, Any]] | None = None,
-                 figures: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+                 figures: Callable[[], list[dict[str, Any]]] | None = None,
+                 desk: Callable[[], dict[str, Any]] | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.outbox = outbox
         self.handlers = handlers
         self.status = status
         self.figures = figures
+        self.desk = desk
+        self.desk_sent = ""  # the desk view last put in the outbox, as JSON
         self.connected = False
         self.last_error = ""
 
@@ -69,6 +73,7 @@ class FleetLink:
                         self.outbox.add("stats", hour)
                 except Exception as exc:
                     log.warning("fleet status not taken: %s", exc)
+            self.note_desk()
             if not stored_token(self.engine):
                 await asyncio.sleep(self.settings.command_poll_s)  # not enrolled yet
                 continue
@@ -84,6 +89,20 @@ class FleetLink:
                     log.warning("hub %s unreachable: %s", self.settings.url, exc)
                 self.connected, self.last_error = False, str(exc)[:200]
             await asyncio.sleep(min(self.settings.push_interval_s, self.settings.command_poll_s))
+
+    def note_desk(self) -> None:
+        """The doors and exceptions as the hub's desk shows them, whenever they changed (the hub
+        keeps the latest: its grid is live to within a push)."""
+        if self.desk is None:
+            return
+        try:
+            view = self.desk()
+            encoded = json.dumps(view, sort_keys=True, default=str)
+            if encoded != self.desk_sent:
+                self.outbox.add("desk", view)
+                self.desk_sent = encoded
+        except Exception as exc:  # the hub's view is never worth stopping the link for
+            log.warning("fleet desk view not taken: %s", exc)
 
     async def push(self, client: httpx.AsyncClient) -> None:
         """Everything pending, oldest first, in batches; the hub answers how far it has them."""

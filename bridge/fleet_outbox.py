@@ -29,6 +29,7 @@ FORWARDED: dict[str, tuple[str, ...]] = {
     "queue_exception": ("exception_id", "kind"),
     "staff_alert": ("reason", "door_id", "reader", "failures_last_hour"),
     "stats": ("hour", "values", "pickups"),
+    "desk": ("doors", "exceptions"),
     "status": ("version", "ils_online", "queue_pending", "oldest_queued_s", "open_exceptions",
                "holds_expiring", "devices"),
     "checkout": ("ok", "offline", "in_session"),

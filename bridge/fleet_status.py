@@ -38,6 +38,25 @@ def status(station: Any) -> dict[str, Any]:
     }
 
 
+DOOR_FIELDS = ("door_id", "size", "accessible", "charging", "state", "initials", "items",
+               "expires_at", "sensor", "alarm")
+
+
+def desk(station: Any) -> dict[str, Any]:
+    """What the hub's desk shows of this station: every door as the station's own grid has it
+    (initials only) and the open queue exceptions (id, kind, the reason in staff's words, when:
+    never the patron, nor the item, which the station's console shows)."""
+    from bridge.staff_wording import staff_reason
+
+    doors = station.lockers.grid() if station.lockers is not None else []
+    return {
+        "doors": [{name: door[name] for name in DOOR_FIELDS} for door in doors],
+        "exceptions": [{"id": e.id, "kind": e.kind, "reason": staff_reason(e.reason),
+                        "at": as_utc(e.created_at).isoformat()}
+                       for e in station.journal.exceptions()],
+    }
+
+
 class HourlyFigures:
     """The station's own statistics, hour by hour (UTC), for the hub to add up: a `stats` event
     for every hour whose figures changed since they were last sent (all of the last two days

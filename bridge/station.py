@@ -275,7 +275,8 @@ class Station:
         assert self.engine is not None and self.outbox is not None
         self.fleet = FleetLink(self.profile.hub, self.engine, self.outbox, handlers(self),
                                status=lambda: fleet_status.status(self),
-                               figures=fleet_status.HourlyFigures(self).changed)
+                               figures=fleet_status.HourlyFigures(self).changed,
+                               desk=lambda: fleet_status.desk(self))
         await self.fleet.run()
 
     async def _card_loop(self, reader_id: str, owner: DeviceOwner) -> None:

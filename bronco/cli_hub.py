@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,6 +72,30 @@ def hub_token(
     except FleetError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_CONFIG) from None
+
+
+@hub_app.command("user")
+def hub_user(
+    username: Annotated[str, typer.Argument(help="The name staff sign in to the hub console with.")],
+    profile: HubProfileOption,
+    role: Annotated[str, typer.Option(help="admin (enrols, revokes, audit log) or desk.")] = "desk",
+    password_env: Annotated[str, typer.Option(help="Read the password from this variable.")] = (
+        "BRONCO_STAFF_PASSWORD"
+    ),
+) -> None:
+    """Create a hub console account (asks for the password unless it is in the variable)."""
+    from hub.db import open_hub_database
+    from hub.fleet import FleetError
+    from hub.staff import add_user
+
+    password = os.environ.get(password_env) or getpass.getpass("Password (10+ characters): ")
+    engine = open_hub_database(_hub_profile(profile).hub.database_url)
+    try:
+        add_user(engine, username, password, role)
+    except FleetError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(f"hub user '{username}' ({role}) created")
 
 
 @hub_app.command("enrol")

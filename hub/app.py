@@ -7,18 +7,20 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from hub import alerts, fleet, stats
+from hub import alerts, fleet, staff, stats, views
+from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
 
@@ -65,11 +67,27 @@ def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def _staff(request: Request, authorization: Annotated[str | None, Header()] = None) -> fleet.Staff:
-    found = fleet.staff_for(_engine(request), _bearer(authorization))
-    if found is None:
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _staff(request: Request, authorization: Annotated[str | None, Header()] = None,
+           x_csrf_token: Annotated[str | None, Header()] = None) -> fleet.Staff:
+    """A staff API token (scripts), or a console session whose every change carries the
+    session's CSRF token (so no other site can make a signed-in browser act)."""
+    if authorization is None and SESSION_COOKIE in request.cookies:
+        found = staff.session_for(_engine(request), request.app.state.profile.console,
+                                  request.cookies[SESSION_COOKIE])
+        if found is None:
+            raise HTTPException(401, "signed out: sign in again")
+        username, role, csrf = found
+        if request.method not in SAFE_METHODS and not secrets.compare_digest(
+                (x_csrf_token or "").encode(), csrf.encode()):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        return fleet.Staff(username, role)
+    token = fleet.staff_for(_engine(request), _bearer(authorization))
+    if token is None:
         raise HTTPException(401, "unknown or revoked staff token")
-    return found
+    return token
 
 
 def _admin(who: Annotated[fleet.Staff, Depends(_staff)]) -> fleet.Staff:
@@ -111,6 +129,27 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
 
     app = FastAPI(title="Bronco Hub", version="1", lifespan=lifespan)
     app.state.engine = engine
+    app.state.profile = profile
+    app.include_router(console_router)
+    app.mount("/console/look", look, name="console-look")
+    app.mount("/console/static", static, name="console-static")
+
+    @app.exception_handler(SignedOut)
+    async def _signed_out(_request: Request, _exc: SignedOut) -> RedirectResponse:
+        return RedirectResponse("/console/login", status_code=303)
+
+    @app.middleware("http")
+    async def _no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]],
+                        ) -> Response:
+        """A shared desk PC: Back after sign-out must show nothing; only static files cache."""
+        response = await call_next(request)
+        if not request.url.path.startswith(("/console/static", "/console/look")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> RedirectResponse:
+        return RedirectResponse("/console", status_code=307)
 
     @app.exception_handler(fleet.FleetError)
     async def _refused(_request: Request, exc: fleet.FleetError) -> JSONResponse:
@@ -140,7 +179,13 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
 
     @app.get("/api/v1/stations")
     def stations(_who: Staff) -> list[dict[str, Any]]:
-        return fleet.stations(engine)
+        """Every station: online, last seen, versions, devices, queue, open alerts."""
+        return views.station_rows(engine, profile.alerts.station_offline_s)
+
+    @app.get("/api/v1/stations/{station_id}/bank")
+    def station_bank(station_id: str, _who: Staff) -> dict[str, Any]:
+        """The station's doors and open exceptions as it last reported them."""
+        return views.bank(engine, station_id)
 
     @app.get("/api/v1/stations/{station_id}/events")
     def station_events(station_id: str, _who: Staff,

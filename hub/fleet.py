@@ -172,6 +172,10 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
                          "payload": event["payload"], "received_at": now()})
             if event["kind"] == "stats":
                 _keep_hour(db, station_id, event["payload"])
+            elif event["kind"] == "status":
+                station.status = event["payload"]
+            elif event["kind"] == "desk":
+                station.desk, station.desk_at = event["payload"], event["at"]
             station.last_seq = event["seq"]
         if rows:  # one statement for the batch
             db.execute(insert(HubEvent), rows)
@@ -256,15 +260,6 @@ def command(engine: Engine, command_id: int) -> dict[str, Any]:
         return {"id": row.id, "station": row.station_id, "kind": row.kind, "args": row.args,
                 "delivered": row.delivered_at is not None, "done": row.done_at is not None,
                 "ok": row.ok, "result": row.result}
-
-
-def stations(engine: Engine) -> list[dict[str, Any]]:
-    with Session(engine) as db:
-        rows = db.exec(select(HubStation).order_by(col(HubStation.id))).all()
-        return [{"id": r.id, "branch": r.branch, "enrolled": r.token_digest is not None,
-                 "revoked": r.revoked_at is not None, "version": r.version,
-                 "last_seen": r.last_seen.isoformat() if r.last_seen else None,
-                 "events": r.last_seq} for r in rows]
 
 
 def events(engine: Engine, station_id: str, after: int = 0, limit: int = 500) \

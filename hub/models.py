@@ -26,6 +26,10 @@ class HubStation(HubModel, table=True):
     last_seen: datetime | None = None
     last_seq: int = 0  # every event up to this one has arrived, in order
     version: str = Field(default="", max_length=64)
+    # The latest "status" event (versions, devices, queue) and "desk" event (doors, exceptions):
+    status: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    desk: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    desk_at: datetime | None = None
 
 
 class EnrolmentCode(HubModel, table=True):
@@ -81,8 +85,7 @@ class HubCommand(HubModel, table=True):
 
 
 class HubStaffToken(HubModel, table=True):
-    """API tokens for hub staff (scripts, the CLI); the console's sign-in comes with issue 17's
-    console work."""
+    """API tokens for hub staff (scripts, the CLI); people at the console sign in instead."""
 
     __tablename__ = "hub_staff_token"
 
@@ -131,3 +134,39 @@ class HubStationHour(HubModel, table=True):
     hour: datetime = Field(primary_key=True)
     figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     pickups: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class HubStaffUser(HubModel, table=True):
+    """A person who signs in to the hub console (argon2id password)."""
+
+    __tablename__ = "hub_staff_user"
+
+    username: str = Field(primary_key=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)  # "admin" or "desk", as for tokens
+    disabled: bool = False
+    created_at: datetime
+
+
+class HubSession(HubModel, table=True):
+    """A console sign-in: the cookie's digest and the CSRF token every change must carry."""
+
+    __tablename__ = "hub_session"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+
+
+class HubLoginAttempt(HubModel, table=True):
+    """Failed sign-ins per account name and per client address, in the database: a restart
+    forgives nothing."""
+
+    __tablename__ = "hub_login_attempt"
+
+    key: str = Field(primary_key=True, max_length=96)
+    failures: int = 0
+    last_failure: datetime | None = None
+    wait_until: datetime | None = None

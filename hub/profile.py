@@ -39,11 +39,25 @@ class AlertSettings(BaseModel):
     large_checkout: int = Field(default=15, ge=2, description="items in one kiosk session")
 
 
+class ConsoleSettings(BaseModel):
+    """Sign-in to the hub console."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_minutes: int = Field(default=480, ge=5, le=1440, description="a sign-in lasts at most")
+    idle_minutes: int = Field(default=30, ge=1, le=480, description="and ends after this idle")
+    login_free_failures: int = Field(
+        default=4, ge=1, le=20,
+        description="wrong passwords for one name (or from one address) before each next one waits")
+    lockout_minutes: int = Field(default=15, ge=1, le=1440, description="the longest such wait")
+
+
 class HubProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hub: HubSettings
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
 
 def load_hub_profile(path: Path) -> HubProfile:

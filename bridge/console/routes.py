@@ -17,14 +17,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bridge.charts import SIZES, charts
-from bridge.console.wording import staff_reason
 from bridge.formatting import Formats
 from bridge.monthly_report import Month, build_csv, build_pdf
 from bridge.replay_report import shown
 from bridge.routes.ils_events import holds as ils_holds
 from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
+from bridge.staff_wording import staff_reason
 from bridge.station import Station
 from bridge.stats import METRICS
+from station_core.console_look import LOOK
 from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, TRANSACTION_KINDS, audit_action
 
 HERE = Path(__file__).parent
@@ -35,8 +36,9 @@ def _templates() -> Any:
     """Jinja2 loads with the first console page, not in every station that never shows one."""
     from fastapi.templating import Jinja2Templates
 
-    return Jinja2Templates(directory=str(HERE / "templates"))
+    return Jinja2Templates(directory=[HERE / "templates", LOOK / "templates"])
 static = StaticFiles(directory=str(HERE / "static"))
+look = StaticFiles(directory=str(LOOK))  # shared with the hub's console
 router = APIRouter(prefix="/console", include_in_schema=False)
 LOGIN_CSRF = "bronco_login_csrf"
 

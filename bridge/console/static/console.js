@@ -1,62 +1,13 @@
-// The staff console's behaviour: calls the staff API with the session's CSRF token and keeps the
-// locker grid live from the station's event stream.
+// The station console's behaviour (look.js has the shared helpers): calls the staff API and keeps
+// the locker grid live from the station's event stream.
 "use strict";
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
-
-function say(text, ok = true) {
-  const box = document.getElementById("message");
-  if (!box) return;
-  box.textContent = text;
-  box.className = ok ? "ok" : "bad";
-}
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { window.location = "/console/login"; throw new Error("signed out"); }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : "refused (" + response.status + ")";
-    throw new Error(detail);
-  }
-  return data;
-}
-
 // -- locker grid --------------------------------------------------------------------------------
 let doors = [];
-function esc(text) {
-  return String(text ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
 async function refreshGrid() {
   const grid = document.getElementById("grid");
   if (!grid) return;
   doors = await api("GET", "/api/v1/staff/lockers");
-  grid.replaceChildren(...doors.map(d => {
-    const cell = document.createElement("button");
-    cell.type = "button";
-    const standingOpen = d.sensor === "open";
-    cell.className = "door " + d.state + (d.alarm ? " alarm" : "") + (standingOpen ? " open" : "");
-    cell.dataset.door = d.door_id;
-    cell.dataset.state = d.state;
-    const marks = (d.accessible ? " ♿" : "") + (d.charging ? " ⚡" : "");
-    const expires = d.expires_at ? "until " + new Date(d.expires_at).toLocaleDateString(undefined, { day: "numeric", month: "short" }) : "";
-    const items = d.items ? (d.items === 1 ? "1 item" : `${d.items} items`) : "";
-    cell.setAttribute("aria-label", `Door ${d.door_id}, ${d.size}, ${d.state_label}` +
-      (standingOpen ? ", door open" : "") + (d.accessible ? ", accessible" : "") +
-      (d.initials ? `, for ${d.initials}` : "") + (d.alarm ? `, alarm: ${d.alarm.replace(/_/g, " ")}` : ""));
-    cell.innerHTML = `<span class="id">${esc(d.door_id)}<span aria-hidden="true">${marks}</span></span>
-      <span class="meta">${esc(d.size)} · ${esc(d.state_label)}</span>
-      ${standingOpen ? `<span class="open-text">Door open</span>` : ""}
-      <span class="who">${esc(d.initials)}</span>
-      <span class="meta">${esc([items, expires].filter(Boolean).join(" · "))}</span>
-      ${d.alarm ? `<span class="alarm-text">⚠ ${esc(d.alarm.replace(/_/g, " "))}</span>` : ""}
-      ${["unknown", "unsensed"].includes(d.sensor) ? `<span class="meta">${esc(d.sensor_label)}</span>` : ""}`;
-    cell.addEventListener("click", () => openDialog(d));
-    return cell;
-  }));
+  grid.replaceChildren(...doors.map(d => doorCell(d, openDialog)));
 }
 
 function openDialog(door) {
@@ -67,14 +18,7 @@ function openDialog(door) {
     (door.alarm ? ` Alarm: ${door.alarm.replace(/_/g, " ")}.` : "") + (door.note ? ` ${door.note}` : "");
   document.getElementById("door-reason").value = "";
   const box = document.getElementById("door-actions");
-  box.replaceChildren(...door.actions.map(action => {
-    const button = document.createElement("button");
-    button.value = action.name;
-    button.textContent = action.label;
-    button.className = action.destructive ? "danger" : "";
-    button.dataset.destructive = action.destructive ? "yes" : "";
-    return button;
-  }));
+  box.replaceChildren(...actionButtons(door.actions));
   dialog.dataset.door = door.door_id;
   dialog.dataset.state = door.state;
   dialog.showModal();
@@ -183,8 +127,6 @@ document.querySelectorAll("button.resolve").forEach(b => b.addEventListener("cli
 
 if (document.getElementById("grid")) { refreshGrid().catch(e => say(e.message, false)); watchEvents(); }
 
-// A page restored from the back-forward cache after sign-out must ask the station again.
-window.addEventListener("pageshow", event => { if (event.persisted) location.reload(); });
 
 // -- health: kiosk enrolment, revocation, locked cards ---------------------------------------------
 document.getElementById("enrolment-code")?.addEventListener("click", async () => {
@@ -202,36 +144,6 @@ document.querySelectorAll("button.unlock").forEach(b => b.addEventListener("clic
   try { await api("POST", "/api/v1/staff/locked-cards/unlock", { key: b.dataset.key }); location.reload(); }
   catch (error) { say(error.message, false); }
 }));
-
-// -- statistics charts (Chart.js, served from the station: no network) -----------------------------
-const chartData = document.getElementById("charts-data");
-if (chartData && window.Chart) {
-  // Dark enough against white for graphics (WCAG 1.4.11: 3:1), and told apart by the legend too.
-  const colours = ["#1e4d2b", "#8a5a00", "#2b5d9b"];
-  for (const spec of JSON.parse(chartData.textContent)) {
-    const canvas = document.getElementById("canvas-" + spec.id);
-    if (!canvas) continue;
-    const percent = spec.unit === "%";
-    const valueAxis = spec.kind === "hbar" ? "x" : "y";
-    new Chart(canvas, {
-      type: spec.kind === "line" ? "line" : "bar",
-      data: {
-        labels: spec.labels,
-        datasets: spec.series.map((s, i) => ({
-          label: s.name, data: percent ? s.values.map(v => Math.round(v * 1000) / 10) : s.values,
-          backgroundColor: colours[i % colours.length], borderColor: colours[i % colours.length],
-          maxBarThickness: 36, pointRadius: spec.labels.length > 31 ? 0 : 3,
-        })),
-      },
-      options: {
-        indexAxis: spec.kind === "hbar" ? "y" : "x", animation: false, responsive: true,
-        maintainAspectRatio: false,
-        scales: { [valueAxis]: { beginAtZero: true, ticks: percent ? { callback: v => v + "%" } : { precision: 0 } } },
-        plugins: { legend: { display: spec.series.length > 1 } },
-      },
-    });
-  }
-}
 
 // -- tag programming ------------------------------------------------------------------------------
 const FINDINGS = {
