@@ -80,7 +80,7 @@ async function refreshBank(station) {
     const bank = await api("GET", `/api/v1/stations/${encodeURIComponent(station)}/bank`);
     grid.replaceChildren(...bank.doors.map(d => doorCell(d, door => openDialog(station, door))));
     live.textContent = bank.reported_at
-      ? "live · as reported " + new Date(bank.reported_at).toLocaleTimeString() : "nothing reported yet";
+      ? "live · last change " + new Date(bank.reported_at).toLocaleTimeString() : "nothing reported yet";
     live.className = bank.reported_at ? "live" : "live down";
   } catch (error) { live.textContent = "not updating"; live.className = "live down"; }
 }
@@ -106,7 +106,11 @@ document.getElementById("door-form")?.addEventListener("submit", async event => 
   const action = event.submitter?.value;
   const { station, door } = dialog.dataset;
   const reason = document.getElementById("door-reason").value.trim();
-  if (action === "open" && reason.length < 3) { say("Opening a door needs a reason.", false); return; }
+  if (action === "open" && reason.length < 3) {
+    say("Opening a door needs a reason.", false);
+    document.getElementById("door-reason").focus();
+    return;
+  }
   if (event.submitter?.dataset.destructive && !confirm(`${event.submitter.textContent} for ${station} door ${door}?`)) return;
   dialog.close();
   try {

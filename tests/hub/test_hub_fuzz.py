@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.hub.test_fleet_stations import Hub
+from tests.hub.conftest import Hub
 
 pytestmark = pytest.mark.slow
 
