@@ -70,6 +70,9 @@ def run_station(profile: Profile, host: str | None = None, port: int | None = No
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's URL at INFO: the hub polls each second, and an ILS's REST URL
+    # can carry a patron's or an item's barcode, which stays below INFO.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     listen = host or profile.server.host
     tls = _tls_files(profile, listen)
     app = create_app(profile)

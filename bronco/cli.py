@@ -141,7 +141,13 @@ def _enrol_kiosk(profile: Profile, station_url: str, code: str, kiosk_id: str) -
 def demo(
     headless: Annotated[bool, typer.Option(help="No kiosk window (machines with no screen).")] = False,
     profile: Annotated[Path | None, typer.Option(help="Profile (default: simulated.toml).")] = None,
-    port: Annotated[int, typer.Option(help="Station port.")] = 8080,
+    port: Annotated[int, typer.Option(help="Station port (with --fleet: the first station's).")] = 8080,
+    fleet: Annotated[bool, typer.Option(
+        help="A fleet hub and two stations (two banks in two branches) instead of one station.",
+    )] = False,
+    hub_port: Annotated[int, typer.Option(help="The hub's port, with --fleet.")] = 8090,
+    folder: Annotated[Path, typer.Option(
+        help="Where --fleet keeps its profiles and databases.")] = Path("bronco-fleet-demo"),
 ) -> None:
     """Run the whole stack on simulated hardware: demo ILS, station and kiosk. Ctrl-C stops it.
 
@@ -152,6 +158,11 @@ def demo(
     path = profile or shipped_profile("simulated.toml")
     load_or_exit(path)
     try:
+        if fleet:
+            from bronco.demo_fleet import run_fleet_demo
+
+            raise typer.Exit(run_fleet_demo(path, headless=headless, port=port,
+                                            hub_port=hub_port, folder=folder.resolve()))
         raise typer.Exit(run_demo(path, headless=headless, port=port))
     except DemoError as exc:
         typer.echo(f"demo failed: {exc}", err=True)

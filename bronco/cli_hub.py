@@ -53,7 +53,13 @@ def hub(ctx: typer.Context,
     except Exception as exc:  # the database unreachable or refusing: say so, plainly
         typer.echo(f"hub database {loaded.hub.database_url.split('@')[-1]}: {exc}", err=True)
         raise typer.Exit(EXIT_FAILURE) from None
-    uvicorn.run(app, host=loaded.hub.host, port=loaded.hub.port, log_level=log_level)
+    # X-Forwarded-For only from the proxies the profile names (uvicorn would believe loopback):
+    # the sign-in limits count per client address. Stations poll every second or two, so
+    # the access log is kept for debug.
+    trusted = loaded.hub.trusted_proxies
+    uvicorn.run(app, host=loaded.hub.host, port=loaded.hub.port, log_level=log_level,
+                proxy_headers=bool(trusted), forwarded_allow_ips=",".join(trusted) or None,
+                access_log=log_level == "debug")
 
 
 @hub_app.command("token")

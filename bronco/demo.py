@@ -112,39 +112,75 @@ def demo_ils_argv(port: int, encoding: str) -> list[str] | None:
             "--encoding", encoding]
 
 
+class Supervisor:
+    """Starts children in order, stops them in reverse; Ctrl-C (or SIGTERM) ends the wait."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[Child] = []
+        self.stop_requested = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> Supervisor:
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            self.stop_requested = True
+
+        self._previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        if self.stop_requested:
+            print("Demo stopped.", flush=True)
+
+    def start(self, name: str, argv: list[str]) -> Child:
+        child = Child(name, argv)
+        self.children.append(child)
+        child.start(self.env)
+        return child
+
+    def wait_healthy(self, url: str) -> None:
+        _wait_healthy(url, self.children)
+
+    def wait_port(self, port: int) -> None:
+        _wait_port("127.0.0.1", port, self.children)
+
+    def run(self) -> int:
+        """Until Ctrl-C: 0; a child that dies ends the demo with 1."""
+        print("Press Ctrl-C to stop.", flush=True)
+        while not self.stop_requested:
+            for child in self.children:
+                if child.exited() is not None:
+                    print(f"{child.name} exited with code {child.exited()}; stopping the demo",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.2)
+        return 0
+
+
+BRONCO = [sys.executable, "-m", "bronco"]
+
+
 def run_demo(profile: Path, *, headless: bool, port: int) -> int:
     from station_core.profile import load_profile
 
     ils_settings = load_profile(profile).ils
     ils_port = ils_settings.port
-    bronco = [sys.executable, "-m", "bronco"]
-    env = {**os.environ, "BRONCO_ILS_PASSWORD": DEMO_ILS_PASSWORD}
     station_url = f"http://127.0.0.1:{port}"
-    children: list[Child] = []
-    stop_requested = False
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with Supervisor({**os.environ, "BRONCO_ILS_PASSWORD": DEMO_ILS_PASSWORD}) as run:
         ils_argv = demo_ils_argv(ils_port, ils_settings.encoding)
         if ils_argv:
-            ils = Child("demo ILS", ils_argv)
-            children.append(ils)
-            ils.start(env)
-            _wait_port("127.0.0.1", ils_port, children)
+            run.start("demo ILS", ils_argv)
+            run.wait_port(ils_port)
         staff_password = demo_staff_password(profile)
-        station = Child("station", [*bronco, "station", "--profile", str(profile), "--port", str(port)])
-        children.append(station)
-        station.start(env)
-        _wait_healthy(f"{station_url}/healthz", children)
+        run.start("station", [*BRONCO, "station", "--profile", str(profile), "--port", str(port)])
+        run.wait_healthy(f"{station_url}/healthz")
         if not headless:
-            kiosk = Child("kiosk", [*bronco, "kiosk", "--profile", str(profile),
-                                    "--station", station_url, "--windowed"])
-            children.append(kiosk)
-            kiosk.start(env)
+            run.start("kiosk", [*BRONCO, "kiosk", "--profile", str(profile), "--station",
+                                station_url, "--windowed"])
         print("Bronco Station demo is running (simulated hardware).", flush=True)
         if ils_argv:
             print(f"  demo ILS (SIP2):  127.0.0.1:{ils_port}  login kiosk / {DEMO_ILS_PASSWORD}")
@@ -154,19 +190,4 @@ def run_demo(profile: Path, *, headless: bool, port: int) -> int:
         print(f"  events:           ws://127.0.0.1:{port}/api/v1/events")
         print(f"  simulators:       {station_url}/docs#/simulators")
         print("  kiosk:            " + ("not started (--headless)" if headless else "window open"))
-        print("Press Ctrl-C to stop.", flush=True)
-        while not stop_requested:
-            for child in children:
-                if child.exited() is not None:
-                    print(f"{child.name} exited with code {child.exited()}; stopping the demo",
-                          file=sys.stderr)
-                    return 1
-            time.sleep(0.2)
-        return 0
-    finally:
-        for child in reversed(children):
-            child.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if stop_requested:
-            print("Demo stopped.", flush=True)
+        return run.run()

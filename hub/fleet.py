@@ -162,7 +162,13 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
         station = db.exec(select(HubStation).where(HubStation.id == station_id)
                           .with_for_update()).one()  # one push at a time per station
         rows = []
-        for event in sorted(events, key=lambda e: e["seq"]):
+        events = sorted(events, key=lambda e: e["seq"])
+        if station.last_seq == 0 and events:
+            # Nothing from this station yet: its outbox starts where this hub takes it up (a
+            # station that reported to an earlier hub, whose database was lost, has acknowledged
+            # events behind it). Pushes always begin at the oldest event not yet acknowledged.
+            station.last_seq = events[0]["seq"] - 1
+        for event in events:
             if event["seq"] <= station.last_seq:
                 continue
             if event["seq"] != station.last_seq + 1:

@@ -17,6 +17,10 @@ class HubSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8090, ge=1, le=65535)
     timezone: str = Field(default="UTC", description="the library's zone, for days and hours")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="addresses of reverse proxies whose X-Forwarded-For is believed; none: the "
+                    "connection's own address counts (for the sign-in limits)")
 
 
 class AlertSettings(BaseModel):

@@ -54,6 +54,19 @@ def add_user(engine: Engine, username: str, password: str, role: str, *, by: str
         db.commit()
 
 
+def set_password(engine: Engine, username: str, password: str, *, by: str = "cli") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise FleetError(422, f"a hub password needs at least {MIN_PASSWORD} characters")
+    with Session(engine) as db:
+        user = db.get(HubStaffUser, username)
+        if user is None:
+            raise FleetError(404, f"no hub user {username!r}")
+        user.password_hash = HASHER.hash(password)
+        db.add(user)
+        audit(db, by, "password_set", username)
+        db.commit()
+
+
 def _keys(username: str, client: str) -> tuple[str, str]:
     # The name is kept as a digest: a mistyped password sometimes lands in the name field.
     return f"user:{hashlib.sha256(username.lower().encode()).hexdigest()[:40]}", f"peer:{client}"[:96]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import bronco, free_port, wait_http
+from tests.conftest import bronco, free_port, wait_for, wait_http
 
 
 def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
@@ -57,6 +57,50 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
         assert not still_up
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", 6001)) != 0  # the demo ILS is gone too
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_fleet_demo_runs_a_hub_and_two_stations_that_report_to_it(tmp_path: Path) -> None:
+    port, hub_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        bronco("demo", "--fleet", "--headless", "--port", str(port), "--hub-port", str(hub_port),
+               "--folder", str(tmp_path / "fleet")),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("Press Ctrl-C" in x for x in lines):
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        assert "hub storage:      PostgreSQL" in text  # scripts/run-tests installs it
+        hub = re.search(r"hub console: +(\S+)/console +user (\S+) / (\S+)", text)
+        assert hub and hub.group(1) == f"http://127.0.0.1:{hub_port}"
+        assert f"http://127.0.0.1:{port + 1}/console  (Science library)" in text
+        with httpx.Client(base_url=hub.group(1), timeout=10) as browser:
+            token = re.search(r'name="csrf_token" value="([^"]+)"',
+                              browser.get("/console/login").text).group(1)  # type: ignore[union-attr]
+            browser.post("/console/login", data={"username": hub.group(2),
+                                                 "password": hub.group(3), "csrf_token": token})
+
+            def reporting() -> dict[str, dict]:
+                rows = browser.get("/api/v1/stations").json()
+                return {r["id"]: r for r in rows if r["online"] and r["doors"] == 16}
+
+            wait_for(lambda: len(reporting()) == 2, timeout_s=30)
+            assert {r["branch"] for r in reporting().values()} == {"Main library",
+                                                                   "Science library"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        assert "Demo stopped." in proc.stdout.read()
+        for gone in (port, port + 1, hub_port):
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", gone)) != 0, gone
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -98,6 +98,22 @@ def test_a_resend_is_stored_once_and_a_gap_waits(hub_engine: Engine, hub_url: st
     assert stored[2]["payload"] == {"ok": True, "offline": False}
 
 
+def test_a_station_that_reported_to_a_lost_hub_is_taken_up_where_its_outbox_stands(
+        hub_engine: Engine, hub_url: str) -> None:
+    """The hub's database was lost and rebuilt: a station's outbox goes on from 41 (1..40 were
+    acknowledged by the old hub). The new hub starts there instead of waiting for 1 forever."""
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    assert client.post("/api/v1/fleet/events", json={"events": [event(41), event(42)]},
+                       headers=bearer(token)).json() == {"acked": 42}
+    # From then on the order holds as for any station: a gap waits.
+    assert client.post("/api/v1/fleet/events", json={"events": [event(44)]},
+                       headers=bearer(token)).json() == {"acked": 42}
+    stored = client.get("/api/v1/stations/k1/events", headers=bearer(admin)).json()
+    assert [e["seq"] for e in stored] == [41, 42]
+
+
 def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub_url: str) -> None:
     client = client_for(hub_engine, hub_url)
     admin = create_staff_token(hub_engine, "it-admin", "admin")

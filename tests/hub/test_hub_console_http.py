@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hub.app import create_hub_app
+from hub.db import open_hub_database
 from hub.fleet import create_staff_token
 from hub.profile import ConsoleSettings, HubProfile, HubSettings
 from hub.staff import add_user
@@ -162,3 +163,24 @@ def test_the_desk_view_is_what_the_station_last_reported(hub_engine: Engine, hub
         (True, "9.9", False, 4)
     assert row["device_faults"] == ["printer:p1"] and row["doors"] == 2
     assert client.get("/api/v1/stations/nowhere/bank", headers=bearer(admin)).status_code == 404
+
+
+def test_a_guesser_on_the_hub_process_cannot_rotate_forwarded_addresses(hub) -> None:
+    """Through the real server (uvicorn), whose default believes X-Forwarded-For from loopback:
+    the hub turns that off unless its profile names a proxy, so each guess counts against the
+    connection's own address whatever address the request claims."""
+    import httpx
+
+    engine = open_hub_database(hub.profile.read_text().split('"')[1])
+    add_user(engine, "desk1", PASSWORD, "desk")
+    engine.dispose()
+    codes = []
+    with httpx.Client(base_url=hub.url, follow_redirects=False, timeout=10) as browser:
+        for n in range(ConsoleSettings().login_free_failures + 2):
+            token = re.search(r'name="csrf_token" value="([^"]+)"',
+                              browser.get("/console/login").text).group(1)  # type: ignore[union-attr]
+            reply = browser.post("/console/login", headers={"X-Forwarded-For": f"198.51.100.{n}"},
+                                 data={"username": f"user{n}", "password": "guess",
+                                       "csrf_token": token})
+            codes.append(reply.status_code)
+    assert codes[-1] == 429 and set(codes[:-2]) == {401}, codes
