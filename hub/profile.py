@@ -53,6 +53,7 @@ class ConsoleSettings(BaseModel):
     login_free_failures: int = Field(
         default=4, ge=1, le=20,
         description="wrong passwords for one name (or from one address) before each next one waits")
+    first_wait_s: float = Field(default=1.0, ge=0.5, le=300, description="the first such wait")
     lockout_minutes: int = Field(default=15, ge=1, le=1440, description="the longest such wait")
 
 

@@ -119,7 +119,7 @@ def _failed(db: Session, key: str, settings: ConsoleSettings) -> None:
     row.last_failure = now()
     over = row.failures - settings.login_free_failures
     if over > 0:
-        wait = min(2.0 ** (over - 1), settings.lockout_minutes * 60.0)
+        wait = min(settings.first_wait_s * 2.0 ** (over - 1), settings.lockout_minutes * 60.0)
         row.wait_until = now() + timedelta(seconds=wait)
     db.add(row)
 
