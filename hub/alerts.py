@@ -23,6 +23,8 @@ from hub.profile import AlertSettings
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=2)
+# The events the rules read (the desk views and hourly figures are large and say nothing here).
+ALERT_KINDS = ("ils", "door", "door_open", "device", "checkout", "staff_alert", "status")
 DOOR_ALARMS = {"left_open": "left open", "forced": "forced open (opened with no command)",
                "unknown": "unreadable (its board is silent)"}
 
@@ -48,6 +50,7 @@ def conditions(engine: Engine, rules: AlertSettings, now: datetime) -> dict[str,
                     sid, "station_offline", f"{sid} has not reported since "
                     f"{seen.isoformat(timespec='seconds') if seen else 'it was enrolled'}")
             events = db.exec(select(HubEvent).where(HubEvent.station_id == sid,
+                                                    col(HubEvent.kind).in_(ALERT_KINDS),
                                                     col(HubEvent.at) >= now - LOOK_BACK)
                              .order_by(col(HubEvent.seq))).all()
             found.update(_from_events(sid, events, rules, now))
