@@ -38,6 +38,11 @@ BURST_EVERY_S = 20.0  # now and then a bank is loaded or a class returns a cart:
 BURST_SIZE = 40
 
 
+DESK_DOOR = {"size": "small", "accessible": False, "charging": False, "state": "loaded",
+             "initials": "MJN", "items": 1, "expires_at": "2026-12-08T17:00:00+00:00",
+             "sensor": "closed", "alarm": None}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,13 +63,20 @@ class SimStation:
         self.acked = 0
 
     def produce(self, count: int) -> None:
+        """`count` events; a door or locker change is followed, as at a real station, by the
+        bank's desk view (all 32 doors) for the hub's live grid."""
         for _ in range(count):
-            self.seq += 1
             kind = random.choice(["locker", "door", "checkout", "checkin", "device"])
-            self.outbox.append({"event_id": str(uuid.uuid4()), "seq": self.seq, "kind": kind,
-                                "at": datetime.now(UTC).isoformat(),
-                                "payload": {"door_id": f"A{random.randint(1, 32):02d}",
-                                            "state": "loaded", "ok": True}})
+            door = f"A{random.randint(1, 32):02d}"
+            self._add(kind, {"door_id": door, "state": "loaded", "ok": True})
+            if kind in ("locker", "door"):
+                self._add("desk", {"doors": [DESK_DOOR | {"door_id": f"A{n:02d}"}
+                                             for n in range(1, 33)], "exceptions": []})
+
+    def _add(self, kind: str, payload: dict[str, Any]) -> None:
+        self.seq += 1
+        self.outbox.append({"event_id": str(uuid.uuid4()), "seq": self.seq, "kind": kind,
+                            "at": datetime.now(UTC).isoformat(), "payload": payload})
 
     async def push(self, client: httpx.AsyncClient, latencies: list[float] | None) -> None:
         while self.outbox:
