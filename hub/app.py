@@ -8,16 +8,18 @@ import contextlib
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import alerts, fleet, staff, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
@@ -68,6 +70,28 @@ def _engine(request: Request) -> Engine:
 
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class NoStore:
+    """A shared desk PC: Back after sign-out must show nothing, so no answer may be cached but
+    the console's static files. Plain ASGI: every station push passes through it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/console/static",
+                                                                 "/console/look")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"cache-control", b"no-store")]
+            await send(message)
+
+        await self.app(scope, receive, with_header)
 
 
 def _staff(request: Request, authorization: Annotated[str | None, Header()] = None,
@@ -138,18 +162,19 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     async def _signed_out(_request: Request, _exc: SignedOut) -> RedirectResponse:
         return RedirectResponse("/console/login", status_code=303)
 
-    @app.middleware("http")
-    async def _no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]],
-                        ) -> Response:
-        """A shared desk PC: Back after sign-out must show nothing; only static files cache."""
-        response = await call_next(request)
-        if not request.url.path.startswith(("/console/static", "/console/look")):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(NoStore)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
         return RedirectResponse("/console", status_code=307)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_lost(_request: Request, exc: DBAPIError) -> JSONResponse:
+        """The database went away (restarted, a connection cut): nothing was stored, the caller
+        sends again; stations do so by themselves."""
+        log.warning("hub database error: %s", exc.orig.__class__.__name__ if exc.orig else exc)
+        return JSONResponse({"detail": "the hub's database did not answer; try again"},
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(fleet.FleetError)
     async def _refused(_request: Request, exc: fleet.FleetError) -> JSONResponse:

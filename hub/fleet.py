@@ -168,21 +168,27 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
             # station that reported to an earlier hub, whose database was lost, has acknowledged
             # events behind it). Pushes always begin at the oldest event not yet acknowledged.
             station.last_seq = events[0]["seq"] - 1
+        desk = None
         for event in events:
             if event["seq"] <= station.last_seq:
                 continue
             if event["seq"] != station.last_seq + 1:
                 break
+            payload = event["payload"]
+            if event["kind"] == "stats":
+                _keep_hour(db, station_id, payload)
+            elif event["kind"] == "status":
+                station.status = payload
+            elif event["kind"] == "desk":
+                # Only the latest view matters, and it lives on the station's row: the log
+                # keeps that the view changed, not 32 doors each time.
+                desk, payload = event, {}
             rows.append({"station_id": station_id, "event_id": event["event_id"],
                          "seq": event["seq"], "kind": event["kind"], "at": event["at"],
-                         "payload": event["payload"], "received_at": now()})
-            if event["kind"] == "stats":
-                _keep_hour(db, station_id, event["payload"])
-            elif event["kind"] == "status":
-                station.status = event["payload"]
-            elif event["kind"] == "desk":
-                station.desk, station.desk_at = event["payload"], event["at"]
+                         "payload": payload, "received_at": now()})
             station.last_seq = event["seq"]
+        if desk is not None:
+            station.desk, station.desk_at = desk["payload"], desk["at"]
         if rows:  # one statement for the batch
             db.execute(insert(HubEvent), rows)
         station.last_seen = now()

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from hub.app import create_hub_app
 from hub.fleet import MAX_WRONG_CODES, create_staff_token
@@ -112,6 +112,28 @@ def test_a_station_that_reported_to_a_lost_hub_is_taken_up_where_its_outbox_stan
                        headers=bearer(token)).json() == {"acked": 42}
     stored = client.get("/api/v1/stations/k1/events", headers=bearer(admin)).json()
     assert [e["seq"] for e in stored] == [41, 42]
+
+
+def test_a_database_connection_cut_under_the_hub_costs_one_503_and_no_event(
+        hub_engine: Engine, hub_url: str, postgres) -> None:
+    """PostgreSQL restarts (here: every hub connection is cut): the push that meets a dead
+    connection is refused with 503, not stored half; the next is served on a new connection."""
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    assert client.post("/api/v1/fleet/events", json={"events": [event(1)]},
+                       headers=bearer(token)).json() == {"acked": 1}
+    with create_engine(postgres.url, isolation_level="AUTOCOMMIT").connect() as conn:
+        cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = 'hub'")).scalar()
+    assert cut >= 1
+    batch = [event(2), event(3)]
+    first = client.post("/api/v1/fleet/events", json={"events": batch}, headers=bearer(token))
+    assert first.status_code == 503 and first.headers["retry-after"] == "1"
+    again = client.post("/api/v1/fleet/events", json={"events": batch}, headers=bearer(token))
+    assert again.json() == {"acked": 3}
+    stored = client.get("/api/v1/stations/k1/events", headers=bearer(admin)).json()
+    assert [e["seq"] for e in stored] == [1, 2, 3]
 
 
 def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub_url: str) -> None:
