@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
+from bench.postgres_server import PostgresServer
 from hub.app import create_hub_app
 from hub.fleet import MAX_WRONG_CODES, create_staff_token
 from hub.profile import HubProfile, HubSettings
@@ -115,7 +116,7 @@ def test_a_station_that_reported_to_a_lost_hub_is_taken_up_where_its_outbox_stan
 
 
 def test_a_database_connection_cut_under_the_hub_costs_one_503_and_no_event(
-        hub_engine: Engine, hub_url: str, postgres) -> None:
+        hub_engine: Engine, hub_url: str, postgres: PostgresServer) -> None:
     """PostgreSQL restarts (here: every hub connection is cut): the push that meets a dead
     connection is refused with 503, not stored half; the next is served on a new connection."""
     client = client_for(hub_engine, hub_url)
