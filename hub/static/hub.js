@@ -78,7 +78,7 @@ async function refreshBank(station) {
   const live = document.querySelector(`[data-live="${CSS.escape(station)}"]`);
   try {
     const bank = await api("GET", `/api/v1/stations/${encodeURIComponent(station)}/bank`);
-    grid.replaceChildren(...bank.doors.map(d => doorCell(d, door => openDialog(station, door))));
+    renderGrid(grid, bank.doors, door => openDialog(station, door));
     live.textContent = bank.reported_at
       ? "live · last change " + new Date(bank.reported_at).toLocaleTimeString() : "nothing reported yet";
     live.className = bank.reported_at ? "live" : "live down";

@@ -55,6 +55,17 @@ function doorCell(d, onClick) {
   return cell;
 }
 
+// Draw a bank's doors into `grid`, only when they changed, keeping the keyboard focus on the door
+// it was on (a grid that refreshes must not throw a keyboard user back to the top of the page).
+function renderGrid(grid, doors, onClick) {
+  const drawn = JSON.stringify(doors);
+  if (grid.dataset.drawn === drawn) return;
+  grid.dataset.drawn = drawn;
+  const focused = grid.contains(document.activeElement) ? document.activeElement.dataset.door : null;
+  grid.replaceChildren(...doors.map(d => doorCell(d, onClick)));
+  if (focused) grid.querySelector(`[data-door="${CSS.escape(focused)}"]`)?.focus();
+}
+
 // A door dialog's buttons, one per action the door's state allows; destructive ones are marked
 // so the form asks before sending them.
 function actionButtons(actions) {

@@ -118,6 +118,16 @@ def test_hub_console_in_chromium(fleet: dict, hub: Hub, artifacts: Path, tmp_pat
             expect(grid_a.locator('.door[data-door="A01"]')).to_have_attribute("data-state", "free")
             page.screenshot(path=str(shots / "lockers-loaded-at-bank-b.png"), full_page=True)
 
+            # Staff at bank-b close the door: the hub's grid follows, and a keyboard user's focus
+            # stays on the door it was on while the grid redraws.
+            grid_b.locator('.door[data-door="A05"]').focus()
+            port_b = fleet["stations"]["bank-b"][1]
+            assert httpx.post(f"http://127.0.0.1:{port_b}/sim/boards/A/doors/1",
+                              json={"action": "close"}, timeout=10).status_code == 200
+            expect(b01).to_have_attribute("data-state", "loaded", timeout=15000)
+            expect(b01).to_contain_text("Waiting for pickup")
+            expect(grid_b.locator('.door[data-door="A05"]')).to_be_focused()
+
             # Open a door at the first station, with a reason.
             grid_a.locator('.door[data-door="A03"]').click()
             expect(page.locator("#door-title")).to_have_text("bank-a: door A03")
@@ -176,7 +186,7 @@ def test_hub_console_in_chromium(fleet: dict, hub: Hub, artifacts: Path, tmp_pat
     # What the station did for the hub, in its own records and audit log, as the hub user:
     with station_db(fleet, "bank-b") as db:
         assert db.execute("SELECT state FROM locker_door WHERE door_id = 'A01'").fetchone()[0] \
-            == "reserved"
+            == "loaded"
         assert {a for (a,) in db.execute("SELECT actor FROM audit_log WHERE action = 'door_open'")} \
             == {"hub:hubadmin"}
     assert ("checkin", MARIA_HOLDS[0]) in [(r["op"], r["item"]) for r in fleet["ils"].records()]

@@ -7,7 +7,7 @@ async function refreshGrid() {
   const grid = document.getElementById("grid");
   if (!grid) return;
   doors = await api("GET", "/api/v1/staff/lockers");
-  grid.replaceChildren(...doors.map(d => doorCell(d, openDialog)));
+  renderGrid(grid, doors, openDialog);
 }
 
 function openDialog(door) {
