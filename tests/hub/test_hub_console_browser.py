@@ -1,7 +1,8 @@
 """The hub console in real headless Chromium (Playwright) with a hub on PostgreSQL and two real
 station processes: sign in, see both stations online, watch both banks' grids, load a hold into
 the second station's bank (that station checks it in over SIP2 and opens its own door; the
-first station's grid does not move), open a door at the first station with a reason, resolve the
+first station's grid does not move; a door closed at bank-b shows at the hub while a keyboard
+user's focus stays on its door), open a door at the first station with a reason, resolve the
 first station's queue exception, filter the statistics by branch and download the CSV, read the
 audit log; axe-core finds no serious violation on any page. Screenshots go to the artefacts."""
 
