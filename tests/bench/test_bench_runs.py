@@ -122,4 +122,5 @@ def test_fleet_benchmark_reports_ingest_cpu_and_drain() -> None:
     result = fleet.run(stations=3, steady_s=3.0, outage_s=30.0)
     assert result["steady"]["pushes"] > 0 and result["steady"]["ingest_p99_ms"] > 0
     assert result["steady"]["hub_cpu_share_of_one_core"] > 0
-    assert result["outage"]["backlog_events"] == 36 and result["outage"]["all_acknowledged"]
+    # 12 events per station for 30 s at 0.4/s, and each bank's desk view once if a door changed
+    assert 36 <= result["outage"]["backlog_events"] <= 39 and result["outage"]["all_acknowledged"]
