@@ -22,7 +22,7 @@ from hub import alerts, charts, fleet, staff, stats, views
 from hub.models import HubStation
 from hub.profile import HubProfile
 from station_core.console_look import LOOK
-from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, REFUSAL_LABELS
+from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, REFUSAL_LABELS, TRANSACTION_KINDS
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "bronco_hub_session"
@@ -157,7 +157,8 @@ def lockers_page(request: Request) -> HTMLResponse:
 def queue_page(request: Request) -> HTMLResponse:
     engine = _engine(request)
     found = [views.bank(engine, sid) | {"branch": branch} for sid, branch in _banks(engine)]
-    return _page(request, "queue.html", "queue", "Queue exceptions", banks=found)
+    return _page(request, "queue.html", "queue", "Queue exceptions", banks=found,
+                 kinds=TRANSACTION_KINDS)
 
 
 @console_router.get("/alerts")
