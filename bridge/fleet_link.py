@@ -65,6 +65,13 @@ class FleetLink:
         pushed_at = status_at = -1e9
         loop = asyncio.get_running_loop()
         while True:
+            # Until the station is enrolled nothing is kept for the hub: an outbox nobody
+            # empties would only grow on the station's SD card.
+            enrolled = bool(stored_token(self.engine))
+            self.outbox.recording = enrolled
+            if not enrolled:
+                await asyncio.sleep(self.settings.command_poll_s)
+                continue
             if self.status is not None and loop.time() - status_at >= self.settings.status_interval_s:
                 status_at = loop.time()
                 try:  # into the outbox like any event: it reaches the hub when the hub is back
@@ -74,9 +81,6 @@ class FleetLink:
                 except Exception as exc:
                     log.warning("fleet status not taken: %s", exc)
             self.note_desk()
-            if not stored_token(self.engine):
-                await asyncio.sleep(self.settings.command_poll_s)  # not enrolled yet
-                continue
             try:
                 async with self._client() as client:
                     if loop.time() - pushed_at >= self.settings.push_interval_s:

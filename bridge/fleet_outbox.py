@@ -48,13 +48,14 @@ def for_hub(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class Outbox:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, recording: bool = True) -> None:
         self.engine = engine
+        self.recording = recording  # off while the station is not enrolled with a hub
 
     def record(self, event: dict[str, Any]) -> None:
         """The bus tap: one committed row per forwarded event."""
         payload = for_hub(event)
-        if payload is None:
+        if payload is None or not self.recording:
             return
         at = datetime.fromtimestamp(event.get("at", 0) or datetime.now(UTC).timestamp(), UTC)
         try:

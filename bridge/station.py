@@ -20,7 +20,7 @@ from bridge.circulation import Circulation
 from bridge.db.engine import checkpoint, open_database
 from bridge.device_owner import DeviceOwner
 from bridge.events import EventBus
-from bridge.fleet_link import FleetLink
+from bridge.fleet_link import FleetLink, stored_token
 from bridge.fleet_outbox import Outbox
 from bridge.hold_events import HoldEvents
 from bridge.ils_link import IlsLink
@@ -131,7 +131,7 @@ class Station:
                                               auto_checkpoint=False)  # _checkpoint_loop does it
         self.journal = Journal(self.engine, self.profile.station.id)
         if self.profile.hub.url and self.outbox is None:  # from the first event on, lose none
-            self.outbox = Outbox(self.engine)
+            self.outbox = Outbox(self.engine, recording=bool(stored_token(self.engine)))
             self.bus.tap(self.outbox.record)
         self.auth = StaffAuth(self.engine, self.profile.staff)
         self.stats = Stats(self.engine, self.profile.statistics.terms)

@@ -4,11 +4,12 @@ across a restart, running once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bridge.db.engine import open_database
 from bridge.events import EventBus
-from bridge.fleet_link import FleetLink
+from bridge.fleet_link import FleetLink, store_token
 from bridge.fleet_outbox import Outbox
 from station_core.profile import HubLinkSettings
 
@@ -51,3 +52,25 @@ async def test_a_command_delivered_twice_runs_once_even_after_a_restart(tmp_path
     assert again["ok"] and opened == [("B05", "hub:desk1")]
     refused = await link().run_once({"id": 8, "kind": "format_disk", "args": {}, "by": "x"})
     assert not refused["ok"] and "does not do format_disk" in refused["result"]["error"]
+
+
+async def test_nothing_is_kept_for_the_hub_until_the_station_is_enrolled(tmp_path: Path) -> None:
+    """A profile names a hub but nobody enrolled the station: its outbox must not grow for ever.
+    From enrolment on, status, desk views and bus events are kept (and wait for the hub)."""
+    engine = open_database(f"sqlite:///{tmp_path / 'station.db'}")
+    bus, outbox = EventBus(), Outbox(engine, recording=False)
+    bus.tap(outbox.record)
+    link = FleetLink(HubLinkSettings(url="http://127.0.0.1:9", push_interval_s=0.2,
+                                     command_poll_s=0.5, status_interval_s=1), engine, outbox, {},
+                     status=lambda: {"version": "1"}, desk=lambda: {"doors": [], "exceptions": []})
+    task = asyncio.create_task(link.run())
+    bus.publish("locker", door_id="A01", state="loaded", initials="MG")
+    await asyncio.sleep(1.2)
+    assert outbox.depth() == 0
+    store_token(engine, "a-token-from-the-hub")  # `bronco hub enrol` while the station runs
+    await asyncio.sleep(1.2)
+    bus.publish("locker", door_id="A02", state="loaded", initials="JS")
+    task.cancel()
+    kinds = [e["kind"] for e in outbox.pending()]
+    assert kinds[:2] == ["status", "desk"] and kinds[-1] == "locker"
+    assert outbox.pending()[-1]["payload"]["door_id"] == "A02"  # A01 was before enrolment
