@@ -70,9 +70,9 @@ def _page(request: Request, name: str, page: str, title: str, **context: Any) ->
 
 def login_page(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = _templates().TemplateResponse(request, "login.html", {
-        "login_csrf": token, "error": error,
-        "station_name": _station(request).profile.station.name,
+    response = _templates().TemplateResponse(request, "signin.html", {
+        "login_csrf": token, "error": error, "product": "Bronco Station",
+        "subtitle": _station(request).profile.station.name,
     }, status_code=status_code)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", path="/console")
     return response

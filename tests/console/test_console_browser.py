@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -19,6 +20,9 @@ from axe_playwright_python import __file__ as axe_package
 
 from tests.bridge.test_crash_replay import station_profile_file
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_http
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -71,7 +75,26 @@ def sign_in(page, url: str) -> None:
     page.click("button[type=submit]")
 
 
-def serious_violations(page) -> list[str]:
+def sign_in_after_a_wrong_password(page: Page, url: str, user: str, password: str,
+                                   shots: Path) -> None:
+    """Signed out, the console sends the browser to sign in; a wrong password is refused in
+    words; the right one lands on the console's first page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/console")
+    expect(page).to_have_url(f"{url}/console/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", "not the password!")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("Wrong user name or password")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.screenshot(path=str(shots / "login.png"))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{url}/console")
+
+
+def serious_violations(page: Page) -> list[str]:
     """axe-core's WCAG 2.x A/AA rules (2.2 included) run in the page; serious and critical only."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => {
@@ -94,17 +117,7 @@ def test_console_in_chromium(console: dict, artifacts: Path, tmp_path: Path) -> 
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         try:
-            page.goto(f"{url}/console")
-            expect(page).to_have_url(f"{url}/console/login")
-            page.fill("input[name=username]", "desk1")
-            page.fill("input[name=password]", "wrong password!")
-            page.click("button[type=submit]")
-            expect(page.locator(".error")).to_contain_text("Wrong user name or password")
-            page.fill("input[name=username]", "desk1")
-            page.fill("input[name=password]", PASSWORD)
-            page.screenshot(path=str(shots / "login.png"))
-            page.click("button[type=submit]")
-            expect(page).to_have_url(f"{url}/console")
+            sign_in_after_a_wrong_password(page, url, "desk1", PASSWORD, shots)
             expect(page.locator(".door")).to_have_count(16)
             expect(page.locator("#live")).to_have_text("live")  # only once the stream is open
 

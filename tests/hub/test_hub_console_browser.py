@@ -21,7 +21,12 @@ import pytest
 from tests.bridge.test_kiosk_api import BOOKS
 from tests.bridge.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, bronco, free_port, start_demo_ils, stop, wait_for
-from tests.console.test_console_browser import CHROMIUM, FLAGS, serious_violations
+from tests.console.test_console_browser import (
+    CHROMIUM,
+    FLAGS,
+    serious_violations,
+    sign_in_after_a_wrong_password,
+)
 from tests.hub.conftest import Hub
 from tests.hub.test_fleet_stations import checkouts_at, enrol, run_station, station_file
 
@@ -82,17 +87,7 @@ def test_hub_console_in_chromium(fleet: dict, hub: Hub, artifacts: Path, tmp_pat
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         try:
-            page.goto(f"{url}/console")
-            expect(page).to_have_url(f"{url}/console/login")
-            page.fill("input[name=username]", "hubadmin")
-            page.fill("input[name=password]", "not the password")
-            page.click("button[type=submit]")
-            expect(page.locator(".error")).to_contain_text("Wrong user name or password")
-            page.fill("input[name=username]", "hubadmin")
-            page.fill("input[name=password]", PASSWORD)
-            page.screenshot(path=str(shots / "login.png"))
-            page.click("button[type=submit]")
-            expect(page).to_have_url(f"{url}/console")
+            sign_in_after_a_wrong_password(page, url, "hubadmin", PASSWORD, shots)
 
             # Every station: online, its version, devices and queue.
             for name in ("bank-a", "bank-b"):
