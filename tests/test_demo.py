@@ -62,20 +62,32 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
             proc.kill()
 
 
+def two_free_ports() -> int:
+    """A free port whose next port is free too."""
+    while True:
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+
+
 def test_fleet_demo_runs_a_hub_and_two_stations_that_report_to_it(tmp_path: Path) -> None:
-    port, hub_port = free_port(), free_port()
+    port, hub_port = two_free_ports(), free_port()  # the stations listen on port and port + 1
     proc = subprocess.Popen(
         bronco("demo", "--fleet", "--headless", "--port", str(port), "--hub-port", str(hub_port),
                "--folder", str(tmp_path / "fleet")),
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=(tmp_path / "stderr.log").open("w"),
+        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not any("Press Ctrl-C" in x for x in lines):
             line = proc.stdout.readline()
-            assert line or proc.poll() is None, "".join(lines)
+            assert line or proc.poll() is None, (tmp_path / "stderr.log").read_text()[-3000:]
             lines.append(line)
         text = "".join(lines)
         assert "hub storage:      PostgreSQL" in text  # scripts/run-tests installs it
