@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 
 from bridge.console.routes import SignedOut
 from bridge.console.routes import look as console_look
@@ -32,6 +32,7 @@ from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from ils.adapter import IlsAdapter
 from station_core import __version__
+from station_core.console_look.headers import ConsoleHeaders
 from station_core.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -115,15 +116,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
         return RedirectResponse("/console", status_code=307)
     install_metrics(app, station)
 
-    @app.middleware("http")
-    async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]],
-                       ) -> Response:
-        """Nothing the station answers may stay in a browser's cache (a shared desk PC: Back
-        after sign-out must not show staff pages); only the console's static files may."""
-        response = await call_next(request)
-        if not request.url.path.startswith(("/console/static", "/console/look")):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(ConsoleHeaders)  # no-store everywhere, a strict CSP on the console
 
     if profile.server.simulators:  # never beside a real device: the profile check refuses that
         app.include_router(simulators_router)

@@ -25,6 +25,8 @@ from ils.refusals import Reason, classify
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# One answer for an unknown card and a wrong PIN (the kiosk keeps the card number and asks again).
+NOT_RECOGNISED = "Card number or PIN not recognised"
 OFFLINE_NOTE = "Recorded while the library system is offline; it will be sent when it is back."
 QUEUED_NOTE = "Recorded; it will be sent to the library system right after this item's earlier records."
 
@@ -132,41 +134,50 @@ class Circulation:
 
     # -- patrons ---------------------------------------------------------------------------------
     async def identify(self, barcode: str, pin: str | None, guard: PinGuard | None = None,
-                       ) -> Identity:
+                       kiosk: str = "kiosk") -> Identity:
         """Who the patron is, with the PIN checked by the ILS (or the offline cache). A guard
-        counts wrong PINs per card and refuses a locked card before its PIN is looked at."""
-        if guard is not None:
-            await guard.check(barcode)
-        identity, wrong_pin = await self._identify(barcode, pin)
-        if guard is not None and wrong_pin:
-            await guard.wrong(barcode)  # raises CardLocked when this was one too many
-        elif guard is not None and identity is not None:
-            await guard.right(barcode)
+        counts the guess before it is checked, per card and per kiosk, and refuses a locked card
+        or a kiosk that must wait. An unknown card and a wrong PIN get the same answer, so card
+        numbers cannot be found by trying them."""
+        guess = await guard.begin(barcode, kiosk) if guard is not None else None
+        try:
+            identity, verdict = await self._identify(barcode, pin)
+        except BaseException:
+            if guard is not None and guess is not None:
+                await guard.not_checked(guess)
+            raise
+        if guard is not None and guess is not None:
+            if verdict == "wrong_pin":
+                await guard.wrong(guess)  # raises CardLocked when this was one too many
+            elif verdict == "unknown":
+                await guard.unknown_card(guess)
+            else:
+                await guard.right(guess)
         if identity is None:
-            raise Refused("Incorrect PIN")
+            raise Refused(NOT_RECOGNISED)
         return identity
 
-    async def _identify(self, barcode: str, pin: str | None) -> tuple[Identity | None, bool]:
+    async def _identify(self, barcode: str, pin: str | None) -> tuple[Identity | None, str]:
         if self.link.online:
             try:
                 patron = await self._ils(self.adapter.authenticate_patron(barcode, pin))
             except PinRejected:
-                return None, True
-            except IlsRejected as exc:
-                raise Refused(exc.screen_message or "Library card not recognised") from None
+                return None, "wrong_pin"
+            except IlsRejected:
+                return None, "unknown"  # the ILS's own words would tell a card exists or not
             except (IlsUnavailable, ProtocolError):
                 pass  # fall through to the offline rules
             else:
                 # Hashing the PIN costs tens of ms: do it after the patron has their answer.
                 self._later(asyncio.to_thread(self.cache.remember, barcode, pin, blocked=patron.blocked))
                 return Identity(patron.patron_id, patron.name, False, patron.blocked,
-                                patron.block_reason), False
+                                patron.block_reason), "ok"
         verdict = await asyncio.to_thread(self.policy.identify, barcode, pin)
         if verdict.wrong_pin:
-            return None, True
+            return None, "wrong_pin"
         if not verdict.accepted:
             raise Refused(verdict.reason)
-        return Identity(barcode, "", True, message=OFFLINE_NOTE), False
+        return Identity(barcode, "", True, message=OFFLINE_NOTE), "ok"
 
     async def account(self, session: KioskSession) -> PatronAccount:
         if not self.link.online:

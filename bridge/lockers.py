@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bridge.attempts import AttemptBook, Backoff, Lock
+from bridge.attempts import AttemptBook, Backoff, Lock, Target
 from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
 from bridge.events import EventBus
 from bridge.hashing import keyed_hash, verify_secret
@@ -272,25 +272,26 @@ class LockerBank:
         """The doors a pickup code opens. Wrong codes slow the kiosk they are typed at (doubling
         waits after a few, capped), never the whole bank; many wrong codes across the bank raise
         a staff alert instead of locking patrons out."""
-        key = f"{CODE_KIND}:{kiosk}"
-        wait = await asyncio.to_thread(self.attempts.retry_after, key)
-        if wait > 0:
-            raise CodeWait(wait)
-        digest = code_digest(self.key, code)
-        matches = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash == digest]
+        policy = Backoff(free=self.settings.code_free_failures, first_wait_s=2.0,
+                         max_wait_s=self.settings.code_max_wait_s)
+        target = Target(f"{CODE_KIND}:{kiosk}"[:96], CODE_KIND, policy, kiosk[:64])
+        # Counted before it is checked: simultaneous guesses cannot slip past the limit together.
+        reserved = await asyncio.to_thread(self.attempts.reserve, target)
+        if reserved.wait > 0:
+            raise CodeWait(reserved.wait)
+        matches = await asyncio.to_thread(self._matches, code)
         if not matches:
-            matches = await asyncio.to_thread(self._legacy_matches, code)
-        if not matches:
-            policy = Backoff(free=self.settings.code_free_failures, first_wait_s=2.0,
-                             max_wait_s=self.settings.code_max_wait_s)
-            wait = await asyncio.to_thread(self.attempts.failed, key, CODE_KIND, policy,
-                                           label=kiosk[:64])
             await asyncio.to_thread(self._bank_budget)
-            if wait > 0:
-                raise CodeWait(wait)
+            if reserved.penalty > 0:
+                raise CodeWait(reserved.penalty)
             raise LockerError("That pickup code is not valid.")
-        await asyncio.to_thread(self.attempts.succeeded, key)
+        await asyncio.to_thread(self.attempts.succeeded, target.key)
         return [r for r in self.rows() if r.state == "loaded" and r.patron_id == matches[0].patron_id]
+
+    def _matches(self, code: str) -> list[LockerDoor]:
+        digest = code_digest(self.key, code)
+        found = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash == digest]
+        return found or self._legacy_matches(code)
 
     def _legacy_matches(self, code: str) -> list[LockerDoor]:
         """Doors loaded by an older version kept argon2 hashes of their codes."""

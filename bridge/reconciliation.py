@@ -8,7 +8,6 @@ the item now, and a verdict in plain words. Only item barcodes: no patron is nam
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from bridge.local_time import local_iso
 from bridge.locker_history import LockerHistory
 from ils.adapter import IlsAdapter, ItemInfo
 from ils.errors import IlsRejected, IlsUnavailable, IlsUnsupported, ProtocolError
+from station_core.spreadsheet import SafeDictWriter
 
 STATION_SAYS = {"in_door": "loaded, waiting in the door", "expired": "expired, still in the door",
                 "picked_up": "picked up", "reclaimed": "expired and reclaimed by staff",
@@ -106,7 +106,7 @@ async def hold_reconciliation(history: LockerHistory, events: HoldEvents, adapte
 
 def as_csv(lines: list[HoldLine]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(HoldLine.__dataclass_fields__))
+    writer = SafeDictWriter(out, fieldnames=list(HoldLine.__dataclass_fields__))
     writer.writeheader()
     for line in lines:
         writer.writerow(asdict(line))

@@ -6,7 +6,6 @@ Rows keep the item and its title, never the patron, and are deleted after KEEP_D
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 from bridge.db.models import CircTransaction, ReplayLine, ReplayRun
 from bridge.journal import utcnow
 from bridge.local_time import local_iso
+from station_core.spreadsheet import SafeDictWriter
 
 KEEP_DAYS = 35
 COLUMNS = ("done_at", "kind", "item_id", "title", "result", "message", "promised_due", "ils_due")
@@ -81,7 +81,7 @@ def shown(line: ReplayLine) -> dict[str, str]:
 
 def as_csv(lines: list[ReplayLine]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer = SafeDictWriter(out, fieldnames=list(COLUMNS))
     writer.writeheader()
     for line in lines:
         writer.writerow(shown(line))

@@ -151,7 +151,11 @@ class Station:
         kiosk = self.profile.kiosk
         self.pin_guard = PinGuard(self.attempts, self.key, max_failures=kiosk.pin_attempts,
                                   lock_s=kiosk.pin_lock_minutes * 60,
-                                  audit=self._pin_audit)
+                                  audit=self._pin_audit,
+                                  kiosk_free=kiosk.pin_kiosk_free_failures,
+                                  kiosk_max_wait_s=kiosk.pin_kiosk_max_wait_s,
+                                  alert_per_hour=kiosk.pin_alert_failures_per_hour,
+                                  alert=self._pin_spray_alert)
         cache = PatronCache(self.journal, self.profile.offline.patron_cache_ttl_hours, self.key)
         self.calendar = LibraryCalendar(self.profile.calendar, calendar_cache(server.database_url))
         policy = OfflinePolicy(self.profile, cache, self.journal, self.calendar)
@@ -266,6 +270,10 @@ class Station:
         self.auth.audit("station", action, self.profile.station.id, detail)
         if action == "card_locked":  # suspicious for the hub; which card stays here
             self.bus.publish("staff_alert", reason="a card was locked by wrong PINs")
+
+    def _pin_spray_alert(self, failures: int) -> None:
+        self.bus.publish("staff_alert", reason="many wrong PINs across cards at this station",
+                         failures_last_hour=failures)
 
     async def _start_fleet_link(self) -> None:
         """Report to the fleet hub: the outbox was tapped onto the bus when storage opened."""

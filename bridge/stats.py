@@ -9,7 +9,6 @@ door size, tech-device loans and device-minutes lent per device type, seconds of
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections import defaultdict
@@ -22,6 +21,7 @@ from sqlmodel import Session, col, select
 from bridge.db.models import CircTransaction, CirculationCount, PickupDelay, StatCounter, TxnState
 from ils.refusals import classify
 from station_core.profile import Term
+from station_core.spreadsheet import SafeWriter
 
 COUNTED = (TxnState.DONE.value, TxnState.SENT.value, TxnState.PENDING.value)
 REFUSED = (TxnState.REJECTED.value, TxnState.EXCEPTION.value, TxnState.RESOLVED.value)
@@ -169,7 +169,7 @@ class Stats:
         report = self.report(start, end)
         period = f"{report['from']}..{report['to']}"
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         writer.writerow(["period_type", "period", "metric", "value"])
 
         def number(metric: str, value: float) -> str:

@@ -4,7 +4,6 @@ verified by read-back, each verified tag recorded, an overwrite of someone else'
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from rfid.programming import (
 )
 from rfid.reader import ReaderError, RfidReader
 from station_core.profile import RfidReaderSettings, TaggingSettings
+from station_core.spreadsheet import SafeWriter
 
 WRITE_SCHEME = {"hf-auto": "28560-3"}  # auto-detection reads either; new tags get the -3 model
 UHF_SCHEMES = ("28560-4", "gs1")
@@ -199,7 +199,7 @@ class TagStation:
     def converted_csv(self, first: date, last: date) -> str:
         report = self.converted(first, last)
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeWriter(out, lineterminator="\n")
         writer.writerow(["kind", "key", "items", "tags"])
         for day, counts in report["by_day"].items():
             writer.writerow(["day", day, counts["items"], counts["tags"]])

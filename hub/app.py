@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import alerts, fleet, staff, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
+from station_core.console_look.headers import ConsoleHeaders
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CommandId = Annotated[int, FastApiPath(ge=1, le=2**31 - 1)]  # a PostgreSQL integer, not a 500
@@ -70,28 +70,6 @@ def _engine(request: Request) -> Engine:
 
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class NoStore:
-    """A shared desk PC: Back after sign-out must show nothing, so no answer may be cached but
-    the console's static files. Plain ASGI: every station push passes through it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/console/static",
-                                                                 "/console/look")):
-            await self.app(scope, receive, send)
-            return
-
-        async def with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      (b"cache-control", b"no-store")]
-            await send(message)
-
-        await self.app(scope, receive, with_header)
 
 
 def _staff(request: Request, authorization: Annotated[str | None, Header()] = None,
@@ -162,7 +140,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     async def _signed_out(_request: Request, _exc: SignedOut) -> RedirectResponse:
         return RedirectResponse("/console/login", status_code=303)
 
-    app.add_middleware(NoStore)
+    app.add_middleware(ConsoleHeaders)  # no-store everywhere, a strict CSP on the console
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

@@ -24,6 +24,7 @@ from hub.models import (
     HubStation,
     HubStationHour,
 )
+from hub.payloads import checked
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a Pi
 MAX_WRONG_CODES = 5  # per station enrolling; a new code for that station starts again
@@ -174,21 +175,21 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
                 continue
             if event["seq"] != station.last_seq + 1:
                 break
-            payload = event["payload"]
-            if event["kind"] == "stats":
+            kind, payload = checked(event["kind"], event["payload"])
+            if kind == "stats":
                 _keep_hour(db, station_id, payload)
-            elif event["kind"] == "status":
+            elif kind == "status":
                 station.status = payload
-            elif event["kind"] == "desk":
+            elif kind == "desk":
                 # Only the latest view matters, and it lives on the station's row: the log
                 # keeps that the view changed, not 32 doors each time.
-                desk, payload = event, {}
+                desk, payload = (payload, event["at"]), {}
             rows.append({"station_id": station_id, "event_id": event["event_id"],
-                         "seq": event["seq"], "kind": event["kind"], "at": event["at"],
+                         "seq": event["seq"], "kind": kind, "at": event["at"],
                          "payload": payload, "received_at": now()})
             station.last_seq = event["seq"]
         if desk is not None:
-            station.desk, station.desk_at = desk["payload"], desk["at"]
+            station.desk, station.desk_at = desk
         if rows:  # one statement for the batch
             db.execute(insert(HubEvent), rows)
         station.last_seen = now()

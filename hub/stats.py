@@ -4,7 +4,6 @@ branch filter, and the pickup delays pooled for the median and 90th percentile."
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections import defaultdict
@@ -17,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from hub.fleet import aware
 from hub.models import HubStation, HubStationHour
+from station_core.spreadsheet import SafeWriter
 
 SIZES = ("small", "medium", "large")
 SHOWN = ("checkouts", "returns", "renewals", "refused", "kiosk_sessions", "locker_loaded",
@@ -79,7 +79,7 @@ def _ratio(used: float, total: float) -> float | None:
 def as_csv(figures: dict[str, Any]) -> str:
     """One row per period and figure; counts as whole numbers."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["section", "period", "figure", "value"])
     for metric, value in figures["totals"].items():
         writer.writerow(["total", f"{figures['from']}..{figures['to']}", metric, _number(value)])

@@ -260,6 +260,14 @@ class KioskSettings(Strict):
         default=None, description="where the kiosk app keeps the credential it got at enrolment")
     pin_attempts: int = Field(default=5, ge=3, le=20, description="wrong PINs before a card locks")
     pin_lock_minutes: int = Field(default=15, ge=1, le=1440)
+    pin_kiosk_free_failures: int = Field(
+        default=10, ge=3, le=100,
+        description="wrong PINs (or unknown cards) at one kiosk in an hour, across every card, "
+                    "before that kiosk must wait between tries (PIN spraying)")
+    pin_kiosk_max_wait_s: int = Field(default=60, ge=5, le=3600,
+                                      description="the longest wait between sign-ins at one kiosk")
+    pin_alert_failures_per_hour: int = Field(
+        default=20, ge=1, description="wrong PINs across the station in an hour that alert staff")
     staff_cards: list[Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")]] = Field(
         default_factory=list, description="UIDs (hex) of staff cards that open the maintenance screen")
     printer: str = Field(default="", description="receipt printer: a file or device path (ESC/POS)")

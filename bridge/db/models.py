@@ -248,6 +248,8 @@ class EnrolmentCode(SQLModel, table=True):
     code_hash: str = Field(primary_key=True, max_length=64)
     created_by: str = Field(max_length=64)
     expires_at: datetime
+    kiosk_id: str = Field(default="", max_length=32)  # the kiosk this code enrols, and no other
+    replace: bool = False  # an admin chose to replace that kiosk if it is enrolled already
 
 
 class IlsHoldEvent(SQLModel, table=True):

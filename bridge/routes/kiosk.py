@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated, Any, Literal
 
@@ -10,11 +9,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, model_validator
 
 from bridge.circulation import ItemResult, Refused
+from bridge.hash_pool import run_hash
 from bridge.kiosks import LOOPBACK_KIOSK
 from bridge.local_time import due_shown
 from bridge.notices import Notifier
 from bridge.pad import Pad
-from bridge.pin_guard import CardLocked
+from bridge.pin_guard import CardLocked, KioskWait
 from bridge.receipts import receipt_lines, send_receipt
 from bridge.routes.kiosk_auth import KioskId, require_kiosk
 from bridge.sessions import KioskSession
@@ -69,6 +69,15 @@ def locked_answer(exc: CardLocked) -> HTTPException:
         "error": "card_locked", "retry_after_s": round(exc.retry_after_s),
         "message": "This card is locked after too many wrong PINs. Please see the service desk, "
                    f"or try again in {minutes} minutes."})
+
+
+def kiosk_wait_answer(exc: KioskWait) -> HTTPException:
+    seconds = max(1, round(exc.retry_after_s))
+    return HTTPException(429, {
+        "error": "kiosk_wait", "retry_after_s": seconds,
+        "message": f"Too many cards or PINs were not recognised here. Please wait {seconds} "
+                   "seconds and try again, or see the service desk."},
+        headers={"Retry-After": str(seconds)})
 
 
 class SessionOut(BaseModel):
@@ -166,9 +175,12 @@ async def sign_in(body: SignIn, station: StationDep, caller: KioskId) -> Session
     if station.profile.kiosk.require_pin and not body.pin:
         raise HTTPException(403, "Please enter your PIN")
     try:
-        identity = await station.circulation.identify(barcode, body.pin, station.pin_guard)
+        identity = await station.circulation.identify(barcode, body.pin, station.pin_guard,
+                                                      kiosk=caller)
     except CardLocked as exc:
         raise locked_answer(exc) from None
+    except KioskWait as exc:
+        raise kiosk_wait_answer(exc) from None
     except Refused as exc:
         raise HTTPException(403, str(exc)) from None
     session = station.sessions.open(identity.patron_id, identity.name, offline=identity.offline,
@@ -368,13 +380,20 @@ async def maintenance_session(body: StaffCardIn, station: StationDep,
     if card is None:
         raise HTTPException(403, "this staff card has no staff PIN yet (bronco staff card)")
     try:
-        await station.pin_guard.check(tap.uid)
-        if not await asyncio.to_thread(station.auth.verify_card_pin, card, body.pin):
-            await station.pin_guard.wrong(tap.uid)
+        guess = await station.pin_guard.begin(tap.uid, caller)
+        try:
+            good = await run_hash(station.auth.verify_card_pin, card, body.pin)
+        except BaseException:
+            await station.pin_guard.not_checked(guess)
+            raise
+        if not good:
+            await station.pin_guard.wrong(guess)
             raise HTTPException(403, "Incorrect PIN")
     except CardLocked as exc:
         raise locked_answer(exc) from None
-    await station.pin_guard.right(tap.uid)
+    except KioskWait as exc:
+        raise kiosk_wait_answer(exc) from None
+    await station.pin_guard.right(guess)
     user = station.auth.card_user(card.username)
     issued = station.auth.issue(user, "bearer", label="kiosk staff card", minutes=10)
     station.auth.audit(user.username, "maintenance_session", station.profile.station.id,

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
 from pydantic import BaseModel, Field
 
-from bridge.attempts import Backoff
+from bridge.attempts import Backoff, Target
 from bridge.kiosks import LOOPBACK_KIOSK, EnrolmentError, is_loopback
 from bridge.station import Station
+from station_core.peers import peer_group
 
 ENROL_POLICY = Backoff(free=5, first_wait_s=2.0, max_wait_s=300.0)
 
@@ -59,15 +60,18 @@ class EnrolIn(BaseModel):
 async def enrol(body: EnrolIn, request: Request) -> dict[str, Any]:
     """A kiosk trades a one-time code from the console for its own credential."""
     station: Station = request.app.state.station
-    key = f"enrol-peer:{request.client.host if request.client else 'unknown'}"
-    wait = await asyncio.to_thread(station.attempts.retry_after, key)
-    if wait > 0:
+    target = Target(f"enrol-peer:{peer_group(request.client.host if request.client else None)}",
+                    "enrol-peer", ENROL_POLICY)
+    # Wrong codes slow the address they come from, counted before the code is looked at; never
+    # the kiosk id (a guesser must not lock the real kiosk's code out).
+    reserved = await asyncio.to_thread(station.attempts.reserve, target)
+    if reserved.wait > 0:
         raise HTTPException(429, "too many wrong codes; try again later",
-                            headers={"Retry-After": str(int(wait) + 1)})
+                            headers={"Retry-After": str(int(reserved.wait) + 1)})
     try:
         credential = station.kiosk_registry.enrol(body.code, body.kiosk_id, body.name)
     except EnrolmentError as exc:
-        await asyncio.to_thread(station.attempts.failed, key, "enrol-peer", ENROL_POLICY)
         raise HTTPException(403, str(exc)) from None
+    await asyncio.to_thread(station.attempts.succeeded, target.key)
     station.auth.audit("station", "kiosk_enrolled", body.kiosk_id, body.name)
     return {"kiosk_id": body.kiosk_id, "credential": credential}

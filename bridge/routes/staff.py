@@ -10,11 +10,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from bridge.attempts import Backoff
+from bridge.attempts import Backoff, Target
 from bridge.db.models import StaffToken, StaffUser
+from bridge.hash_pool import run_hash
 from bridge.hashing import keyed_hash
+from bridge.kiosks import EnrolmentError
 from bridge.staff_auth import StaffError
 from bridge.station import Station
+from station_core.peers import peer_group
 
 COOKIE = "bronco_staff"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -100,23 +103,29 @@ async def perform_login(station: Station, request: Request, response: Response, 
     address is the connection's: X-Forwarded-For counts only from `server.trusted_proxies`
     (uvicorn applies it, bridge/server.py)."""
     client = request.client.host if request.client else "unknown"
-    keys = (f"staff-user:{keyed_hash(station.key, username.lower())[:40]}", f"staff-peer:{client}")
-    wait = max([await asyncio.to_thread(station.attempts.retry_after, key) for key in keys])
-    if wait > 0:
+    policy = login_policy(station)
+    targets = (Target(f"staff-user:{keyed_hash(station.key, username.lower())[:40]}", "staff-user",
+                      policy),
+               Target(f"staff-peer:{peer_group(client)}"[:96], "staff-peer", policy))
+    # Counted before the password is checked: simultaneous guesses cannot pass the limit together.
+    reserved = await asyncio.to_thread(station.attempts.reserve, *targets)
+    if reserved.wait > 0:
         raise HTTPException(429, "too many failed sign-ins; try again later",
-                            headers={"Retry-After": str(int(wait) + 1)})
-    user = await asyncio.to_thread(station.auth.authenticate, username, password)  # argon2
+                            headers={"Retry-After": str(int(reserved.wait) + 1)})
+    try:
+        user = await run_hash(station.auth.authenticate, username, password)  # argon2, bounded
+    except HTTPException:
+        await asyncio.to_thread(station.attempts.refund, *targets)  # never checked: not counted
+        raise
     if user is None:
-        for key, kind in zip(keys, ("staff-user", "staff-peer"), strict=True):
-            await asyncio.to_thread(station.attempts.failed, key, kind, login_policy(station))
         # Nobody is proven by a failed sign-in: "who" stays empty. The account aimed at is named
         # when it exists; a typed name that is no account is not kept (it may be a password).
         known = station.auth.user_exists(username)
         station.auth.audit(NOT_SIGNED_IN, "login_failed",
                            username[:64] if known else "(no such account)", f"from {client}")
         raise HTTPException(401, "wrong user name or password")
-    for key in keys:
-        await asyncio.to_thread(station.attempts.succeeded, key)
+    for target in targets:
+        await asyncio.to_thread(station.attempts.succeeded, target.key)
     issued = station.auth.issue(user, "session")
     response.set_cookie(COOKIE, issued.token, max_age=issued.expires_in_s, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
@@ -315,13 +324,24 @@ async def unlock_card(body: UnlockIn, request: Request, staff: Staff) -> dict[st
 KioskPathId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 
 
-@router.post("/kiosks/enrolment-code", status_code=201)
-async def enrolment_code(request: Request, admin: Admin) -> dict[str, Any]:
-    """A one-time code, valid 15 minutes, for the next kiosk to enrol with (shown once)."""
+class KioskCodeIn(BaseModel):
+    kiosk_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
+    replace: bool = Field(default=False, description="replace a kiosk enrolled under this id")
+
+
+@router.post("/kiosks/enrolment-code", status_code=201,
+             responses={409: {"description": "that kiosk is enrolled already"}})
+async def enrolment_code(body: KioskCodeIn, request: Request, admin: Admin) -> dict[str, Any]:
+    """A one-time code, valid 15 minutes, for the kiosk named (shown once). A kiosk enrolled
+    under that id already is replaced only with `replace`."""
     station = _station(request)
-    code = station.kiosk_registry.new_code(admin.username)
-    station.auth.audit(admin.username, "kiosk_code_made")
-    return {"code": code, "expires_in_s": 15 * 60}
+    try:
+        code = station.kiosk_registry.new_code(admin.username, body.kiosk_id, replace=body.replace)
+    except EnrolmentError as exc:
+        raise HTTPException(409, str(exc)) from None
+    station.auth.audit(admin.username, "kiosk_code_made", body.kiosk_id,
+                       "replacing the enrolled kiosk" if body.replace else "")
+    return {"code": code, "kiosk_id": body.kiosk_id, "expires_in_s": 15 * 60}
 
 
 @router.get("/kiosks")

@@ -38,17 +38,23 @@ async function refreshStations() {
     if (rows.length) body.replaceChildren(...rows.map(s => {
       const row = document.createElement("tr");
       row.dataset.station = s.id;
-      const devices = Object.keys(s.devices).length
-        ? `${Object.keys(s.devices).length - s.device_faults.length} of ${Object.keys(s.devices).length} ok` +
-          s.device_faults.map(d => `<br><span class="status-bad">${esc(d)}: ${esc(s.devices[d])}</span>`).join("")
-        : "?";
-      const exceptions = s.open_exceptions ? `, <span class="status-bad">${s.open_exceptions} exception${s.open_exceptions === 1 ? "" : "s"}</span>` : "";
-      row.innerHTML = `<th scope="row">${esc(s.id)}</th><td>${esc(s.branch)}</td>
-        <td class="${s.online ? "status-ok" : "status-bad"}">${s.online ? "online" : (s.revoked ? "revoked" : "offline")}</td>
-        <td>${ago(s.seen_ago_s)}</td><td>${esc(s.version || "?")}</td>
-        <td>${s.ils_online === null || s.ils_online === undefined ? "?" : (s.ils_online ? "online" : "offline")}</td>
-        <td>${devices}</td><td>${s.queue_pending ?? "?"} queued${exceptions}</td>
-        <td>${s.doors}</td><td>${s.open_alerts}</td>`;
+      const names = Object.keys(s.devices || {});
+      const devices = names.length
+        ? [`${names.length - s.device_faults.length} of ${names.length} ok`,
+           ...s.device_faults.flatMap(d => [document.createElement("br"),
+                                            el("span", "status-bad", `${d}: ${s.devices[d]}`)])]
+        : ["?"];
+      const exceptions = s.open_exceptions
+        ? [", ", el("span", "status-bad", `${s.open_exceptions} exception${s.open_exceptions === 1 ? "" : "s"}`)]
+        : [];
+      const ils = s.ils_online === null || s.ils_online === undefined ? "?" : (s.ils_online ? "online" : "offline");
+      const name = el("th", "", s.id);
+      name.scope = "row";
+      row.append(name, el("td", "", s.branch),
+        el("td", s.online ? "status-ok" : "status-bad", s.online ? "online" : (s.revoked ? "revoked" : "offline")),
+        el("td", "", ago(s.seen_ago_s)), el("td", "", s.version || "?"), el("td", "", ils),
+        el("td", "", ...devices), el("td", "", `${s.queue_pending ?? "?"} queued`, ...exceptions),
+        el("td", "", s.doors), el("td", "", s.open_alerts));
       return row;
     }));
     live.textContent = "live"; live.className = "live";

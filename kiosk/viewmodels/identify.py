@@ -10,6 +10,10 @@ from kiosk.i18n import gettext as _
 from kiosk.viewmodels.context import KioskContext, Patron
 from kiosk.viewmodels.observable import Observable
 
+# The station's answer for a wrong PIN (a staff card's) or a card it does not know: the same words
+# for both, so that card numbers cannot be found by trying them.
+WRONG_PIN = ("Card number or PIN not recognised", "Incorrect PIN")
+
 
 class IdentifyVM(Observable):
     def __init__(self, ctx: KioskContext, require_pin: bool = True) -> None:
@@ -130,12 +134,15 @@ class IdentifyVM(Observable):
         elif error.code == "card_locked":
             self.error = _("This card is locked after too many wrong PINs. Please see the "
                            "service desk, or try again later.")
-        elif error.detail == "Incorrect PIN":
-            self.error = _("Incorrect PIN")
+        elif error.code == "kiosk_wait":
+            self.error = _("Too many cards or PINs were not recognised here. Please wait a "
+                           "moment and try again, or see the service desk.")
+        elif error.detail in WRONG_PIN:
+            self.error = _("Card number or PIN not recognised")
         else:
             self.error = error.detail
         self.pin = ""
-        if self.card_tap or error.detail != "Incorrect PIN" or error.code:
+        if self.card_tap or error.detail not in WRONG_PIN or error.code:
             # A tap is used once, so a refused one needs a new tap; a wrong PIN after a scan
             # keeps the card number and asks for the PIN again.
             self.stage, self.barcode, self.card_tap, self.staff = "card", "", "", False

@@ -25,8 +25,12 @@ async function api(method, path, body) {
   return data;
 }
 
-function esc(text) {
-  return String(text ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+// An element with text children only: what a station or a patron sent never becomes markup.
+function el(tag, className, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  node.append(...children.filter(c => c !== null && c !== undefined).map(c => c instanceof Node ? c : String(c)));
+  return node;
 }
 
 // One door of a locker bank as a button: state by colour and words, a door standing open, the
@@ -44,13 +48,15 @@ function doorCell(d, onClick) {
   cell.setAttribute("aria-label", `Door ${d.door_id}, ${d.size}, ${d.state_label}` +
     (standingOpen ? ", door open" : "") + (d.accessible ? ", accessible" : "") +
     (d.initials ? `, for ${d.initials}` : "") + (d.alarm ? `, alarm: ${d.alarm.replace(/_/g, " ")}` : ""));
-  cell.innerHTML = `<span class="id">${esc(d.door_id)}<span aria-hidden="true">${marks}</span></span>
-    <span class="meta">${esc(d.size)} · ${esc(d.state_label)}</span>
-    ${standingOpen ? `<span class="open-text">Door open</span>` : ""}
-    <span class="who">${esc(d.initials)}</span>
-    <span class="meta">${esc([items, expires].filter(Boolean).join(" · "))}</span>
-    ${d.alarm ? `<span class="alarm-text">⚠ ${esc(d.alarm.replace(/_/g, " "))}</span>` : ""}
-    ${["unknown", "unsensed"].includes(d.sensor) ? `<span class="meta">${esc(d.sensor_label)}</span>` : ""}`;
+  const marked = el("span", "", " " + marks.trim());
+  marked.setAttribute("aria-hidden", "true");
+  cell.replaceChildren(...[el("span", "id", d.door_id, marks ? marked : null),
+    el("span", "meta", `${d.size} · ${d.state_label}`),
+    standingOpen ? el("span", "open-text", "Door open") : null,
+    el("span", "who", d.initials),
+    el("span", "meta", [items, expires].filter(Boolean).join(" · ")),
+    d.alarm ? el("span", "alarm-text", `⚠ ${String(d.alarm).replace(/_/g, " ")}`) : null,
+    ["unknown", "unsensed"].includes(d.sensor) ? el("span", "meta", d.sensor_label) : null].filter(Boolean));
   cell.addEventListener("click", () => onClick(d));
   return cell;
 }

@@ -52,14 +52,15 @@ def test_identify_with_barcode_then_pin() -> None:
 
 
 def test_identify_wrong_pin_keeps_the_card_and_a_scanner_signs_in() -> None:
-    api = FakeApi(sign_in=ApiError(403, "Incorrect PIN"))
+    api = FakeApi(sign_in=ApiError(403, "Card number or PIN not recognised"))
     ctx, _screens, cues = context(api)
     vm = IdentifyVM(ctx)
     vm.scanned("2900001000\n")
     assert vm.stage == "pin" and vm.barcode == "2900001000"
     vm.key("9")
     vm.submit()
-    assert vm.error == "Incorrect PIN" and vm.stage == "pin" and vm.pin == "" and cues == ["error"]
+    assert vm.error == "Card number or PIN not recognised"
+    assert vm.stage == "pin" and vm.pin == "" and cues == ["error"]
     api.answers["sign_in"] = ApiError(0, "unreachable")
     vm.key("1")
     vm.submit()

@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery"
 def enrolled(client: TestClient, kiosk_id: str) -> dict[str, str]:
     """Enrol a kiosk as staff would (a code from the console), and its credential header."""
     registry = client.app.state.station.kiosk_registry
-    code = registry.new_code("admin")
+    code = registry.new_code("admin", kiosk_id)
     answer = client.post("/api/v1/kiosks/enrol", json={"code": code, "kiosk_id": kiosk_id})
     return {"X-Kiosk-Credential": answer.json()["credential"]}
 
@@ -435,7 +435,8 @@ def test_enrolment_codes_are_one_time_guessing_them_is_slowed_and_revocation_is_
         station.auth.create_user("admin1", PASSWORD, "admin")
         staff = {"X-CSRF-Token": client.post("/api/v1/staff/login", json={
             "username": "admin1", "password": PASSWORD}).json()["csrf_token"]}
-        code = client.post("/api/v1/staff/kiosks/enrolment-code", headers=staff).json()["code"]
+        code = client.post("/api/v1/staff/kiosks/enrolment-code", headers=staff,
+                           json={"kiosk_id": "lobby"}).json()["code"]
         lan = from_address(client, "10.0.4.1")
         first = lan.post("/api/v1/kiosks/enrol", json={"code": code, "kiosk_id": "lobby"})
         assert first.status_code == 201
@@ -479,7 +480,7 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
     station_file, kiosk_file, credential_file = untrusting_profiles(tmp_path)
     with station_running(station_file) as url:
         assert httpx.get(f"{url}/api/v1/status").status_code == 401  # loopback not trusted here
-        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
+        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin", "lobby-1")
         done = subprocess.run(bronco("kiosk", "--profile", str(kiosk_file), "--station", url,
                                      "--enrol", code, "--kiosk-id", "lobby-1"),
                               capture_output=True, text=True, timeout=60)
@@ -515,7 +516,7 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
             httpx.get(url.replace("https://", "http://") + "/healthz", timeout=5)
         with pytest.raises(httpx.HTTPError):  # and its certificate is nobody's CA's
             httpx.get(f"{url}/healthz", timeout=5)
-        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin")
+        code = KioskRegistry(open_database(f"sqlite:///{tmp_path}/station.db")).new_code("admin", "lan-1")
         done = subprocess.run(bronco("kiosk", "--profile", str(kiosk_file), "--station", url,
                                      "--enrol", code, "--kiosk-id", "lan-1"),
                               capture_output=True, text=True, timeout=60)

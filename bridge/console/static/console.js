@@ -129,10 +129,14 @@ if (document.getElementById("grid")) { refreshGrid().catch(e => say(e.message, f
 
 
 // -- health: kiosk enrolment, revocation, locked cards ---------------------------------------------
-document.getElementById("enrolment-code")?.addEventListener("click", async () => {
+document.getElementById("enrolment-form")?.addEventListener("submit", async event => {
+  event.preventDefault();
+  const kiosk_id = document.getElementById("enrol-kiosk").value.trim();
+  const replace = document.getElementById("enrol-replace").checked;
+  if (replace && !confirm(`Replace kiosk ${kiosk_id}? Its present credential stops working once the new kiosk enrols.`)) return;
   try {
-    const made = await api("POST", "/api/v1/staff/kiosks/enrolment-code");
-    document.getElementById("code").textContent = made.code;
+    const made = await api("POST", "/api/v1/staff/kiosks/enrolment-code", { kiosk_id, replace });
+    document.getElementById("code").textContent = `${made.code} (for ${made.kiosk_id})`;
   } catch (error) { say(error.message, false); }
 });
 document.querySelectorAll("button.revoke").forEach(b => b.addEventListener("click", async () => {
@@ -164,7 +168,7 @@ async function refreshPad() {
       const holds = t.finding === "same_item" ? `item ${t.item_id} (this one)`
         : t.finding === "other_item" ? `item ${t.item_id}`
         : FINDINGS[t.finding] + (t.detail ? ` (${t.detail})` : "");
-      row.innerHTML = `<td>${esc(t.uid)}</td><td>${esc(holds)}</td>`;
+      row.append(el("td", "", t.uid), el("td", "", holds));
       return row;
     }));
     const count = document.getElementById("pad-count");
@@ -184,8 +188,8 @@ function recordResults(result) {
     const row = document.createElement("tr");
     const note = t.detail ? ` (${t.detail})` : (t.outcome === "refused" ? ` (${FINDINGS[t.finding]})` : "");
     row.className = t.outcome === "verified" ? "status-ok" : "status-bad";
-    row.innerHTML = `<td>${esc(now.toLocaleTimeString())}</td><td>${esc(result.item_id)} ${esc(result.title)}</td>` +
-      `<td>${t.part} of ${result.parts}</td><td>${esc(t.uid)}</td><td>${esc(OUTCOMES[t.outcome] + note)}</td>`;
+    row.append(el("td", "", now.toLocaleTimeString()), el("td", "", `${result.item_id} ${result.title}`),
+      el("td", "", `${t.part} of ${result.parts}`), el("td", "", t.uid), el("td", "", OUTCOMES[t.outcome] + note));
     body.prepend(row);
   }
   const hours = (now - programmed.started) / 3600000;
