@@ -164,16 +164,18 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
 
     @app.post("/api/v1/stations/{station_id}/enrolment-code")
     def enrolment_code(station_id: str, who: Admin,
-                       branch: Annotated[str, Query(max_length=64)] = "") -> dict[str, str]:
+                       branch: Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
+                       replace: bool = False) -> dict[str, str]:
         if not re.fullmatch(ID, station_id):
             raise HTTPException(422, "not a station id")
         code, expires = fleet.new_enrolment_code(engine, station_id, by=who.username,
-                                                 branch=branch)
+                                                 branch=branch, replace=replace)
         return {"station_id": station_id, "code": code, "expires_at": expires.isoformat()}
 
     @app.post("/api/v1/enrol")
-    def enrol(body: EnrolIn) -> dict[str, str]:
-        return {"token": fleet.enrol(engine, body.station_id, body.code, body.version)}
+    def enrol(body: EnrolIn, request: Request) -> dict[str, str]:
+        client = request.client.host if request.client else "unknown"
+        return {"token": fleet.enrol(engine, body.station_id, body.code, body.version, client)}
 
     @app.post("/api/v1/stations/{station_id}/revoke")
     def revoke(station_id: str, who: Admin) -> dict[str, str]:

@@ -6,6 +6,7 @@ sign a browser in, and failed sign-ins are limited per name and per address (hub
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -207,7 +208,9 @@ def stats_csv(request: Request, start: Annotated[date | None, Query(alias="from"
     first, last = _range(start, end)
     report = stats.report(_engine(request), first, last, tz=_profile(request).hub.timezone,
                           branch=branch)
-    name = f"bronco-fleet-{branch or 'all'}-{first}-{last}.csv".replace(" ", "_")
+    # The branch is typed by anyone signed in: only letters, digits, - and _ reach the header.
+    safe_branch = re.sub(r"[^A-Za-z0-9_-]+", "_", branch)[:40] or "all"
+    name = f"bronco-fleet-{safe_branch}-{first}-{last}.csv"
     return Response(stats.as_csv(report), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
+from hub.attempts import cleared, reserve
 from hub.models import (
     EnrolmentAttempts,
     EnrolmentCode,
@@ -25,6 +26,7 @@ from hub.models import (
     HubStationHour,
 )
 from hub.payloads import checked
+from station_core.peers import peer_group
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a Pi
 MAX_WRONG_CODES = 5  # per station enrolling; a new code for that station starts again
@@ -75,12 +77,19 @@ def staff_for(engine: Engine, token: str) -> Staff | None:
 
 
 def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int = 24,
-                       branch: str = "") -> tuple[str, datetime]:
+                       branch: str = "", replace: bool = False) -> tuple[str, datetime]:
+    """A one-time code for this station. A station enrolled already is replaced (its token
+    ends when the new one enrols) only when the admin says so."""
+    with Session(engine) as db:
+        known = db.get(HubStation, station_id)
+        if known is not None and known.token_digest is not None and not replace:
+            raise FleetError(409, f"{station_id} is enrolled already: make a code that replaces "
+                                  "it, or name the new station differently")
     code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
     expires = now() + timedelta(hours=hours)
     with Session(engine) as db:
         db.add(EnrolmentCode(station_id=station_id, code_digest=digest(code), created_by=by,
-                             created_at=now(), expires_at=expires))
+                             created_at=now(), expires_at=expires, replace=replace))
         attempts = db.get(EnrolmentAttempts, station_id)
         if attempts is not None:
             attempts.failures = 0
@@ -94,36 +103,46 @@ def new_enrolment_code(engine: Engine, station_id: str, *, by: str, hours: int =
     return code, expires
 
 
-def enrol(engine: Engine, station_id: str, code: str, version: str = "") -> str:
-    """The station's token for a valid unused code of that station. Wrong codes count against
-    that station only, persisted; after MAX_WRONG_CODES its codes stop working until staff make
-    a new one."""
+def enrol(engine: Engine, station_id: str, code: str, version: str = "",
+          client: str = "unknown") -> str:
+    """The station's token for a valid unused code made for that station. Wrong codes slow the
+    address they come from (doubling waits, in the database) - never the station id, so a
+    guesser cannot lock the real code out; each is audited under the station it named."""
+    peer = f"enrol-peer:{peer_group(client)}"[:96]
+    wait = reserve(engine, (peer,), free=MAX_WRONG_CODES, first_wait_s=2.0, max_wait_s=900.0)
+    if wait > 0:
+        raise FleetError(429, f"too many wrong codes from this address; try again in {int(wait) + 1} s")
     with Session(engine) as db:
-        attempts = db.get(EnrolmentAttempts, station_id) or EnrolmentAttempts(station_id=station_id)
-        if attempts.failures >= MAX_WRONG_CODES:
-            raise FleetError(429, "too many wrong codes for this station: make a new code on the hub")
         wanted = digest(code.strip().upper())
         row = db.exec(select(EnrolmentCode).where(EnrolmentCode.station_id == station_id,
                                                   EnrolmentCode.code_digest == wanted)).first()
         if row is None or row.used_at is not None or aware(row.expires_at) < now():
+            attempts = db.get(EnrolmentAttempts, station_id) or EnrolmentAttempts(station_id=station_id)
             attempts.failures += 1
             attempts.last_failure = now()
             db.add(attempts)
-            audit(db, station_id, "enrol_refused", station_id, f"wrong code {attempts.failures}")
+            # Nobody is proven by a wrong code: the caller is not named after the station it typed.
+            audit(db, "(not enrolled)", "enrol_refused", station_id,
+                  f"wrong code from {peer_group(client)}")
             db.commit()
             raise FleetError(403, "that code is wrong, used or expired")
+        station = db.get(HubStation, station_id)
+        if station is not None and station.token_digest is not None and not row.replace:
+            raise FleetError(409, f"{station_id} is enrolled already: an admin makes a code that "
+                                  "replaces it")
         token = secrets.token_urlsafe(32)
         row.used_at = now()
-        station = db.get(HubStation, station_id) or HubStation(id=station_id)
+        station = station or HubStation(id=station_id)
         for key in [k for k, (sid, _) in _known.items() if sid == station_id]:
             _known.pop(key, None)  # a station enrolled again: its old token ends
         station.token_digest, station.enrolled_at, station.revoked_at = digest(token), now(), None
         station.version = version[:64]
         db.add(row)
         db.add(station)
-        audit(db, station_id, "enrolled", station_id, version)
+        audit(db, f"station:{station_id}", "enrolled", station_id, version)
         db.commit()
-        return token
+    cleared(engine, (peer,))
+    return token
 
 
 def revoke(engine: Engine, station_id: str, *, by: str) -> None:
@@ -261,7 +280,8 @@ def complete_command(engine: Engine, station_id: str, command_id: int, ok: bool,
         if row.done_at is None:
             row.done_at, row.ok, row.result = now(), ok, result
             db.add(row)
-            audit(db, station_id, f"done_{row.kind}", str(command_id), "ok" if ok else "failed")
+            audit(db, f"station:{station_id}", f"done_{row.kind}", str(command_id),
+                  "ok" if ok else "failed")
             db.commit()
 
 

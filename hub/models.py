@@ -42,6 +42,7 @@ class EnrolmentCode(HubModel, table=True):
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    replace: bool = False  # an admin chose to replace the station enrolled under this id
 
 
 class EnrolmentAttempts(HubModel, table=True):

@@ -148,7 +148,7 @@ def checked(kind: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if model is None:
         return "invalid", Invalid(why=f"unknown event kind ({len(kind)} characters)").model_dump()
     try:
-        return kind, model.model_validate(payload).model_dump(mode="json")
+        return kind, model.model_validate(payload).model_dump(mode="json", exclude_unset=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])[:64]

@@ -19,9 +19,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
+from hub.attempts import reserve
 from hub.fleet import FleetError, audit, aware, digest, now
 from hub.models import HubLoginAttempt, HubSession, HubStaffUser
 from hub.profile import ConsoleSettings
+from station_core.peers import peer_group
 
 ROLES = ("admin", "desk")
 MIN_PASSWORD = 10
@@ -69,22 +71,16 @@ def set_password(engine: Engine, username: str, password: str, *, by: str = "cli
 
 def _keys(username: str, client: str) -> tuple[str, str]:
     # The name is kept as a digest: a mistyped password sometimes lands in the name field.
-    return f"user:{hashlib.sha256(username.lower().encode()).hexdigest()[:40]}", f"peer:{client}"[:96]
-
-
-def _wait(db: Session, key: str) -> float:
-    row = db.get(HubLoginAttempt, key)
-    if row is None or row.wait_until is None:
-        return 0.0
-    return max(0.0, (aware(row.wait_until) - now()).total_seconds())
+    name = hashlib.sha256(username.lower().encode()).hexdigest()[:40]
+    return f"user:{name}", f"peer:{peer_group(client)}"[:96]
 
 
 def sign_in(engine: Engine, settings: ConsoleSettings, username: str, password: str,
             client: str) -> SignedIn:
     """A session for the right password, unless the name or the address must wait (429)."""
     keys = _keys(username, client)
-    with Session(engine) as db:
-        wait = max(_wait(db, key) for key in keys)
+    wait = reserve(engine, keys, free=settings.login_free_failures,
+                   first_wait_s=settings.first_wait_s, max_wait_s=settings.lockout_minutes * 60.0)
     if wait > 0:
         raise FleetError(429, f"too many failed sign-ins; try again in {int(wait) + 1} s")
     with Session(engine) as db:
@@ -95,9 +91,8 @@ def sign_in(engine: Engine, settings: ConsoleSettings, username: str, password: 
         except (VerificationError, InvalidHashError):
             good = False
         if not good:
-            for key in keys:
-                _failed(db, key, settings)
-            # The account aimed at is named when it exists; a typed name that is none is not kept.
+            # Already counted by the reservation. The account aimed at is named when it
+            # exists; a typed name that is none is not kept.
             audit(db, "(not signed in)", "login_failed", username if user else "(no such account)",
                   f"from {client}")
             db.commit()
@@ -111,17 +106,6 @@ def sign_in(engine: Engine, settings: ConsoleSettings, username: str, password: 
         audit(db, user.username, "login", user.username, f"from {client}")
         db.commit()
         return SignedIn(user.username, user.role, csrf, token, settings.session_minutes * 60)
-
-
-def _failed(db: Session, key: str, settings: ConsoleSettings) -> None:
-    row = db.get(HubLoginAttempt, key) or HubLoginAttempt(key=key)
-    row.failures += 1
-    row.last_failure = now()
-    over = row.failures - settings.login_free_failures
-    if over > 0:
-        wait = min(settings.first_wait_s * 2.0 ** (over - 1), settings.lockout_minutes * 60.0)
-        row.wait_until = now() + timedelta(seconds=wait)
-    db.add(row)
 
 
 def session_for(engine: Engine, settings: ConsoleSettings, token: str) \

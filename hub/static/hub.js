@@ -66,8 +66,10 @@ document.getElementById("enrol-form")?.addEventListener("submit", async event =>
   event.preventDefault();
   const id = document.getElementById("enrol-id").value.trim();
   const branch = document.getElementById("enrol-branch").value.trim();
+  const replace = document.getElementById("enrol-replace").checked;
+  if (replace && !confirm(`Replace ${id}? Its present token stops working once the new station enrols.`)) return;
   try {
-    const made = await api("POST", `/api/v1/stations/${encodeURIComponent(id)}/enrolment-code?branch=${encodeURIComponent(branch)}`);
+    const made = await api("POST", `/api/v1/stations/${encodeURIComponent(id)}/enrolment-code?branch=${encodeURIComponent(branch)}&replace=${replace}`);
     document.getElementById("enrol-code").textContent = made.code;
     say(`A code for ${id}, valid until ${new Date(made.expires_at).toLocaleString()}`);
   } catch (error) { say(error.message, false); }

@@ -13,11 +13,13 @@ from sqlalchemy import Engine, create_engine, text
 from bench.postgres_server import PostgresServer
 from hub.app import create_hub_app
 from hub.fleet import MAX_WRONG_CODES, create_staff_token
+from hub.fleet import audit_log as fleet_audit
 from hub.profile import HubProfile, HubSettings
 
 
-def client_for(engine: Engine, url: str) -> TestClient:
-    return TestClient(create_hub_app(HubProfile(hub=HubSettings(database_url=url)), engine))
+def client_for(engine: Engine, url: str, peer: str = "127.0.0.1") -> TestClient:
+    return TestClient(create_hub_app(HubProfile(hub=HubSettings(database_url=url)), engine),
+                      client=(peer, 50000))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -41,29 +43,54 @@ def event(seq: int, kind: str = "ils", **payload: object) -> dict[str, object]:
             "at": datetime.now(UTC).isoformat(), "payload": payload or {"online": True}}
 
 
-def test_guessing_an_enrolment_code_locks_that_station_only_and_survives_a_restart(
+def test_guessing_enrolment_codes_slows_the_guesser_only_and_survives_a_restart(
         hub_engine: Engine, hub_url: str) -> None:
-    client = client_for(hub_engine, hub_url)
+    """The attack: five wrong codes typed for k1's id used to stop k1's real code working; now
+    the guesser's address waits, and the real station enrols from its own."""
+    guesser = client_for(hub_engine, hub_url, peer="10.9.9.9")
     admin = create_staff_token(hub_engine, "it-admin", "admin")
     desk = create_staff_token(hub_engine, "desk1", "desk")
-    assert client.post("/api/v1/stations/k1/enrolment-code", headers=bearer(desk)).status_code == 403
-    assert client.post("/api/v1/stations/k1/enrolment-code").status_code == 401
-    right = code_for(client, admin, "k1")
-    other = code_for(client, admin, "k2")
-    for n in range(MAX_WRONG_CODES):
-        guess = client.post("/api/v1/enrol", json={"station_id": "k1", "code": f"AAAA-BBBB-CCC{n}"})
-        assert guess.status_code == 403
-    # The attacker's guesses are counted in the database: a restarted hub still refuses k1...
-    restarted = client_for(hub_engine, hub_url)
+    assert guesser.post("/api/v1/stations/k1/enrolment-code", headers=bearer(desk)).status_code == 403
+    assert guesser.post("/api/v1/stations/k1/enrolment-code").status_code == 401
+    right = code_for(guesser, admin, "k1")
+    other = code_for(guesser, admin, "k2")
+    answers = [guesser.post("/api/v1/enrol", json={"station_id": "k1",
+                                                   "code": f"AAAA-BBBB-CCC{n}"}).status_code
+               for n in range(MAX_WRONG_CODES + 3)]
+    assert answers[:MAX_WRONG_CODES] == [403] * MAX_WRONG_CODES and 429 in answers
+    # Counted in the database: a restarted hub still makes the guesser wait, even with a code.
+    restarted = client_for(hub_engine, hub_url, peer="10.9.9.9")
     assert restarted.post("/api/v1/enrol",
                           json={"station_id": "k1", "code": right}).status_code == 429
-    # ...while k2 enrols as usual: nobody locked everyone out.
-    enrol(restarted, "k2", other)
-    # k2's code does not enrol k1, a used code does not enrol again, a new code unlocks k1.
-    fresh = code_for(restarted, admin, "k1")
-    assert restarted.post("/api/v1/enrol", json={"station_id": "k1", "code": other}).status_code == 403
-    assert restarted.post("/api/v1/enrol", json={"station_id": "k2", "code": other}).status_code == 403
-    enrol(restarted, "k1", fresh)
+    # The real k1, from its own address, enrols with its code: the guesser locked nobody out.
+    station = client_for(hub_engine, hub_url, peer="10.1.1.1")
+    assert station.post("/api/v1/enrol", json={"station_id": "k1", "code": other}).status_code == 403
+    enrol(station, "k1", right)
+    enrol(station, "k2", other)
+    assert station.post("/api/v1/enrol", json={"station_id": "k2", "code": other}).status_code == 403
+    # Audited, but never under the name of the station the anonymous caller typed.
+    refused = [row for row in fleet_audit(hub_engine) if row["action"] == "enrol_refused"]
+    assert refused and all(row["who"] == "(not enrolled)" for row in refused)
+
+
+def test_an_enrolled_station_is_replaced_only_by_an_admins_explicit_code(
+        hub_engine: Engine, hub_url: str) -> None:
+    """The attack: a code made for a new station, used with an existing station's id, replaced
+    its token (and un-revoked it)."""
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    again = client.post("/api/v1/stations/k1/enrolment-code", headers=bearer(admin))
+    assert again.status_code == 409  # k1 is enrolled: no code for it without "replace"
+    still = client.post("/api/v1/fleet/events", json={"events": [event(1)]}, headers=bearer(token))
+    assert still.status_code == 200
+    replacing = client.post("/api/v1/stations/k1/enrolment-code?replace=true",
+                            headers=bearer(admin)).json()["code"]
+    new_token = enrol(client, "k1", replacing)
+    assert client.post("/api/v1/fleet/events", json={"events": [event(2)]},
+                       headers=bearer(token)).status_code == 401  # the old token ended
+    assert client.post("/api/v1/fleet/events", json={"events": [event(2)]},
+                       headers=bearer(new_token)).status_code == 200
 
 
 def test_a_revoked_station_can_neither_push_nor_pull(hub_engine: Engine, hub_url: str) -> None:
@@ -159,7 +186,7 @@ def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub
     audited = [(e["who"], e["action"], e["target"])
                for e in client.get("/api/v1/audit", headers=bearer(admin)).json()]
     assert ("desk1", "command_open_door", "bank-b") in audited
-    assert ("bank-b", "done_open_door", str(command_id)) in audited
+    assert ("station:bank-b", "done_open_door", str(command_id)) in audited
     assert client.get("/api/v1/audit", headers=bearer(desk)).status_code == 403
     unknown = client.post("/api/v1/stations/bank-b/commands", headers=bearer(desk),
                           json={"kind": "format_disk", "args": {}})
