@@ -32,6 +32,7 @@ from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from ils.adapter import IlsAdapter
 from station_core import __version__
+from station_core.body_limit import BodyLimit
 from station_core.console_look.headers import ConsoleHeaders
 from station_core.profile import Profile
 
@@ -117,6 +118,8 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     install_metrics(app, station)
 
     app.add_middleware(ConsoleHeaders)  # no-store everywhere, a strict CSP on the console
+    # Outermost: no body larger than the profile allows is read, whoever sends it.
+    app.add_middleware(BodyLimit, max_bytes=profile.server.max_body_bytes)
 
     if profile.server.simulators:  # never beside a real device: the profile check refuses that
         app.include_router(simulators_router)

@@ -19,7 +19,7 @@ from bridge.offline import OfflinePolicy, PatronCache
 from bridge.pin_guard import PinGuard
 from bridge.sessions import KioskSession
 from ils.adapter import CheckoutResult, IlsAdapter, PatronAccount
-from ils.errors import IlsRejected, IlsUnavailable, PinRejected, ProtocolError
+from ils.errors import IlsBusy, IlsRejected, IlsUnavailable, PinRejected, ProtocolError
 from ils.refusals import Reason, classify
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,9 @@ class Circulation:
         try:
             return await asyncio.wait_for(call, self.timeout_s)
         except TimeoutError as exc:
+            if self.adapter.answering(self.timeout_s):
+                # Others were answered meanwhile: this one waited behind them for a session.
+                raise IlsBusy("every session to the library system is busy") from exc
             self.link.report(exc)
             raise IlsUnavailable("the library system did not answer in time", uncertain=True) from exc
         except (IlsUnavailable, ProtocolError) as exc:

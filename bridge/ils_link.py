@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bridge.events import EventBus
 from ils.adapter import IlsAdapter, IlsStatus
-from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
+from ils.errors import IlsBusy, IlsRejected, IlsUnavailable, ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class IlsLink:
 
     def report(self, exc: BaseException) -> None:
         """A real request failed: go offline at once, the ping will bring us back."""
+        if isinstance(exc, IlsBusy):
+            return  # back-pressure from a full pool, not an outage
         if isinstance(exc, IlsUnavailable | ProtocolError | TimeoutError):
             self._set(False, str(exc) or type(exc).__name__)
 
@@ -73,7 +75,12 @@ class IlsLink:
                 self._started = True
             else:
                 self.status = await asyncio.wait_for(self.adapter.status(), self.ping_timeout_s)
-        except (IlsUnavailable, ProtocolError, TimeoutError, IlsRejected, OSError) as exc:
+        except TimeoutError as exc:
+            if self._started and self.adapter.answering(self.ping_timeout_s):
+                return self.online  # the ping queued behind busy sessions: the ILS is answering
+            self._set(False, str(exc) or type(exc).__name__)
+            return False
+        except (IlsUnavailable, ProtocolError, IlsRejected, OSError) as exc:
             self._set(False, str(exc) or type(exc).__name__)
             return False
         self._set(self.status.online, "" if self.status.online else "the ILS reports it is offline")

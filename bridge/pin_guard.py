@@ -8,8 +8,8 @@
   not be able to wipe the count).
 
 A kiosk made to wait, or `alert_per_hour` wrong PINs across the station, raise one staff alert an
-hour (the hub alerts on it too). Each guess is counted before the ILS checks it, so simultaneous guesses cannot pass the
-limit together."""
+hour (the hub alerts on it too). Each guess is counted before the ILS checks it, so simultaneous
+guesses cannot pass the limit together."""
 
 from __future__ import annotations
 

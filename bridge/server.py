@@ -12,6 +12,7 @@ from types import FrameType
 import uvicorn
 
 from bridge.app import create_app
+from bridge.http_guard import guarded_protocol, raise_file_limit
 from bridge.station_key import default_key_file
 from bridge.tls import ensure_self_signed, fingerprint, needs_tls, station_names
 from station_core.profile import Profile
@@ -92,7 +93,14 @@ def run_station(profile: Profile, host: str | None = None, port: int | None = No
         proxy_headers=bool(profile.server.trusted_proxies),
         forwarded_allow_ips=",".join(profile.server.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
+        # Floods are met below the application: connections per address, a deadline for the
+        # first request's headers, and a cap on requests in progress (503 beyond).
+        http=guarded_protocol(profile.server.max_connections_per_address,
+                              profile.server.header_timeout_s),
+        limit_concurrency=profile.server.max_connections,
+        timeout_keep_alive=5,
     )
+    raise_file_limit()
     # Bind before anything starts: a taken port must fail fast, before devices and the ILS link.
     try:
         sock = _bind(config.host, config.port)

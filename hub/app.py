@@ -24,6 +24,7 @@ from hub import alerts, fleet, staff, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
+from station_core.body_limit import BodyLimit
 from station_core.console_look.headers import ConsoleHeaders
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -141,6 +142,9 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return RedirectResponse("/console/login", status_code=303)
 
     app.add_middleware(ConsoleHeaders)  # no-store everywhere, a strict CSP on the console
+    # A station's push of a thousand events with desk views may be large; nothing else is.
+    app.add_middleware(BodyLimit, max_bytes=1_048_576,
+                       larger={"/api/v1/fleet/events": 16 * 1_048_576})
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

@@ -147,6 +147,12 @@ class IlsAdapter(ABC):
     async def status(self) -> IlsStatus:
         """A cheap round trip to the ILS: also the health ping."""
 
+    def answering(self, within_s: float) -> bool:
+        """Whether the ILS answered some request in the last `within_s` seconds. A request that
+        timed out while others were being answered waited behind them (a full pool): that is
+        back-pressure, not an ILS that is down. An adapter that does not know says no."""
+        return False
+
     def can(self, operation: str) -> bool:
         """Whether this ILS offers an operation at all: "renew", "renew_all", "item_info",
         "fee_paid", "end_session" (an adapter that does not know says yes)."""

@@ -30,6 +30,15 @@ class IlsUnavailable(IlsError):
         self.uncertain = uncertain
 
 
+class IlsBusy(IlsUnavailable):
+    """Every session to the ILS is in use and the ILS is answering: try again shortly. Not an
+    outage (the link stays online). The request may or may not have been sent: in doubt, as
+    any time-out is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, uncertain=True)
+
+
 class IlsRejected(IlsError):
     """The ILS answered and said no; `screen_message` is its reason, for the patron."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import TypeVar
 
@@ -119,6 +120,9 @@ class Sip2Adapter(IlsAdapter):
             institution_id=acs.institution_id, library_name=acs.library_name or "",
             supported=supported,
         )
+
+    def answering(self, within_s: float) -> bool:
+        return time.monotonic() - self.pool.last_answer < within_s
 
     async def start(self) -> IlsStatus:
         return self._status(await self.pool.start())

@@ -7,7 +7,9 @@ from __future__ import annotations
 import ipaddress
 
 
-def peer_group(host: str | None) -> str:
+def peer_group(host: str | None, *, loopback_as_one: bool = True) -> str:
+    """The guesser behind an address. Connection caps pass `loopback_as_one=False`: there each
+    loopback address is its own (the one-box kiosk on 127.0.0.1 must not share a cap)."""
     if not host:
         return "unknown"
     try:
@@ -16,7 +18,7 @@ def peer_group(host: str | None) -> str:
         return host[:64]
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if address.is_loopback:
+    if address.is_loopback and loopback_as_one:
         return "loopback"
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network(f"{address}/64", strict=False))

@@ -527,6 +527,16 @@ class ServerSettings(Strict):
     trusted_proxies: list[str] = Field(
         default_factory=list, description="addresses of reverse proxies whose X-Forwarded-For "
                                           "is believed; nobody else's is")
+    max_connections_per_address: int = Field(
+        default=128, ge=8, le=10_000,
+        description="open connections one address (an IPv6 /64) may hold; more are closed at once")
+    max_connections: int = Field(default=1000, ge=50, le=60_000,
+                                 description="requests in progress at once; beyond, 503")
+    header_timeout_s: float = Field(default=10.0, ge=1, le=120,
+                                    description="a connection that has not sent a whole request "
+                                                "by then is closed (half-open floods)")
+    max_body_bytes: int = Field(default=1_048_576, ge=16_384, le=1_073_741_824,
+                                description="the largest request body the station reads")
 
 
 class Profile(Strict):

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,7 @@ class Sip2Pool:
         self._idle: asyncio.Queue[Sip2Connection] = asyncio.Queue()
         for connection in self.connections:
             self._idle.put_nowait(connection)
+        self.last_answer = -1e9  # time.monotonic() of the last reply any session got
 
     async def start(self) -> AcsStatusResponse:
         """Connect every session; raises if none can log in."""
@@ -281,7 +283,9 @@ class Sip2Pool:
 
     async def request(self, message: Message) -> Message:
         async with self.session() as connection:
-            return await connection.request(message)
+            reply = await connection.request(message)
+        self.last_answer = time.monotonic()
+        return reply
 
     async def status(self) -> AcsStatusResponse:
         reply = await self.request(ScStatusRequest())
