@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 from pathlib import Path
@@ -68,6 +69,7 @@ def _tls_files(profile: Profile, host: str) -> tuple[Path, Path] | None:
 def run_station(profile: Profile, host: str | None = None, port: int | None = None,
                 log_level: str = "info") -> bool:
     """Serve until SIGTERM or SIGINT. False if the server could not start (e.g. port taken)."""
+    os.umask(0o077)  # every file the station makes (database, -wal, -shm, keys) is its own
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

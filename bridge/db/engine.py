@@ -3,8 +3,10 @@ patron is told "done". Nothing here runs at import time."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -90,4 +92,17 @@ def migrate(engine: Engine) -> None:
 def open_database(url: str, *, auto_checkpoint: bool = True) -> Engine:
     engine = make_engine(url, auto_checkpoint=auto_checkpoint)
     migrate(engine)
+    keep_private(url)
     return engine
+
+
+def keep_private(url: str) -> None:
+    """The database and its -wal/-shm readable by the station's user only: on a Pi the kiosk runs
+    as another user, and a 0644 database gave it every patron the station knew."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            if file.exists() and stat.S_IMODE(file.stat().st_mode) & 0o077:
+                file.chmod(0o600)

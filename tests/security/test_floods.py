@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_for, wa
 ATTACKER = "127.0.0.2"  # another machine, as far as the station can tell
 
 
+@contextmanager
 def running_station(tmp_path: Path, ils_port: int, extra: str = "") -> Iterator[str]:
     profile = station_profile_file(tmp_path, ils_port)
     text = profile.read_text().replace('patron_policy = "accept_wellformed"',
@@ -48,8 +50,9 @@ def running_station(tmp_path: Path, ils_port: int, extra: str = "") -> Iterator[
 def station(tmp_path: Path) -> Iterator[str]:
     ils = start_demo_ils(tmp_path, "--latency-ms", "100")
     try:
-        yield from running_station(tmp_path, ils.port, "header_timeout_s = 2\n"
-                                                       "max_connections_per_address = 64\n")
+        with running_station(tmp_path, ils.port, "header_timeout_s = 2\n"
+                                                 "max_connections_per_address = 64\n") as url:
+            yield url
     finally:
         stop(ils.proc)
 
@@ -151,7 +154,7 @@ def test_password_hashing_waits_in_its_own_small_pool_and_turns_away_the_excess(
 def test_a_burst_of_anonymous_returns_is_back_pressure_not_an_ils_outage(tmp_path: Path) -> None:
     ils = start_demo_ils(tmp_path, "--latency-ms", "100")
     try:
-        for url in running_station(tmp_path, ils.port):
+        with running_station(tmp_path, ils.port) as url:
             wait_for(lambda: not httpx.get(f"{url}/api/v1/status").json()["offline"], timeout_s=20)
             heard_offline: list[bool] = []
 
