@@ -7,6 +7,7 @@ ILS password comes from an environment variable or a separate secrets file.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -47,6 +49,26 @@ class StationSettings(Strict):
     locale: str = Field(default="en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$",
                         description="how the staff console and reports write dates and numbers "
                                     "(times are in the Pi's own time zone: timedatectl)")
+
+
+def plain_http_refused(url: str | None, allowed: bool, what: str) -> None:
+    """A URL that carries a credential or a command must be HTTPS: on plain HTTP anyone on the
+    path reads the credential, or sends the station commands. Loopback never leaves the machine;
+    a lab may say `allow_insecure_http = true`."""
+    if not url or not url.lower().startswith("http://") or allowed:
+        return
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or _is_loopback(host):
+        return
+    raise ValueError(f"{what} must be https:// (it carries a credential or commands); for a lab "
+                     "only, set allow_insecure_http = true in this section")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class IlsSettings(Strict):
@@ -86,6 +108,8 @@ class IlsSettings(Strict):
                                         pattern=r"^[A-Z_][A-Z0-9_]*$")
     koha_poll_s: float = Field(default=120.0, ge=10.0, le=3600.0,
                                description="seconds between two polls of Koha's holds")
+    allow_insecure_http: bool = Field(
+        default=False, description="lab only: let koha_rest_url be plain http:// beyond loopback")
     login_user: str = ""
     password_env: str = Field(
         default="BRONCO_ILS_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$",
@@ -101,6 +125,7 @@ class IlsSettings(Strict):
         if self.koha_rest_url and not self.locker_pickup_location:
             raise ValueError("koha_rest_url needs locker_pickup_location (the lockers' pickup "
                              "library code in Koha): the poller asks for that library's holds")
+        plain_http_refused(self.koha_rest_url, self.allow_insecure_http, "ils.koha_rest_url")
         return self
 
 
@@ -432,9 +457,13 @@ class CalendarSettings(Strict):
         default=None, pattern=r"^https?://\S+$",
         description="where the library publishes its iCalendar; fetched and kept for offline use")
     ical_refresh_hours: int = Field(default=6, ge=1, le=168)
+    allow_insecure_http: bool = Field(
+        default=False, description="lab only: let ical_url be plain http:// beyond loopback")
 
     @model_validator(mode="after")
     def _one_ical(self) -> CalendarSettings:
+        # Closures change due dates and hold expiry: a forged calendar is no small thing.
+        plain_http_refused(self.ical_url, self.allow_insecure_http, "calendar.ical_url")
         if self.ical_file and self.ical_url:
             raise ValueError("give ical_file or ical_url, not both")
         self.opening_hours()
@@ -488,6 +517,13 @@ class HubLinkSettings(Strict):
     status_interval_s: float = Field(default=60.0, ge=1, le=3600,
                                      description="how often the station's status goes to the hub")
     timeout_s: float = Field(default=5.0, gt=0, le=60)
+    allow_insecure_http: bool = Field(
+        default=False, description="lab only: let url be plain http:// beyond loopback")
+
+    @model_validator(mode="after")
+    def _https(self) -> HubLinkSettings:
+        plain_http_refused(self.url, self.allow_insecure_http, "hub.url")
+        return self
 
 
 class StatisticsSettings(Strict):

@@ -178,3 +178,71 @@ def not_koha(body: bytes) -> Iterator[str]:
 def test_a_koha_poller_needs_the_lockers_pickup_library() -> None:
     with pytest.raises(ValueError, match="locker_pickup_location"):
         IlsSettings.model_validate({"koha_rest_url": "http://koha.example.edu/api/v1"})
+
+
+@pytest.mark.parametrize(("section", "field"), [("ils", "koha_rest_url"), ("calendar", "ical_url"),
+                                                ("hub", "url")])
+def test_a_url_that_carries_a_credential_or_commands_must_be_https(section: str, field: str) -> None:
+    """The attack: on plain HTTP, anyone on the path reads Koha's Basic-auth credential, forges
+    closures, or answers the station's command poll with open_door."""
+    from station_core.profile import CalendarSettings, HubLinkSettings
+
+    model = {"ils": IlsSettings, "calendar": CalendarSettings, "hub": HubLinkSettings}[section]
+    base = {"locker_pickup_location": "LOCKERS"} if section == "ils" else {}
+    with pytest.raises(ValueError, match="https"):
+        model.model_validate({**base, field: "http://10.0.0.5/api"})
+    model.model_validate({**base, field: "https://10.0.0.5/api"})
+    model.model_validate({**base, field: "http://127.0.0.1:8080/api"})  # never leaves the machine
+    model.model_validate({**base, field: "http://10.0.0.5/api", "allow_insecure_http": True})
+
+
+@contextlib.contextmanager
+def streaming_koha(chunk: bytes, chunks: int) -> Iterator[str]:
+    """A server that sends an endless-looking answer with no Content-Length."""
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                self.wfile.write(b"%x\r\n[\r\n" % 1)
+                for _ in range(chunks):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                pass  # the station hung up, as it should
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_huge_or_malformed_koha_answer_is_refused_without_harm(tmp_path, koha) -> None:
+    """The attack (or a broken Koha): a 400 MB answer took the station to 1.3 GB and froze its
+    loop; a timestamp of year 1 at +14:00 raised on every poll (Refresh answered 500)."""
+    ils, _rest_port = koha
+    with streaming_koha(b'{"hold_id": 1, "status": "W"},' * 2000, 200) as url:  # ~12 MB
+        app = station_for(tmp_path / "huge", ils.port, url)
+        with TestClient(app) as client:
+            csrf = signed_in(client, app)
+            huge = client.post("/api/v1/staff/holds/refresh", headers=csrf)
+            assert huge.status_code == 502 and "larger than" in huge.json()["detail"]
+            assert client.get("/healthz").status_code in (200, 503)  # the loop still answers
+    odd = b'[{"hold_id": 7, "status": "W", "item_id": null, "timestamp": "0001-01-01T00:00:00+14:00"}]'
+    with not_koha(odd) as url:
+        app = station_for(tmp_path / "odd", ils.port, url)
+        with TestClient(app) as client:
+            csrf = signed_in(client, app)
+            polled = client.post("/api/v1/staff/holds/refresh", headers=csrf)
+            assert polled.status_code == 200, polled.text
+            listed = client.get("/api/v1/staff/holds").json()
+            assert listed["source"]["error"] in ("", None)
