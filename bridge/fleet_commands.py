@@ -3,9 +3,12 @@ locker and queue code, audited here with the hub user as the actor)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bridge.fleet_link import Handler
+
+ITEM_ID = r"[0-9A-Za-z.\-_/]{1,64}"  # as the staff API's item ids (bridge/routes/tags.py)
 
 
 def handlers(station: Any) -> dict[str, Handler]:
@@ -26,6 +29,9 @@ def handlers(station: Any) -> dict[str, Handler]:
         return await lockers().reclaim(str(args["door"]), actor=actor)
 
     async def load_hold(args: dict[str, Any], actor: str) -> dict[str, Any]:
+        # The hub is trusted no more than a desk: the same item id rule as the staff API.
+        if not re.fullmatch(ITEM_ID, str(args.get("item_id", ""))):
+            raise ValueError("not an item id (letters, digits and . - _ / only, at most 64)")
         accessible = args.get("accessible")
         loaded = await lockers().load(str(args["item_id"]), actor=actor,
                                       size=str(args.get("size", "small")),

@@ -40,6 +40,8 @@ class Month:
             moment = datetime.strptime(text, "%Y-%m")
         except ValueError:
             raise ValueError("a month is written YYYY-MM") from None
+        if not 2000 <= moment.year <= 2200:  # year 1 fell off the calendar (a 500 before)
+            raise ValueError("a month between 2000-01 and 2200-12")
         return cls(moment.year, moment.month)
 
     @classmethod

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from bridge.kiosks import is_loopback
 from locker_controller.simulator import SimulatedLockBoard
 from rfid.cards.simulator import SimulatedCardReader
 from rfid.simulator import SimulatedReader
 from station_core.faults import Fault
 
-router = APIRouter(prefix="/sim", tags=["simulators"])
+
+def from_this_machine(request: Request) -> None:
+    """Simulated doors open for whoever asks: only a caller on this machine may (a simulated
+    profile listening on 0.0.0.0 let anyone on the LAN drive them)."""
+    host = request.client.host if request.client else None
+    if not is_loopback(host):
+        raise HTTPException(403, "the simulators answer this machine only")
+
+
+router = APIRouter(prefix="/sim", tags=["simulators"], dependencies=[Depends(from_this_machine)])
 
 HexBytes = Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2})*$", max_length=2048)]
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import Path as FastApiPath
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -41,7 +42,9 @@ async def pad(station: StationDep, reader: str | None = Query(default=None, max_
 
 
 @router.get("/items/{item_id}")
-async def item(item_id: str, station: StationDep) -> dict[str, Any]:
+async def item(item_id: Annotated[str, FastApiPath(min_length=1, max_length=64,
+                                                   pattern=r"^[0-9A-Za-z.\-_/]+$")],
+               station: StationDep) -> dict[str, Any]:
     try:
         title, parts = await station.tagging.item(item_id)
         return {"item_id": item_id, "title": title, "parts": parts}
