@@ -73,7 +73,8 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     async def events(socket: WebSocket) -> None:
         """Station events (devices, tags, doors, ILS link) as JSON messages, for enrolled kiosks
         (or a trusted loopback one) only."""
-        if websocket_kiosk(socket) is None:
+        kiosk = websocket_kiosk(socket)
+        if kiosk is None:
             await socket.close(code=4401, reason="this kiosk is not enrolled with the station")
             return
         await socket.accept()
@@ -87,7 +88,11 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
                         event.cancel()
                         await socket.close(code=1001)
                         return
-                    await socket.send_json(event.result())
+                    message = event.result()
+                    owner = message.get("kiosk")
+                    if owner and owner != kiosk:
+                        continue  # another kiosk's patron: their items and session are theirs
+                    await socket.send_json(message)
             except WebSocketDisconnect:
                 return
             finally:

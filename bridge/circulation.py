@@ -232,7 +232,7 @@ class Circulation:
         result = await self._checkout(session, item_id)
         session.checkouts += result.ok
         self.bus.publish("checkout", item_id=item_id, ok=result.ok, offline=result.offline,
-                         in_session=session.checkouts)
+                         in_session=session.checkouts, kiosk=session.kiosk)
         return result
 
 
@@ -271,10 +271,12 @@ class Circulation:
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
 
     # -- checkin ---------------------------------------------------------------------------------
-    async def checkin(self, item_id: str) -> ItemResult:
+    async def checkin(self, item_id: str, kiosk: str = "") -> ItemResult:
+        """`kiosk`: where the item was returned; only that kiosk's stream hears of it."""
         result = await self._checkin(item_id)
         self.bus.publish("checkin", item_id=item_id, ok=result.ok, offline=result.offline,
-                         hold=bool(result.hold_pickup), in_transit=bool(result.in_transit_to))
+                         hold=bool(result.hold_pickup), in_transit=bool(result.in_transit_to),
+                         kiosk=kiosk)
         return result
 
     async def _checkin(self, item_id: str) -> ItemResult:

@@ -64,6 +64,7 @@ class Pad:
         self.tracker = PresenceTracker(arrive_rounds=arrive_rounds, depart_s=depart_s)
         self.mode = "idle"
         self.session: KioskSession | None = None
+        self.kiosk = ""
         self.items: dict[str, PadItem] = {}
         self._handled: set[str] = set()
         self._ignore: set[str] = set()  # tag uids handled in the previous mode, until they leave
@@ -73,20 +74,21 @@ class Pad:
 
     # -- modes -----------------------------------------------------------------------------------
     def start_checkout(self, session: KioskSession) -> None:
-        self._reset("checkout", session)
+        self._reset("checkout", session, session.kiosk)
 
-    def start_return(self) -> None:
-        self._reset("return", None)
+    def start_return(self, kiosk: str = "") -> None:
+        self._reset("return", None, kiosk)
 
     def stop_mode(self) -> None:
-        self._reset("idle", None)
+        self._reset("idle", None, "")
 
-    def _reset(self, mode: str, session: KioskSession | None) -> None:
+    def _reset(self, mode: str, session: KioskSession | None, kiosk: str) -> None:
         # Items the last patron just borrowed (or returned) may still lie on the pad for a moment:
         # they belong to that transaction, never to the next one, until they have left the pad.
         self._ignore |= {t.uid for t in self.tracker.present()
                          if t.value is not None and t.value.item_id in self._handled}
         self.mode, self.session = mode, session
+        self.kiosk = kiosk  # while a kiosk uses the pad, what it reads goes to that kiosk only
         self.items.clear()
         self._handled.clear()
         self.bus.publish("pad", reader=self.reader_id, mode=mode)
@@ -137,7 +139,7 @@ class Pad:
                 self.bus.publish("tag_arrived", reader=self.reader_id, uid=tag.uid,
                                  item_id=value.item_id if value else None,
                                  part=value.part if value else None,
-                                 parts=value.parts if value else None)
+                                 parts=value.parts if value else None, kiosk=self.kiosk)
             else:
                 self._ignore.discard(event.uid)
                 self.bus.publish("tag_left", reader=self.reader_id, uid=event.uid)
@@ -211,7 +213,7 @@ class Pad:
             self._announce(item)
 
     def _announce(self, item: PadItem) -> None:
-        self.bus.publish("pad_item", reader=self.reader_id, **item.as_dict())
+        self.bus.publish("pad_item", reader=self.reader_id, kiosk=self.kiosk, **item.as_dict())
 
     def _finish(self, item_id: str, item: PadItem) -> None:
         self.items[item_id] = item
@@ -245,7 +247,7 @@ class Pad:
             for uid in failed.written:
                 with contextlib.suppress(ReaderError):
                     await reader.set_secured(uid, True)
-            undo = await self.circulation.checkin(item_id)
+            undo = await self.circulation.checkin(item_id, kiosk=self.kiosk)
             if not undo.ok:
                 self.bus.publish("staff_alert", reader=self.reader_id, item_id=item_id,
                                  reason="checkout could not be undone after a marker failure")
@@ -256,7 +258,7 @@ class Pad:
                                       result.due_date, parts=parts, offline=result.offline))
 
     async def _return(self, reader: Any, item_id: str, tags: list[TrackedTag]) -> None:
-        result = await self.circulation.checkin(item_id)
+        result = await self.circulation.checkin(item_id, kiosk=self.kiosk)
         parts = len(tags)
         if not result.ok:
             self._finish(item_id, PadItem(item_id, "refused", result.message, result.title,

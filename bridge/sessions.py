@@ -21,6 +21,7 @@ class KioskSession:
     last_used: float = field(default_factory=time.monotonic)
     offline_checkouts: int = 0
     checkouts: int = 0  # every item this session borrowed, for the hub's "unusually large" rule
+    kiosk: str = ""  # the kiosk it was opened at: its events go to that kiosk's stream only
 
 
 class SessionStore:
@@ -28,9 +29,11 @@ class SessionStore:
         self.idle_timeout_s = idle_timeout_s
         self._sessions: dict[str, KioskSession] = {}
 
-    def open(self, patron_id: str, name: str, *, offline: bool, pin: str | None) -> KioskSession:
+    def open(self, patron_id: str, name: str, *, offline: bool, pin: str | None,
+             kiosk: str = "") -> KioskSession:
         self.expire()
-        session = KioskSession(secrets.token_urlsafe(24), patron_id, name, offline, pin)
+        session = KioskSession(secrets.token_urlsafe(24), patron_id, name, offline, pin,
+                               kiosk=kiosk)
         self._sessions[session.token] = session
         return session
 

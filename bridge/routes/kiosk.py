@@ -184,8 +184,8 @@ async def sign_in(body: SignIn, station: StationDep, caller: KioskId) -> Session
     except Refused as exc:
         raise HTTPException(403, str(exc)) from None
     session = station.sessions.open(identity.patron_id, identity.name, offline=identity.offline,
-                                    pin=body.pin)
-    station.bus.publish("session", state="started", offline=identity.offline)
+                                    pin=body.pin, kiosk=caller)
+    station.bus.publish("session", state="started", offline=identity.offline, kiosk=caller)
     station.stats.count("kiosk_sessions")
     return SessionOut(token=session.token, name=identity.name, offline=identity.offline,
                       blocked=identity.blocked, message=identity.message,
@@ -199,7 +199,7 @@ async def sign_out(session: SessionDep, station: StationDep) -> None:
         if pad.session is session:
             pad.stop_mode()  # the next patron must not inherit this checkout
     await station.circulation.end_session(session)
-    station.bus.publish("session", state="ended")
+    station.bus.publish("session", state="ended", kiosk=session.kiosk)
 
 
 @router.get("/account", responses={409: {"description": "not available offline"}})
@@ -227,9 +227,9 @@ async def checkout(body: ItemIn, session: SessionDep, station: StationDep) -> It
 
 
 @router.post("/checkin")
-async def checkin(body: ItemIn, station: StationDep) -> ItemOut:
+async def checkin(body: ItemIn, station: StationDep, caller: KioskId) -> ItemOut:
     """Return an item: no sign-in needed; always accepted, even offline."""
-    return ItemOut.of(await station.circulation.checkin(body.item_id))
+    return ItemOut.of(await station.circulation.checkin(body.item_id, kiosk=caller))
 
 
 @router.post("/renew", responses={409: {"description": "not available offline"}})
@@ -309,9 +309,9 @@ async def pad_checkout(pad: PadDep, session: SessionDep) -> PadOut:
 
 
 @router.post("/pad/return")
-async def pad_return(pad: PadDep) -> PadOut:
+async def pad_return(pad: PadDep, caller: KioskId) -> PadOut:
     """Return every complete item placed on the pad (no sign-in)."""
-    pad.start_return()
+    pad.start_return(kiosk=caller)
     return PadOut.model_validate(pad.snapshot())
 
 

@@ -65,3 +65,35 @@ def test_the_simulators_answer_this_machine_only(staff_client) -> None:
     assert client.post("/sim/boards/A/doors/1", json={"action": "close"}).status_code == 200
     lan = from_address(client, "10.0.4.1")
     assert lan.post("/sim/boards/A/doors/1", json={"action": "open"}).status_code == 403
+
+
+def test_a_kiosk_hears_nothing_of_another_kiosks_patron(tmp_path: Path, demo_ils) -> None:
+    """The attack: an enrolled kiosk (or a stolen credential) listened to the event stream and
+    learnt every item borrowed and returned at the other kiosks, and when sessions began."""
+    from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
+    from tests.conftest import wait_for
+    from tests.security.test_attacks import enrolled, events_until
+
+    profile = station_profile(tmp_path, ils_port=demo_ils.port, kiosk={"trust_loopback": False})
+    app = create_app(profile)
+    with TestClient(app) as client:
+        own, spy = enrolled(client, "lobby"), enrolled(client, "spy")
+        wait_for(lambda: not client.get("/api/v1/status", headers=own).json()["offline"])
+        with client.websocket_connect("/api/v1/events", headers=spy) as spying, \
+                client.websocket_connect("/api/v1/events", headers=own) as mine:
+            token = client.post("/api/v1/sessions", json={"barcode": MARIA, "pin": MARIA_PIN},
+                                headers=own).json()["token"]
+            session = {**own, "X-Kiosk-Session": token}
+            assert client.post("/api/v1/checkout", json={"item_id": BOOKS[0]},
+                               headers=session).json()["ok"]
+            assert client.post("/api/v1/checkin", json={"item_id": BOOKS[0]}, headers=own).json()["ok"]
+            assert events_until(mine, "checkin")["item_id"] == BOOKS[0]  # the kiosk itself hears
+            # A marker event every kiosk hears: the spy's stream is read up to it.
+            app.state.station.bus.publish("marker")
+            heard = []
+            event = spying.receive_json()
+            while event["type"] != "marker":
+                heard.append(event)
+                event = spying.receive_json()
+        assert not [e for e in heard if e["type"] in ("checkout", "checkin", "session")], heard
+        assert BOOKS[0] not in str(heard) and MARIA not in str(heard)
