@@ -23,6 +23,7 @@ from bridge.events import EventBus
 from bridge.fleet_link import FleetLink, stored_token
 from bridge.fleet_outbox import Outbox
 from bridge.hold_events import HoldEvents
+from bridge.housekeeping import bound_tables
 from bridge.ils_link import IlsLink
 from bridge.journal import Journal
 from bridge.kiosks import KioskRegistry
@@ -375,6 +376,7 @@ class Station:
                 await asyncio.to_thread(self.replayer.reports.purge)
                 if self.lockers is not None:
                     await asyncio.to_thread(self.lockers.history.purge)
+                await asyncio.to_thread(bound_tables, self.engine, self.profile.privacy.audit_days)
             except Exception:
                 log.exception("privacy purge failed")
             await asyncio.sleep(PURGE_INTERVAL_S)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from hub import alerts, fleet, staff, stats, views
+from hub import alerts, fleet, housekeeping, staff, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
@@ -115,9 +115,13 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     engine = engine or open_hub_database(profile.hub.database_url)
 
     async def alert_rounds() -> None:
+        rounds = 0
         while True:
             try:
                 await asyncio.to_thread(alerts.evaluate, engine, profile.alerts)
+                rounds += 1
+                if rounds % 100 == 1:  # now and then: bounded tables
+                    await asyncio.to_thread(housekeeping.bound_tables, engine)
             except Exception:  # a database hiccup: the next round tries again
                 log.exception("alert round failed")
             await asyncio.sleep(profile.alerts.every_s)

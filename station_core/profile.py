@@ -381,6 +381,8 @@ class PrivacySettings(Strict):
         default=0, ge=0, le=365,
         description="days a synced transaction keeps patron and item ids before it becomes a count",
     )
+    audit_days: int = Field(default=365, ge=30, le=3650,
+                            description="days the audit log keeps an entry")
 
 
 class StaffSettings(Strict):

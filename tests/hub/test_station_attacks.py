@@ -137,3 +137,22 @@ def test_a_station_pushing_markup_runs_no_script_in_the_hub_console(hub: Hub, ar
             assert page.title() != "pwned"
         finally:
             browser.close()
+
+
+def test_the_hubs_unauthenticated_rows_are_bounded(hub_engine: Engine) -> None:
+    from sqlmodel import Session, select
+
+    from hub.housekeeping import bound_tables
+    from hub.models import HubLoginAttempt
+
+    old, now = datetime.now(UTC) - timedelta(days=3), datetime.now(UTC)
+    with Session(hub_engine) as db:
+        for n in range(50):
+            db.add(HubLoginAttempt(key=f"peer:10.0.0.{n}", failures=2, last_failure=old))
+        db.add(HubLoginAttempt(key="user:waiting", failures=9, last_failure=old,
+                               wait_until=now + timedelta(minutes=10)))
+        db.add(HubLoginAttempt(key="peer:recent", failures=1, last_failure=now))
+        db.commit()
+    bound_tables(hub_engine)
+    with Session(hub_engine) as db:
+        assert set(db.exec(select(HubLoginAttempt.key))) == {"user:waiting", "peer:recent"}

@@ -97,3 +97,39 @@ def test_a_kiosk_hears_nothing_of_another_kiosks_patron(tmp_path: Path, demo_ils
                 event = spying.receive_json()
         assert not [e for e in heard if e["type"] in ("checkout", "checkin", "session")], heard
         assert BOOKS[0] not in str(heard) and MARIA not in str(heard)
+
+
+def test_unauthenticated_rows_do_not_grow_for_ever(tmp_path: Path) -> None:
+    """The attack: every wrong guess from a new address added an attempt row and an audit row,
+    for ever, on an SD card. Old rows go and the tables are capped; a lock in force stays."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, func, select
+
+    from bridge import housekeeping
+    from bridge.db.engine import open_database
+    from bridge.db.models import AttemptLimit, AuditEntry
+    from bridge.journal import utcnow
+
+    engine = open_database(f"sqlite:///{tmp_path}/station.db")
+    long_ago, now = utcnow() - timedelta(days=3), utcnow()
+    with Session(engine) as db:
+        for n in range(300):
+            db.add(AttemptLimit(key=f"staff-peer:10.0.{n // 250}.{n % 250}", kind="staff-peer",
+                                failures=3, last_failure_at=long_ago if n < 200 else now))
+        db.add(AttemptLimit(key="card:locked", kind="card", failures=5, last_failure_at=long_ago,
+                            locked_until=now + timedelta(hours=1)))
+        for n in range(120):
+            db.add(AuditEntry(at=long_ago if n < 100 else now, actor="(not signed in)",
+                              action="login_failed", target="x"))
+        db.commit()
+    housekeeping.MAX_AUDIT_ROWS = 10
+    try:
+        housekeeping.bound_tables(engine, audit_days=1)
+    finally:
+        housekeeping.MAX_AUDIT_ROWS = 200_000
+    with Session(engine) as db:
+        keys = set(db.exec(select(AttemptLimit.key)))
+        audits = db.exec(select(func.count()).select_from(AuditEntry)).one()
+    assert "card:locked" in keys and len(keys) == 101  # the recent hundred and the lock in force
+    assert audits == 10
