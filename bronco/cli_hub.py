@@ -59,7 +59,9 @@ def hub(ctx: typer.Context,
     trusted = loaded.hub.trusted_proxies
     uvicorn.run(app, host=loaded.hub.host, port=loaded.hub.port, log_level=log_level,
                 proxy_headers=bool(trusted), forwarded_allow_ips=",".join(trusted) or None,
-                access_log=log_level == "debug")
+                access_log=log_level == "debug",
+                ssl_certfile=str(loaded.hub.tls_cert) if loaded.hub.tls_cert else None,
+                ssl_keyfile=str(loaded.hub.tls_key) if loaded.hub.tls_key else None)
 
 
 @hub_app.command("token")

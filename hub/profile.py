@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class HubSettings(BaseModel):
@@ -21,6 +21,23 @@ class HubSettings(BaseModel):
         default_factory=list, max_length=20,
         description="addresses of reverse proxies whose X-Forwarded-For is believed; none: the "
                     "connection's own address counts (for the sign-in limits)")
+    tls_cert: Path | None = Field(default=None, description="serve HTTPS with this certificate")
+    tls_key: Path | None = None
+    allow_insecure_http: bool = Field(
+        default=False, description="lab only: serve plain HTTP beyond loopback without a proxy")
+
+    @model_validator(mode="after")
+    def _https_beyond_loopback(self) -> HubSettings:
+        """Station tokens, staff passwords and door commands cross the network: plain HTTP is for
+        loopback, or behind an HTTPS proxy named in trusted_proxies."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("give tls_cert and tls_key together")
+        loopback = self.host in ("localhost", "::1") or self.host.startswith("127.")
+        if not (loopback or self.tls_cert or self.trusted_proxies or self.allow_insecure_http):
+            raise ValueError("a hub listening beyond loopback serves HTTPS: set tls_cert and "
+                             "tls_key, or put it behind an HTTPS proxy named in trusted_proxies "
+                             "(allow_insecure_http = true for a lab only)")
+        return self
 
 
 class AlertSettings(BaseModel):

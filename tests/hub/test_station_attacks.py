@@ -156,3 +156,16 @@ def test_the_hubs_unauthenticated_rows_are_bounded(hub_engine: Engine) -> None:
     bound_tables(hub_engine)
     with Session(hub_engine) as db:
         assert set(db.exec(select(HubLoginAttempt.key))) == {"user:waiting", "peer:recent"}
+
+
+def test_a_hub_on_the_network_speaks_https() -> None:
+    """The attack: on a plain-HTTP hub, anyone on the path reads station tokens and staff
+    passwords, or answers a station's command poll with open_door."""
+    from hub.profile import HubSettings
+
+    with pytest.raises(ValueError, match="HTTPS"):
+        HubSettings(database_url="postgresql://h/db", host="0.0.0.0")
+    HubSettings(database_url="postgresql://h/db", host="0.0.0.0", tls_cert=Path("c.pem"),
+                tls_key=Path("k.pem"))
+    HubSettings(database_url="postgresql://h/db", host="0.0.0.0", trusted_proxies=["10.0.0.2"])
+    HubSettings(database_url="postgresql://h/db")  # loopback
