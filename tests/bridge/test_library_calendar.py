@@ -25,7 +25,12 @@ from tests.conftest import DemoIls, free_port, station_profile, wait_for
 PASSWORD = "a long staff password"
 ALWAYS = {day: None for day in ("monday", "tuesday", "wednesday", "thursday", "friday",
                                 "saturday", "sunday")}
-TODAY = date.today()
+
+
+def today() -> date:
+    """Taken when a test runs, never when the module is imported: a suite that crosses midnight
+    built its closures around yesterday."""
+    return date.today()
 
 
 def closed(name: str, first: date, last: date | None = None) -> CalendarException:
@@ -48,7 +53,7 @@ def staff_login(client: TestClient, station) -> dict[str, str]:
 
 def test_an_offline_loan_does_not_fall_due_in_a_closure(tmp_path: Path) -> None:
     # Fourteen days from now the library closes for two days; it is otherwise always open.
-    due_day = TODAY + timedelta(days=14)
+    due_day = today() + timedelta(days=14)
     calendar = {**ALWAYS, "ical_file": None,
                 "exceptions": [closed("Building work", due_day, due_day + timedelta(days=1))]}
     profile = station_profile(tmp_path, ils_port=free_port(), calendar=calendar,
@@ -69,8 +74,8 @@ def lockers(tmp_path: Path, demo_ils: DemoIls, inbox):  # noqa: F811
     _, smtp_port = inbox
     # Always open, except: three days just gone, and the next two days.
     calendar = {**ALWAYS, "ical_file": None, "exceptions": [
-        closed("Inventory", TODAY - timedelta(days=3), TODAY - timedelta(days=1)),
-        closed("Staff training", TODAY + timedelta(days=1), TODAY + timedelta(days=2))]}
+        closed("Inventory", today() - timedelta(days=3), today() - timedelta(days=1)),
+        closed("Staff training", today() + timedelta(days=1), today() + timedelta(days=2))]}
     profile = station_profile(
         tmp_path, ils_port=demo_ils.port, calendar=calendar,
         notices={"enabled": True, "smtp_port": smtp_port, "sender": "lockers@demo.example.edu",
@@ -105,8 +110,8 @@ def test_closed_days_do_not_count_towards_a_holds_days_nor_its_reminder(lockers,
     # Two holds loaded four days ago at noon: the one before the inventory days has had no two
     # open days yet (its reminder waits); one loaded eight days ago has.
     second = load(client, station, csrf, AVERY_HOLD)
-    four_days_ago = datetime.combine(TODAY - timedelta(days=4), time(12)).astimezone(UTC)
-    eight_days_ago = datetime.combine(TODAY - timedelta(days=8), time(12)).astimezone(UTC)
+    four_days_ago = datetime.combine(today() - timedelta(days=4), time(12)).astimezone(UTC)
+    eight_days_ago = datetime.combine(today() - timedelta(days=8), time(12)).astimezone(UTC)
     with Session(station.engine) as db:
         for door_id_, when in ((door_id, four_days_ago), (second, eight_days_ago)):
             row = db.get(LockerDoor, door_id_)
@@ -161,7 +166,7 @@ def publisher() -> Iterator[tuple[type[PublishedCalendar], ThreadingHTTPServer]]
 def test_the_published_calendar_is_fetched_kept_and_never_emptied_by_a_bad_copy(
         tmp_path: Path, demo_ils: DemoIls, publisher) -> None:
     handler, server = publisher
-    soon = TODAY + timedelta(days=10)
+    soon = today() + timedelta(days=10)
     handler.body = ics(("Spring break", soon, soon + timedelta(days=4)))
     url = f"http://127.0.0.1:{server.server_port}/closures.ics"
     profile = station_profile(tmp_path, ils_port=demo_ils.port,
@@ -212,20 +217,20 @@ def test_the_published_calendar_is_fetched_kept_and_never_emptied_by_a_bad_copy(
 
 def test_a_calendar_file_changed_on_disk_is_read_again(tmp_path: Path, demo_ils: DemoIls) -> None:
     published = tmp_path / "closures.ics"
-    published.write_bytes(ics(("Snow day", TODAY + timedelta(days=3), TODAY + timedelta(days=3))))
+    published.write_bytes(ics(("Snow day", today() + timedelta(days=3), today() + timedelta(days=3))))
     profile = station_profile(tmp_path, ils_port=demo_ils.port,
                               calendar={**ALWAYS, "ical_file": published})
     with TestClient(create_app(profile)) as client:
         station = client.app.state.station
-        assert [c.name for c in station.calendar.hours.closures(TODAY, 30)] == ["Snow day"]
-        published.write_bytes(ics(("Flood", TODAY + timedelta(days=5), TODAY + timedelta(days=6))))
+        assert [c.name for c in station.calendar.hours.closures(today(), 30)] == ["Snow day"]
+        published.write_bytes(ics(("Flood", today() + timedelta(days=5), today() + timedelta(days=6))))
         client.portal.call(station.calendar.refresh)
-        assert [(c.name, c.last) for c in station.calendar.hours.closures(TODAY, 30)] == \
-            [("Flood", TODAY + timedelta(days=6))]
+        assert [(c.name, c.last) for c in station.calendar.hours.closures(today(), 30)] == \
+            [("Flood", today() + timedelta(days=6))]
         published.write_bytes(b"not a calendar at all")
         client.portal.call(station.calendar.refresh)
         assert station.calendar.error and \
-            [c.name for c in station.calendar.hours.closures(TODAY, 30)] == ["Flood"]
+            [c.name for c in station.calendar.hours.closures(today(), 30)] == ["Flood"]
 
 
 def test_an_outsider_can_neither_read_nor_refresh_the_calendar(lockers) -> None:

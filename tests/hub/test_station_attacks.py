@@ -169,3 +169,37 @@ def test_a_hub_on_the_network_speaks_https() -> None:
                 tls_key=Path("k.pem"))
     HubSettings(database_url="postgresql://h/db", host="0.0.0.0", trusted_proxies=["10.0.0.2"])
     HubSettings(database_url="postgresql://h/db")  # loopback
+
+
+def test_simultaneous_wrong_hub_passwords_are_checked_no_more_than_the_limit(
+        hub: Hub, tmp_path: Path) -> None:
+    """The attack: nineteen simultaneous sign-ins were all checked against a limit of four."""
+    import asyncio
+    import re
+    from collections import Counter
+
+    subprocess.run(bronco("hub", "user", "desk1", "--profile", str(hub.profile)), check=True,
+                   capture_output=True, env={**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD})
+
+    async def one(n: int) -> int:
+        async with httpx.AsyncClient(base_url=hub.url, timeout=60) as client:
+            form = await client.get("/console/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+            answer = await client.post("/console/login", data={
+                "username": "desk1", "password": f"guess {n}", "csrf_token": token})
+            return answer.status_code
+
+    async def burst() -> list[int]:
+        return list(await asyncio.gather(*(one(n) for n in range(19))))
+
+    codes = Counter(asyncio.run(burst()))
+    assert codes[401] <= 5 and set(codes) <= {401, 429}, codes  # 4 free, then one that waits
+
+
+def test_rotating_ipv6_addresses_of_one_network_is_one_guesser() -> None:
+    from station_core.peers import peer_group
+
+    assert peer_group("2001:db8:1:2::10") == peer_group("2001:db8:1:2:ffff::99")
+    assert peer_group("2001:db8:1:3::10") != peer_group("2001:db8:1:2::10")
+    assert peer_group("127.0.0.2") == peer_group("::1") == peer_group("127.0.0.1")
+    assert peer_group("::ffff:10.0.0.5") == peer_group("10.0.0.5")

@@ -131,3 +131,29 @@ def test_simultaneous_wrong_staff_passwords_then_the_right_one_is_refused(slow_s
     assert set(codes) <= {401, 429}, codes  # no 500: every guess counted, none lost to a race
     right = httpx.post(f"{url}/api/v1/staff/login", json={"username": "desk1", "password": PASSWORD})
     assert right.status_code == 429
+
+
+def test_simultaneous_wrong_pickup_codes_are_checked_no_more_than_the_limit(slow_station) -> None:
+    """The attack: pickup codes let seven simultaneous guesses through against three free."""
+    url, _profile = slow_station
+    bodies = [{"code": f"{n:010d}"} for n in range(1000, 1020)]
+    codes = Counter(asyncio.run(burst(url, "/api/v1/lockers/pickup/code", bodies)))
+    assert codes[403] <= 4 and set(codes) <= {403, 429}, codes  # 3 free, then one that waits
+
+
+def test_rotating_ipv6_addresses_past_the_staff_sign_in_limit(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bridge.app import create_app
+    from tests.conftest import station_profile
+    from tests.security.test_attacks import from_address
+
+    app = create_app(station_profile(tmp_path, ils_port=free_port()))
+    with TestClient(app) as client:
+        app.state.station.auth.create_user("desk1", PASSWORD, "desk")
+        answers = []
+        for n in range(12):  # a new address of the same /64 for every guess
+            guesser = from_address(client, f"2001:db8:5:7::{n + 1:x}")
+            answers.append(guesser.post("/api/v1/staff/login", json={
+                "username": f"user{n}", "password": "wrong password"}).status_code)
+        assert 429 in answers, answers
