@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import machine
+from bridge.circulation.journal import Journal
+from bridge.circulation.replay import Replayer
 from bridge.db.engine import open_database
 from bridge.db.models import TxnKind, TxnMode
 from bridge.events import EventBus
-from bridge.journal import Journal
-from bridge.replay import Replayer
 from ils.demo_server.data import DemoLibrary, ItemData, LoanRule, Login, PatronData
 from ils.demo_server.server import DemoIlsServer
 from ils.sip2.client import Sip2Settings

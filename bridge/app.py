@@ -11,25 +11,27 @@ from typing import Any
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 
+from bridge.access.kiosk_auth import enrol_router, websocket_kiosk
+from bridge.access.staff_routes import login_router as staff_login_router
+from bridge.access.staff_routes import router as staff_router
+from bridge.circulation.replay_routes import router as replay_report_router
+from bridge.circulation.routes import router as kiosk_router
 from bridge.console.routes import SignedOut
 from bridge.console.routes import look as console_look
 from bridge.console.routes import router as console_router
 from bridge.console.routes import static as console_static
+from bridge.devices.simulator_routes import router as simulators_router
+from bridge.lockers.hold_routes import holds_router as ils_holds_router
+from bridge.lockers.hold_routes import webhook_router as ils_webhook_router
+from bridge.lockers.report_routes import router as holds_report_router
+from bridge.lockers.routes import patron_router as lockers_patron_router
+from bridge.lockers.routes import staff_router as lockers_staff_router
 from bridge.metrics import install_metrics
-from bridge.routes.calendar import router as calendar_router
-from bridge.routes.ils_events import holds_router as ils_holds_router
-from bridge.routes.ils_events import webhook_router as ils_webhook_router
-from bridge.routes.kiosk import router as kiosk_router
-from bridge.routes.kiosk_auth import enrol_router, websocket_kiosk
-from bridge.routes.lockers import patron_router as lockers_patron_router
-from bridge.routes.lockers import staff_router as lockers_staff_router
-from bridge.routes.reports import router as reports_router
-from bridge.routes.simulators import router as simulators_router
-from bridge.routes.staff import login_router as staff_login_router
-from bridge.routes.staff import router as staff_router
-from bridge.routes.tags import router as tags_router
+from bridge.reports.calendar_routes import router as calendar_router
+from bridge.reports.routes import router as reports_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
+from bridge.tags.routes import router as tags_router
 from ils.adapter import IlsAdapter
 from station_core import __version__
 from station_core.body_limit import BodyLimit
@@ -108,6 +110,8 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.include_router(ils_webhook_router)
     app.include_router(ils_holds_router)
     app.include_router(reports_router)
+    app.include_router(holds_report_router)
+    app.include_router(replay_report_router)
     app.include_router(calendar_router)
     app.include_router(tags_router)
     app.mount("/console/static", console_static, name="console-static")

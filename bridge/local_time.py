@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive: they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

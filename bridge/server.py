@@ -12,10 +12,10 @@ from types import FrameType
 
 import uvicorn
 
+from bridge.access.station_key import default_key_file
+from bridge.access.tls import ensure_self_signed, fingerprint, needs_tls, station_names
 from bridge.app import create_app
 from bridge.http_guard import guarded_protocol, raise_file_limit
-from bridge.station_key import default_key_file
-from bridge.tls import ensure_self_signed, fingerprint, needs_tls, station_names
 from station_core.profile import Profile
 
 

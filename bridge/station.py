@@ -13,34 +13,34 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bridge import monthly_report
-from bridge.attempts import AttemptBook
-from bridge.card_taps import TapBook
-from bridge.circulation import Circulation
+from bridge.access.attempts import AttemptBook
+from bridge.access.card_taps import TapBook
+from bridge.access.housekeeping import bound_tables
+from bridge.access.kiosks import KioskRegistry
+from bridge.access.pin_guard import PinGuard
+from bridge.access.staff_auth import StaffAuth
+from bridge.access.station_key import LEGACY_SETTING, default_key_file, load_key
+from bridge.circulation.ils_link import IlsLink
+from bridge.circulation.journal import Journal
+from bridge.circulation.offline import OfflinePolicy, PatronCache
+from bridge.circulation.pad import Pad
+from bridge.circulation.privacy import purge_synced
+from bridge.circulation.replay import Replayer
+from bridge.circulation.service import Circulation
+from bridge.circulation.sessions import SessionStore
 from bridge.db.engine import checkpoint, open_database
-from bridge.device_owner import DeviceOwner
+from bridge.devices.owner import DeviceOwner
 from bridge.events import EventBus
-from bridge.fleet_link import FleetLink, stored_token
-from bridge.fleet_outbox import Outbox
-from bridge.hold_events import HoldEvents
-from bridge.housekeeping import bound_tables
-from bridge.ils_link import IlsLink
-from bridge.journal import Journal
-from bridge.kiosks import KioskRegistry
-from bridge.koha_holds import KohaHoldsPoller
-from bridge.library_calendar import LibraryCalendar, calendar_cache
-from bridge.lockers import LockerBank
+from bridge.fleet.link import FleetLink, stored_token
+from bridge.fleet.outbox import Outbox
+from bridge.lockers.bank import LockerBank
+from bridge.lockers.hold_events import HoldEvents
+from bridge.lockers.koha_holds import KohaHoldsPoller
 from bridge.notices import Notifier
-from bridge.offline import OfflinePolicy, PatronCache
-from bridge.pad import Pad
-from bridge.pin_guard import PinGuard
-from bridge.privacy import purge_synced
-from bridge.replay import Replayer
-from bridge.sessions import SessionStore
-from bridge.staff_auth import StaffAuth
-from bridge.station_key import LEGACY_SETTING, default_key_file, load_key
-from bridge.stats import Stats
-from bridge.tag_programming import TagStation
+from bridge.reports import monthly_report
+from bridge.reports.library_calendar import LibraryCalendar, calendar_cache
+from bridge.reports.stats import Stats
+from bridge.tags.programming import TagStation
 from ils.adapter import IlsAdapter
 from ils.dialects import dialect
 from ils.sip2.client import Sip2Settings
@@ -90,7 +90,7 @@ class Station:
                             ping_timeout_s=profile.offline.ping_timeout_s)
         self.sessions = SessionStore(profile.kiosk.idle_timeout_s)
         self.taps = TapBook()
-        self.tls_fingerprint = ""  # of the HTTPS certificate kiosks pin (bridge/tls.py)
+        self.tls_fingerprint = ""  # of the HTTPS certificate kiosks pin (bridge/access/tls.py)
         self.closing = asyncio.Event()  # set when the server begins to stop: event streams end
         # Built in start(): they need the database.
         self.engine: Engine | None = None
@@ -278,8 +278,8 @@ class Station:
 
     async def _start_fleet_link(self) -> None:
         """Report to the fleet hub: the outbox was tapped onto the bus when storage opened."""
-        from bridge import fleet_status
-        from bridge.fleet_commands import handlers
+        from bridge.fleet import status as fleet_status
+        from bridge.fleet.commands import handlers
 
         assert self.engine is not None and self.outbox is not None
         self.fleet = FleetLink(self.profile.hub, self.engine, self.outbox, handlers(self),
@@ -303,7 +303,7 @@ class Station:
             if card is not None:
                 uid = card.uid.hex().upper()
                 staff = uid in staff_cards
-                # Only a one-time nonce travels; the UID stays in the station (bridge/card_taps.py).
+                # Only a one-time nonce travels; the UID stays in the station (bridge/access/card_taps.py).
                 tap = self.taps.issue(uid, reader_id, staff=staff, kiosk=self.profile.kiosk.id)
                 self.bus.publish("card", reader=reader_id, tap=tap, staff=staff)
 

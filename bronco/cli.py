@@ -118,7 +118,7 @@ def _enrol_kiosk(profile: Profile, station_url: str, code: str, kiosk_id: str) -
         return EXIT_CONFIG
     certificate = ""
     if station_url.startswith("https://"):
-        from bridge.tls import fetch_certificate, fingerprint
+        from bridge.access.tls import fetch_certificate, fingerprint
 
         pem = fetch_certificate(station_url)  # first contact: this certificate is pinned from now
         certificate = pem.decode("ascii")

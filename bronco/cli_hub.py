@@ -116,7 +116,7 @@ def hub_enrol(
     import httpx
 
     from bridge.db.engine import open_database
-    from bridge.fleet_link import store_token
+    from bridge.fleet.link import store_token
 
     loaded = load_or_exit(profile)
     if not loaded.hub.url:

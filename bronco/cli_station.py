@@ -20,9 +20,9 @@ queue_app = typer.Typer(help="The offline transaction queue.", no_args_is_help=T
 
 
 def _journal_and_auth(profile_path: Path) -> tuple[Any, Any]:
+    from bridge.access.staff_auth import StaffAuth
+    from bridge.circulation.journal import Journal
     from bridge.db.engine import open_database
-    from bridge.journal import Journal
-    from bridge.staff_auth import StaffAuth
 
     profile = load_or_exit(profile_path)
     engine = open_database(profile.server.database_url)
@@ -39,7 +39,7 @@ def staff_add(
     ),
 ) -> None:
     """Create a staff account (asks for the password unless it is in $BRONCO_STAFF_PASSWORD)."""
-    from bridge.staff_auth import StaffError
+    from bridge.access.staff_auth import StaffError
 
     password = os.environ.get(password_env) or getpass.getpass("Password (10+ characters): ")
     _, auth = _journal_and_auth(profile)
@@ -59,7 +59,7 @@ def staff_token(
     days: Annotated[int, typer.Option(min=1, max=366, help="Valid for this many days.")] = 90,
 ) -> None:
     """Print a new bearer token for tools (set it as $BRONCO_STAFF_TOKEN)."""
-    from bridge.staff_auth import StaffError
+    from bridge.access.staff_auth import StaffError
 
     _, auth = _journal_and_auth(profile)
     try:
@@ -82,8 +82,8 @@ def staff_card(
     ),
 ) -> None:
     """Give a staff card its staff PIN: the maintenance screen needs the card and the PIN."""
-    from bridge.staff_auth import StaffError
-    from bridge.station_key import LEGACY_SETTING, KeyError_, default_key_file, load_key
+    from bridge.access.staff_auth import StaffError
+    from bridge.access.station_key import LEGACY_SETTING, KeyError_, default_key_file, load_key
 
     loaded = load_or_exit(profile)
     if loaded.kiosk.staff_cards and uid.upper() not in {c.upper() for c in loaded.kiosk.staff_cards}:

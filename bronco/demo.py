@@ -86,8 +86,8 @@ def demo_staff_password(profile: Path) -> str:
     """A fresh password for the demo's staff account, set in the station's database."""
     import secrets
 
+    from bridge.access.staff_auth import StaffAuth, StaffError
     from bridge.db.engine import open_database
-    from bridge.staff_auth import StaffAuth, StaffError
     from station_core.profile import load_profile
 
     loaded = load_profile(profile)

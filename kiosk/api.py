@@ -27,7 +27,7 @@ class StationApi:
     def __init__(self, base_url: str, timeout_s: float = 15.0, credential: str = "",
                  tls: ssl.SSLContext | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        # An enrolled kiosk's credential goes with every call (bridge/kiosks.py); on HTTPS only
+        # An enrolled kiosk's credential goes with every call (bridge/access/kiosks.py); on HTTPS only
         # the station certificate pinned at enrolment is trusted.
         headers = {"X-Kiosk-Credential": credential} if credential else {}
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers,

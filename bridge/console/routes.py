@@ -10,23 +10,25 @@ import secrets
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bridge.charts import SIZES, charts
-from bridge.formatting import Formats
-from bridge.monthly_report import Month, build_csv, build_pdf
-from bridge.replay_report import shown
-from bridge.routes.ils_events import holds as ils_holds
-from bridge.routes.staff import COOKIE, StaffIdentity, perform_login, require_staff
-from bridge.staff_wording import staff_reason
-from bridge.station import Station
-from bridge.stats import METRICS
+from bridge.access.staff_routes import COOKIE, StaffIdentity, perform_login, require_staff
+from bridge.circulation.replay_report import shown
+from bridge.lockers.hold_routes import holds as ils_holds
+from bridge.reports.charts import SIZES, charts
+from bridge.reports.formatting import Formats
+from bridge.reports.monthly_report import Month, build_csv, build_pdf
+from bridge.reports.staff_wording import staff_reason
+from bridge.reports.stats import METRICS
 from station_core.console_look import LOOK
 from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, TRANSACTION_KINDS, audit_action
+
+if TYPE_CHECKING:  # the station imports this module: no import back at run time
+    from bridge.station import Station
 
 HERE = Path(__file__).parent
 

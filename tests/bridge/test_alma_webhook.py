@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from bridge.hold_events import signature
+from bridge.lockers.hold_events import signature
 from tests.bridge.test_kiosk_api import online
 from tests.bridge.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, free_port, station_profile, wait_for

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bridge.db.engine import open_database
 from bridge.events import EventBus
-from bridge.fleet_link import FleetLink, store_token
-from bridge.fleet_outbox import Outbox
+from bridge.fleet.link import FleetLink, store_token
+from bridge.fleet.outbox import Outbox
 from station_core.profile import HubLinkSettings
 
 

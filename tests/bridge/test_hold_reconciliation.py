@@ -13,10 +13,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bridge.db.models import LockerDoor, LockerHold
-from bridge.hold_events import HoldEvents, HoldNews
-from bridge.journal import utcnow
-from bridge.locker_history import LockerHistory
-from bridge.reconciliation import AGREES, IlsAway, hold_reconciliation, verdict
+from bridge.local_time import utcnow
+from bridge.lockers.history import LockerHistory
+from bridge.lockers.hold_events import HoldEvents, HoldNews
+from bridge.lockers.reconciliation import AGREES, IlsAway, hold_reconciliation, verdict
 from ils.adapter import ItemInfo
 from ils.errors import IlsUnavailable, IlsUnsupported
 from tests.bridge.test_alma_webhook import alma_event, post

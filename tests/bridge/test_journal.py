@@ -12,12 +12,12 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bench.postgres_server import PostgresServer
+from bridge.access.staff_auth import StaffAuth
+from bridge.circulation.journal import Journal
+from bridge.circulation.offline import PatronCache
+from bridge.circulation.privacy import purge_synced
 from bridge.db.engine import make_engine, migrate, open_database
 from bridge.db.models import CirculationCount, TxnKind, TxnMode, TxnState
-from bridge.journal import Journal
-from bridge.offline import PatronCache
-from bridge.privacy import purge_synced
-from bridge.staff_auth import StaffAuth
 from station_core.profile import StaffSettings
 
 

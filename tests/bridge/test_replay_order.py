@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.queue import _library
+from bridge.circulation.journal import Journal
+from bridge.circulation.replay import Replayer
 from bridge.db.engine import open_database
 from bridge.db.models import TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
-from bridge.journal import Journal
-from bridge.replay import Replayer
 from ils.demo_server.server import DemoIlsServer
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter

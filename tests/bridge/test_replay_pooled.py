@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bench.queue import _library
+from bridge.circulation.journal import Journal
+from bridge.circulation.replay import Replayer
 from bridge.db.engine import open_database
 from bridge.db.models import TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
-from bridge.journal import Journal
-from bridge.replay import Replayer
 from ils.adapter import CheckoutResult
 from ils.demo_server.server import DemoIlsServer
 from ils.sip2.client import Sip2Settings

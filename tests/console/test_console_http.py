@@ -67,7 +67,7 @@ def test_session_expiry_sends_staff_back_to_sign_in(tmp_path: Path) -> None:
         from sqlmodel import Session, select
 
         from bridge.db.models import StaffToken
-        from bridge.journal import utcnow
+        from bridge.local_time import utcnow
 
         with Session(app.state.station.engine) as session:
             for token in session.exec(select(StaffToken)):

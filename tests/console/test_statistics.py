@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from bridge.app import create_app
+from bridge.circulation.privacy import purge_synced
 from bridge.db.models import CircTransaction, LockerDoor
-from bridge.journal import utcnow
-from bridge.privacy import purge_synced
+from bridge.local_time import utcnow
 from station_core.profile import Term
 from tests.bridge.test_kiosk_api import BOOKS, HELD_FOR_FRANCOIS, MARIA, MARIA_PIN, online, sign_in
 from tests.bridge.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, IPAD, MARIA_HOLDS, door

@@ -99,7 +99,7 @@ def checkouts_at(port: int, items: list[str]) -> None:
 def own_figures(profile: Path) -> dict[str, float]:
     """What the station's own statistics say (the code its console uses, on its database)."""
     from bridge.db.engine import open_database
-    from bridge.stats import Stats
+    from bridge.reports.stats import Stats
 
     today = date.today()
     engine = open_database(f"sqlite:///{profile.parent / 'station.db'}")

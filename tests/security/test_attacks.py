@@ -472,8 +472,8 @@ def test_bronco_kiosk_enrols_and_keeps_its_credential_private(tmp_path: Path) ->
     import json
     import subprocess
 
+    from bridge.access.kiosks import KioskRegistry
     from bridge.db.engine import open_database
-    from bridge.kiosks import KioskRegistry
     from kiosk.api import StationApi
     from tests.conftest import bronco
 
@@ -500,9 +500,9 @@ def test_a_station_on_the_network_speaks_only_https_and_kiosks_pin_its_certifica
     import ssl
     import subprocess
 
+    from bridge.access.kiosks import KioskRegistry
+    from bridge.access.tls import fingerprint
     from bridge.db.engine import open_database
-    from bridge.kiosks import KioskRegistry
-    from bridge.tls import fingerprint
     from kiosk.api import StationApi
     from kiosk.credential import read_enrolment
     from tests.conftest import bronco

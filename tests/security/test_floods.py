@@ -129,7 +129,7 @@ def test_a_huge_body_is_refused_before_it_is_read(station: str) -> None:
 
 
 def test_password_hashing_waits_in_its_own_small_pool_and_turns_away_the_excess() -> None:
-    from bridge.hash_pool import QUEUED, WORKERS, run_hash
+    from bridge.access.hash_pool import QUEUED, WORKERS, run_hash
 
     release = threading.Event()
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
+from bridge.circulation.replay_report import as_csv
 from bridge.db.models import ReplayLine
-from bridge.replay_report import as_csv
 from station_core.spreadsheet import safe_cell
 from tests.conftest import free_port, station_profile
 from tests.security.test_attacks import PASSWORD, from_address
@@ -46,7 +46,7 @@ def test_item_ids_that_would_break_sip2_are_refused_before_the_ils(staff_client)
     client, station, _csrf = staff_client
     for bad in ("3100%7CAOX", "3100%0DAO", "3" * 80):
         assert client.get(f"/api/v1/staff/tags/items/{bad}").status_code == 422, bad
-    from bridge.fleet_commands import handlers
+    from bridge.fleet.commands import handlers
 
     load = handlers(station)["load_hold"]
     for bad in ("3100\nAOevil", "31\x0000", "31|AO"):
@@ -106,10 +106,10 @@ def test_unauthenticated_rows_do_not_grow_for_ever(tmp_path: Path) -> None:
 
     from sqlmodel import Session, func, select
 
-    from bridge import housekeeping
+    from bridge.access import housekeeping
     from bridge.db.engine import open_database
     from bridge.db.models import AttemptLimit, AuditEntry
-    from bridge.journal import utcnow
+    from bridge.local_time import utcnow
 
     engine = open_database(f"sqlite:///{tmp_path}/station.db")
     long_ago, now = utcnow() - timedelta(days=3), utcnow()
