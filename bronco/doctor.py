@@ -105,15 +105,14 @@ async def _bounded(call: Awaitable[Any]) -> Any:
 
 
 async def check_ils(profile: Profile) -> Finding:
-    from bridge.station import sip2_settings
-    from ils.sip2_adapter import Sip2Adapter
+    from ils.connect import connect
 
     if profile.ils.login_user and not profile.ils_password():
         return Finding("ils", "SIP2 login", "fail",
                        f"no SIP2 password for user '{profile.ils.login_user}'",
                        f"Set {profile.ils.password_env} in the service's environment file, or "
                        "[ils] password in the secrets file.")
-    adapter = Sip2Adapter(sip2_settings(profile))
+    adapter = connect(profile)
     try:
         status = await _bounded(adapter.start())
     except Exception as exc:  # every failure is reported in words, none escapes

@@ -10,18 +10,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from bridge.access.kiosks import is_loopback
 from locker_controller.simulator import SimulatedLockBoard
 from rfid.cards.simulator import SimulatedCardReader
 from rfid.simulator import SimulatedReader
 from station_core.faults import Fault
+from station_core.peers import peer_group
 
 
 def from_this_machine(request: Request) -> None:
     """Simulated doors open for whoever asks: only a caller on this machine may (a simulated
     profile listening on 0.0.0.0 let anyone on the LAN drive them)."""
     host = request.client.host if request.client else None
-    if not is_loopback(host):
+    if peer_group(host) != "loopback":
         raise HTTPException(403, "the simulators answer this machine only")
 
 

@@ -1,0 +1,36 @@
+"""The fleet link at run time. The outbox is tapped onto the event bus as soon as storage opens
+(this room is built first), so no event after start-up is missed; the link pushes it and polls
+the hub's commands, and is started only when the profile names a hub."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bridge.capability import Capability
+from bridge.fleet import status as fleet_status
+from bridge.fleet.commands import handlers
+from bridge.fleet.link import FleetLink, stored_token
+from bridge.fleet.outbox import Outbox
+
+if TYPE_CHECKING:  # the station imports this module: no import back at run time
+    from bridge.station import Station
+
+
+def build(station: Station) -> Capability | None:
+    if not station.profile.hub.url:
+        return None
+    if station.outbox is None:  # from the first event on, lose none
+        station.outbox = Outbox(station.engine, recording=bool(stored_token(station.engine)))
+        station.bus.tap(station.outbox.record)
+    room = Capability("fleet")
+
+    async def run() -> None:
+        assert station.outbox is not None
+        station.fleet = FleetLink(station.profile.hub, station.engine, station.outbox,
+                                  handlers(station), status=lambda: fleet_status.status(station),
+                                  figures=fleet_status.HourlyFigures(station).changed,
+                                  desk=lambda: fleet_status.desk(station))
+        await station.fleet.run()
+
+    room.task("fleet hub", run)
+    return room
