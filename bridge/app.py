@@ -12,8 +12,11 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 
 from bridge.access.kiosk_auth import enrol_router, websocket_kiosk
+from bridge.access.maintenance_routes import router as maintenance_router
 from bridge.access.staff_routes import login_router as staff_login_router
 from bridge.access.staff_routes import router as staff_router
+from bridge.circulation.pad_routes import router as pad_router
+from bridge.circulation.queue_routes import router as queue_router
 from bridge.circulation.replay_routes import router as replay_report_router
 from bridge.circulation.routes import router as kiosk_router
 from bridge.console.routes import SignedOut
@@ -101,9 +104,12 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
                 closing.cancel()
 
     app.include_router(kiosk_router)
+    app.include_router(pad_router)
+    app.include_router(maintenance_router)
     app.include_router(enrol_router)
     app.include_router(staff_login_router)
     app.include_router(staff_router)
+    app.include_router(queue_router)
     app.include_router(lockers_staff_router)
     app.include_router(lockers_patron_router)
     app.include_router(console_router)

@@ -12,12 +12,18 @@ from pydantic import BaseModel, Field
 
 from bridge.access.attempts import Backoff, Target
 from bridge.access.kiosks import LOOPBACK_KIOSK, EnrolmentError, is_loopback
+from bridge.access.pin_guard import CardLocked, KioskWait
 from station_core.peers import peer_group
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
 
 ENROL_POLICY = Backoff(free=5, first_wait_s=2.0, max_wait_s=300.0)
+
+
+# What a kiosk types or relays: printable ASCII without '|', SIP2's field delimiter.
+Pin = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[\x20-\x7b\x7d\x7e]+$")]
+TapNonce = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def kiosk_identity(station: Station, credential: str | None, peer: str | None) -> str | None:
@@ -77,3 +83,20 @@ async def enrol(body: EnrolIn, request: Request) -> dict[str, Any]:
     await asyncio.to_thread(station.attempts.succeeded, target.key)
     station.auth.audit("station", "kiosk_enrolled", body.kiosk_id, body.name)
     return {"kiosk_id": body.kiosk_id, "credential": credential}
+
+
+def locked_answer(exc: CardLocked) -> HTTPException:
+    minutes = max(1, round(exc.retry_after_s / 60))
+    return HTTPException(423, {
+        "error": "card_locked", "retry_after_s": round(exc.retry_after_s),
+        "message": "This card is locked after too many wrong PINs. Please see the service desk, "
+                   f"or try again in {minutes} minutes."})
+
+
+def kiosk_wait_answer(exc: KioskWait) -> HTTPException:
+    seconds = max(1, round(exc.retry_after_s))
+    return HTTPException(429, {
+        "error": "kiosk_wait", "retry_after_s": seconds,
+        "message": f"Too many cards or PINs were not recognised here. Please wait {seconds} "
+                   "seconds and try again, or see the service desk."},
+        headers={"Retry-After": str(seconds)})

@@ -13,7 +13,8 @@ from bridge.access.staff_routes import Staff, require_staff
 from bridge.circulation.routes import Barcode, SessionDep
 from bridge.circulation.service import Refused
 from bridge.dependencies import StationDep
-from bridge.lockers.bank import CodeWait, LockerBank, LockerError
+from bridge.lockers.bank import LockerBank
+from bridge.lockers.bank_core import CodeWait, LockerError
 
 DoorId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 
