@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.bridge.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_crash_replay import station_profile_file
 from tests.conftest import bronco, free_port, stop, wait_http
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from axe_playwright_python import __file__ as axe_package
 
-from tests.bridge.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_crash_replay import station_profile_file
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_http
 
 if TYPE_CHECKING:

@@ -19,8 +19,15 @@ from bridge.circulation.privacy import purge_synced
 from bridge.db.models import CircTransaction, LockerDoor
 from bridge.local_time import utcnow
 from station_core.profile import Term
-from tests.bridge.test_kiosk_api import BOOKS, HELD_FOR_FRANCOIS, MARIA, MARIA_PIN, online, sign_in
-from tests.bridge.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, IPAD, MARIA_HOLDS, door
+from tests.bridge.circulation.test_kiosk_api import (
+    BOOKS,
+    HELD_FOR_FRANCOIS,
+    MARIA,
+    MARIA_PIN,
+    online,
+    sign_in,
+)
+from tests.bridge.lockers.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, IPAD, MARIA_HOLDS, door
 from tests.conftest import DemoIls, station_profile, wait_for
 
 PASSWORD = "a long staff password"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.bridge.test_crash_replay import run_station, station_profile_file
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
-from tests.bridge.test_locker_flows import MARIA_HOLDS
+from tests.bridge.circulation.test_crash_replay import run_station, station_profile_file
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
+from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, bronco, free_port, wait_for
 from tests.hub.conftest import Hub
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bridge.test_kiosk_api import BOOKS
-from tests.bridge.test_locker_flows import MARIA_HOLDS
+from tests.bridge.circulation.test_kiosk_api import BOOKS
+from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, bronco, free_port, start_demo_ils, stop, wait_for
 from tests.console.test_console_browser import (
     CHROMIUM,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.bridge.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_crash_replay import station_profile_file
 from tests.conftest import ROOT, bronco, free_port, start_demo_ils, stop, wait_http
 from tests.kiosk.test_speech import AMIXER
 

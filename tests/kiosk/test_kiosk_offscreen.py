@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from tests.bridge.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_crash_replay import station_profile_file
 from tests.conftest import ROOT, SIMULATED, bronco, free_port, start_demo_ils, stop, wait_http
 
 pytestmark = pytest.mark.kivy

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from bridge.app import create_app
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN, online
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 FRANCOIS = "2900001001"
@@ -62,7 +62,7 @@ def station_running(profile: Path, *extra: str) -> Iterator[str]:
 
 def untrusting_profiles(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A station that trusts no loopback kiosk, and its kiosk's profile with a credential file."""
-    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.bridge.circulation.test_crash_replay import station_profile_file
 
     station_file = station_profile_file(tmp_path, free_port())
     text = station_file.read_text().replace("trust_loopback = true", "trust_loopback = false")
@@ -209,7 +209,7 @@ def test_a_burst_of_wrong_codes_across_the_bank_alerts_staff(tmp_path: Path) -> 
 def test_the_proxy_header_is_not_believed_by_the_running_station(tmp_path: Path) -> None:
     """Through uvicorn itself: X-Forwarded-For from loopback used to be taken as the peer."""
 
-    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.bridge.circulation.test_crash_replay import station_profile_file
 
     profile = station_profile_file(tmp_path, free_port())
     with station_running(profile) as url:
@@ -337,7 +337,7 @@ def test_bronco_staff_card_sets_a_pin_the_station_checks(tmp_path: Path) -> None
     import os
     import subprocess
 
-    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.bridge.circulation.test_crash_replay import station_profile_file
     from tests.conftest import bronco
 
     profile = station_profile_file(tmp_path, free_port())
@@ -567,7 +567,7 @@ def test_ctrl_c_closes_open_event_streams_itself(tmp_path: Path) -> None:
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
-    from tests.bridge.test_crash_replay import station_profile_file
+    from tests.bridge.circulation.test_crash_replay import station_profile_file
     from tests.conftest import bronco, wait_http
 
     profile = station_profile_file(tmp_path, free_port())

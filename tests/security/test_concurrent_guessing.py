@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bridge.test_crash_replay import station_profile_file
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN
+from tests.bridge.circulation.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_for, wait_http
 
 PASSWORD = "correct horse battery"

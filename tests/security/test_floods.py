@@ -20,8 +20,8 @@ import httpx
 import pytest
 from fastapi import HTTPException
 
-from tests.bridge.test_crash_replay import station_profile_file
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN
+from tests.bridge.circulation.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_for, wait_http
 
 ATTACKER = "127.0.0.2"  # another machine, as far as the station can tell

@@ -70,7 +70,7 @@ def test_the_simulators_answer_this_machine_only(staff_client) -> None:
 def test_a_kiosk_hears_nothing_of_another_kiosks_patron(tmp_path: Path, demo_ils) -> None:
     """The attack: an enrolled kiosk (or a stolen credential) listened to the event stream and
     learnt every item borrowed and returned at the other kiosks, and when sessions began."""
-    from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
+    from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN
     from tests.conftest import wait_for
     from tests.security.test_attacks import enrolled, events_until
 

@@ -15,8 +15,8 @@ from argon2 import extract_parameters
 
 from bridge.access.hashing import keyed_hash
 from bridge.access.station_key import load_key
-from tests.bridge.test_crash_replay import station_profile_file
-from tests.bridge.test_locker_flows import MARIA_HOLDS, bank, body_of, door, inbox  # noqa: F401
+from tests.bridge.circulation.test_crash_replay import station_profile_file
+from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS, bank, body_of, door, inbox  # noqa: F401
 from tests.conftest import bronco, free_port, stop, wait_for, wait_http
 
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.lockers.hold_events import signature
-from tests.bridge.test_kiosk_api import online
-from tests.bridge.test_locker_flows import MARIA_HOLDS
+from tests.bridge.circulation.test_kiosk_api import online
+from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 SECRET = "a shared secret the library typed into Alma"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bridge.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_crash_replay import station_profile_file
 from tests.conftest import bronco, free_port, start_demo_ils, stop, wait_http
 
 

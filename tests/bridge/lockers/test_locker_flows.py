@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bridge.app import create_app
 from bridge.db.models import LockerDoor
 from bridge.local_time import utcnow
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 PASSWORD = "a long staff password"

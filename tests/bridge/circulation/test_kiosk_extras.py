@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN, online, sign_in
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 STAFF_CARD = "DEADBEEF01"

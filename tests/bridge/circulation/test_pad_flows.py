@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from bridge.app import create_app
 from rfid.tags import iso28560_3
 from rfid.tags.model import TagValue
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
 from tests.conftest import DemoIls, station_profile, wait_for
 
 KIT = "3100004001"  # laptop + charger: parts=2

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from bridge.app import create_app
 from bridge.db.models import LockerDoor
 from station_core.profile import CalendarException
-from tests.bridge.test_kiosk_api import BOOKS, online, sign_in
-from tests.bridge.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, door, inbox  # noqa: F401
+from tests.bridge.circulation.test_kiosk_api import BOOKS, online, sign_in
+from tests.bridge.lockers.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, door, inbox  # noqa: F401
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 PASSWORD = "a long staff password"

@@ -19,10 +19,10 @@ from bridge.lockers.hold_events import HoldEvents, HoldNews
 from bridge.lockers.reconciliation import AGREES, IlsAway, hold_reconciliation, verdict
 from ils.adapter import ItemInfo
 from ils.errors import IlsUnavailable, IlsUnsupported
-from tests.bridge.test_alma_webhook import alma_event, post
-from tests.bridge.test_alma_webhook import station as station
-from tests.bridge.test_kiosk_api import MARIA, MARIA_PIN, sign_in
-from tests.bridge.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, MARIA_HOLDS, door
+from tests.bridge.circulation.test_kiosk_api import MARIA, MARIA_PIN, sign_in
+from tests.bridge.lockers.test_alma_webhook import alma_event, post
+from tests.bridge.lockers.test_alma_webhook import station as station
+from tests.bridge.lockers.test_locker_flows import AVERY_HOLD, FRANCOIS_HOLD, MARIA_HOLDS, door
 from tests.conftest import wait_for
 
 

@@ -22,8 +22,8 @@ from bridge.app import create_app
 from ils.sip2.client import Sip2Settings
 from ils.sip2_adapter import Sip2Adapter
 from station_core.profile import IlsSettings
-from tests.bridge.test_kiosk_api import online
-from tests.bridge.test_locker_flows import AVERY_HOLD, MARIA_HOLDS
+from tests.bridge.circulation.test_kiosk_api import online
+from tests.bridge.lockers.test_locker_flows import AVERY_HOLD, MARIA_HOLDS
 from tests.conftest import DemoIls, free_port, start_demo_ils, station_profile, stop, wait_for, wait_port
 
 PASSWORD = "a long staff password"

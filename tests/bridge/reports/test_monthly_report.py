@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.reports.monthly_report import SENT_SETTING, Month
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
-from tests.bridge.test_locker_flows import Inbox
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.lockers.test_locker_flows import Inbox
 from tests.conftest import DemoIls, free_port, station_profile, wait_for
 
 PASSWORD = "a long staff password"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from ils.demo_server.fault_proxy import FaultyLink
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
 from tests.conftest import DemoIls, start_demo_ils, station_profile, stop, wait_for
 
 LIMITS = {"max_checkouts_per_session": 20, "max_checkouts_per_station": 100}

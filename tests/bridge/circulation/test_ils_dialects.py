@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from ils.dialects import DIALECTS
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, online, sign_in
 from tests.conftest import start_demo_ils, station_profile, stop, wait_for
 
 NAME = "María José Núñez"

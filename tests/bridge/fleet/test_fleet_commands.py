@@ -15,7 +15,7 @@ from bridge.fleet.commands import handlers
 from bridge.local_time import utcnow
 from bridge.lockers.bank_core import LockerError
 from bridge.station import Station
-from tests.bridge.test_locker_flows import FRANCOIS_HOLD, bank, door, inbox  # noqa: F401
+from tests.bridge.lockers.test_locker_flows import FRANCOIS_HOLD, bank, door, inbox  # noqa: F401
 from tests.conftest import DemoIls, wait_for
 
 

@@ -19,8 +19,8 @@ from bridge.app import create_app
 from rfid.tags import iso28560_3
 from rfid.tags.decoding import encode_tag
 from rfid.tags.model import TagValue
-from tests.bridge.test_crash_replay import station_profile_file
-from tests.bridge.test_kiosk_api import BOOKS, online
+from tests.bridge.circulation.test_crash_replay import station_profile_file
+from tests.bridge.circulation.test_kiosk_api import BOOKS, online
 from tests.conftest import (
     DemoIls,
     bronco,

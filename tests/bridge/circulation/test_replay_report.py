@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bridge.local_time import local_iso
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, client_for, online, sign_in
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, client_for, online, sign_in
 from tests.conftest import free_port, start_demo_ils, stop, wait_for
 
 PASSWORD = "a long staff password"

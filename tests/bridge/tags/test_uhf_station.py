@@ -15,9 +15,9 @@ from bridge.app import create_app
 from rfid.emulators.llrp import TestLlrpReader
 from rfid.tags.decoding import decode_tag
 from station_core.profile import RfidReaderSettings
-from tests.bridge.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
-from tests.bridge.test_pad_flows import pad_items
-from tests.bridge.test_tag_programming import log_in
+from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, MARIA_PIN, online, sign_in
+from tests.bridge.circulation.test_pad_flows import pad_items
+from tests.bridge.tags.test_tag_programming import log_in
 from tests.conftest import DemoIls, station_profile, wait_for
 
 FACTORY_EPC = "E2801160600002054E5A1234"
