@@ -154,6 +154,17 @@ def test_koha_down_refusing_or_talking_nonsense_changes_nothing(tmp_path, koha) 
                 assert client.get("/api/v1/staff/holds").json()["to_load"] == []
 
 
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A web server on loopback with this handler, and its Koha-style API base."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextlib.contextmanager
 def not_koha(body: bytes) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
@@ -166,13 +177,7 @@ def not_koha(body: bytes) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serving(Handler)
 
 
 def test_a_koha_poller_needs_the_lockers_pickup_library() -> None:
@@ -217,13 +222,7 @@ def streaming_koha(chunk: bytes, chunks: int) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serving(Handler)
 
 
 def test_a_huge_or_malformed_koha_answer_is_refused_without_harm(tmp_path, koha) -> None:
