@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+
+from station_core.durable_files import write_durably
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,6 @@ def read_enrolment(path: Path | None) -> Enrolment | None:
 
 
 def save_enrolment(path: Path, enrolment: Enrolment) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"kiosk_id": enrolment.kiosk_id, "credential": enrolment.credential,
-                   "certificate": enrolment.certificate}, fh)
+    write_durably(path, json.dumps({"kiosk_id": enrolment.kiosk_id,
+                                    "credential": enrolment.credential,
+                                    "certificate": enrolment.certificate}).encode())

@@ -15,6 +15,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from station_core.durable_files import write_durably
+
 log = logging.getLogger(__name__)
 CREDENTIAL = "bronco-station-key"
 LEGACY_SETTING = "patron_hash_key"
@@ -39,11 +41,10 @@ def load_key(key_file: Path | None, *, legacy: str | None = None) -> bytes:
     if key_file is None:
         raise KeyError_("no key file: set server.key_file in the profile, or give the station the "
                         f"systemd credential {CREDENTIAL}")
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write((legacy or secrets.token_hex(32)) + "\n")
+    if not key_file.exists() or key_file.stat().st_size == 0:
+        # Durably (a cut in the station's first seconds left an empty key that no start could
+        # read); an empty file is one an older version left after such a cut, never a key.
+        write_durably(key_file, ((legacy or secrets.token_hex(32)) + "\n").encode())
     mode = stat.S_IMODE(key_file.stat().st_mode)
     if mode & 0o077:
         log.warning("%s was readable by others (mode %o): made 0600", key_file, mode)

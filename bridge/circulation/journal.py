@@ -63,6 +63,9 @@ class Journal:
         self.station_id = station_id
         self._writer: Connection | None = None
         self._lock = threading.Lock()  # the writer connection is used by one thread at a time
+        # Rows an online request in this process is still waiting on (journaled 'sent', no answer
+        # yet). Memory only: after a crash nobody owns them, and the replay settles them.
+        self.in_flight: set[int] = set()
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -100,7 +103,7 @@ class Journal:
     def record(
         self, kind: TxnKind, mode: TxnMode, *, patron_id: str | None, item_id: str, location: str,
         session_id: str | None = None, due_at: datetime | None = None,
-        created_at: datetime | None = None,
+        created_at: datetime | None = None, due_before: datetime | None = None,
     ) -> CircTransaction:
         """A new transaction: offline ones start pending, online ones start sent (journaled
         before they are sent, so a crash mid-request leaves a row to resolve). An online one whose
@@ -114,7 +117,7 @@ class Journal:
             station_id=self.station_id, location=location, session_id=session_id,
             patron_id=patron_id, item_id=item_id, created_at=created_at or now, due_at=due_at,
             attempts=0 if mode is TxnMode.OFFLINE else 1,
-            sent_at=None if mode is TxnMode.OFFLINE else now,
+            sent_at=None if mode is TxnMode.OFFLINE else now, due_before=due_before,
         )
         # SQLAlchemy Core with statements built once, not the ORM: this write sits between a
         # patron and their answer.
@@ -124,7 +127,14 @@ class Journal:
                 values.update(mode=TxnMode.OFFLINE.value, state=TxnState.PENDING.value, attempts=0,
                               sent_at=None)
             seq = conn.execute(_INSERT, values).inserted_primary_key[0]
+        if values["state"] == TxnState.SENT.value:
+            self.in_flight.add(seq)  # an online request owns it until it writes the outcome
         return CircTransaction(seq=seq, **values)
+
+    def release(self, seq: int) -> None:
+        """The online request gave up on this row (no answer): from now on it is in doubt, and
+        the replay settles it."""
+        self.in_flight.discard(seq)
 
     def _update(self, seq: int, *, durable: bool = True, **changes: object) -> CircTransaction:
         """One UPDATE ... RETURNING and one commit: the patron is waiting on this write."""
@@ -133,6 +143,8 @@ class Journal:
                                {"_seq": seq, **changes}).first()
         if row is None:
             raise KeyError(f"no transaction {seq}")
+        if changes.get("state", TxnState.SENT.value) != TxnState.SENT.value:
+            self.in_flight.discard(seq)  # its outcome is written: nobody is waiting on it
         return CircTransaction(**row._mapping)
 
     def mark_sent(self, seq: int) -> CircTransaction:
@@ -152,7 +164,7 @@ class Journal:
         """The transaction's end. `durable=False` is for a checkout or checkin the ILS confirmed:
         should a power cut lose this write, the row is back to 'sent' and item information
         settles it the same way (done), so the patron need not wait for the disk. Never for a
-        renewal (which item information cannot tell apart) or a refusal."""
+        renewal (item information cannot tell a renewed loan from one that was not) or a refusal."""
         changes: dict[str, object] = {"state": state.value, "finished_at": utcnow(),
                                       "outcome": outcome[:255]}
         if due_text is not None:
@@ -190,7 +202,8 @@ class Journal:
             session.add(record)
             session.commit()
             session.refresh(record)
-            return record
+        self.in_flight.discard(seq)
+        return record
 
     @staticmethod
     def _close_exception(session: Session, exception_id: int, actor: str,
@@ -251,13 +264,16 @@ class Journal:
             ).first()
 
     def unsettled(self) -> list[CircTransaction]:
-        """Every transaction still pending or in doubt, oldest first."""
+        """Every transaction still pending or in doubt, oldest first - never one an online
+        request in this process still owns (it is waiting for the ILS's answer, not in doubt:
+        a replay that sent it again renewed an item twice)."""
+        owned = set(self.in_flight)
         with self._session() as session:
-            return list(session.exec(
+            rows = session.exec(
                 select(CircTransaction).where(col(CircTransaction.state).in_(
                     [TxnState.PENDING.value, TxnState.SENT.value]))
-                .order_by(col(CircTransaction.seq))
-            ))
+                .order_by(col(CircTransaction.seq)))
+            return [row for row in rows if row.seq not in owned]
 
     def items_with_open_exceptions(self) -> set[str]:
         """Items whose queue is held: an earlier transaction of theirs awaits staff."""
@@ -296,7 +312,8 @@ class Journal:
     def unsettled_count(self) -> int:
         """Pending plus in-doubt rows: the sync loop asks every second, so one cheap query."""
         with self.engine.connect() as conn:
-            return int(conn.execute(_UNSETTLED_COUNT).scalar_one())
+            counted = int(conn.execute(_UNSETTLED_COUNT).scalar_one())
+        return max(0, counted - len(self.in_flight))  # owned rows are in flight, not queued
 
     def offline_checkouts_unsynced(self) -> int:
         """Offline checkouts the ILS has not yet taken: the station-wide offline limit counts these."""

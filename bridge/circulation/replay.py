@@ -18,7 +18,7 @@ from bridge.circulation.journal import Journal
 from bridge.circulation.replay_report import ReplayReports, due_changed, line_for
 from bridge.db.models import CircTransaction, ReplayLine, TxnKind, TxnMode, TxnState
 from bridge.events import EventBus
-from bridge.local_time import due_shown, utcnow
+from bridge.local_time import as_utc, due_shown, utcnow
 from ils.adapter import IlsAdapter
 from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 
@@ -64,6 +64,8 @@ class Replayer:
         item whose earlier checkout is still queued would say a return 'happened' when it did not.
         """
         assert txn.seq is not None
+        if txn.kind == TxnKind.RENEW.value:
+            return await self._resolve_renewal(txn, result)
         try:
             happened = await self._took_effect(txn)
         except IlsRejected as exc:  # e.g. the ILS no longer knows the item
@@ -74,13 +76,44 @@ class Replayer:
         except (IlsUnavailable, ProtocolError) as exc:
             result.stopped_by = f"ILS unavailable while resolving: {exc}"
             return False
-        if happened and txn.kind != TxnKind.RENEW.value:
+        if happened:
             self.journal.finish(txn.seq, TxnState.DONE, outcome="confirmed by item information")
             result.lines.append(line_for(txn, "confirmed", "it had reached the ILS before the "
                                                            "link was lost"))
         else:
-            # It never reached the ILS (or a renewal cannot be told apart): send it as a replay.
+            # It never reached the ILS: send it as a replay.
             self.journal.back_to_pending(txn.seq, mode=TxnMode.OFFLINE)
+        result.resolved_in_doubt += 1
+        return True
+
+    async def _resolve_renewal(self, txn: CircTransaction, result: ReplayResult) -> bool:
+        """A renewal left without an answer (a time-out, a crash, a power cut) is never sent
+        again blindly: a second renewal uses up the patron's renewals or is refused, and holds
+        the item's later records behind a staff exception. The ILS is asked whether the due
+        date moved from the one the renewal started from. Moved: it was done. Not moved: it was
+        not, and the patron was never told it was (they were told to try again), so it is closed,
+        not resent. Unknown: closed too, and said so in the replay report."""
+        assert txn.seq is not None
+        try:
+            info = await self.ils.item_info(txn.item_id or "")
+        except IlsRejected as exc:
+            info = None
+            why = exc.screen_message or "the ILS does not know the item"
+        except (IlsUnavailable, ProtocolError) as exc:
+            result.stopped_by = f"ILS unavailable while resolving: {exc}"
+            return False
+        before = as_utc(txn.due_before) if txn.due_before else None
+        now_due = info.due_date if info is not None else None
+        if before is not None and now_due is not None and now_due > before:
+            self.journal.finish(txn.seq, TxnState.DONE, outcome="confirmed: the due date moved")
+            result.lines.append(line_for(txn, "confirmed", "the renewal had reached the ILS"))
+        else:
+            if info is not None:
+                why = "not renewed at the ILS" if before is not None and now_due is not None \
+                    else "could not tell whether it reached the ILS"
+            outcome = f"{why}; not sent again (the patron was told to try again)"
+            self.journal.finish(txn.seq, TxnState.REJECTED, outcome=outcome)
+            result.lines.append(line_for(txn, "not sent", outcome))
         result.resolved_in_doubt += 1
         return True
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -114,11 +115,13 @@ class Circulation:
             raise
 
     async def _attempt(self, kind: TxnKind, item_id: str, call: Callable[[], Awaitable[T]],
-                       session: KioskSession | None = None) -> Attempt[T]:
+                       session: KioskSession | None = None,
+                       due_before: datetime | None = None) -> Attempt[T]:
         """Journal the transaction as sent, then send it; every online transaction goes this way."""
         txn = self.journal.record(kind, TxnMode.ONLINE, item_id=item_id, location=self.location,
                                   patron_id=session.patron_id if session else None,
-                                  session_id=session.token[:16] if session else None)
+                                  session_id=session.token[:16] if session else None,
+                                  due_before=due_before)
         if txn.mode == TxnMode.OFFLINE.value:
             return Attempt(txn, Reply.QUEUED)
         try:
@@ -127,7 +130,12 @@ class Circulation:
             return Attempt(txn, Reply.REFUSED, refusal=exc.screen_message)
         except (IlsUnavailable, ProtocolError) as exc:
             unsent = isinstance(exc, IlsUnavailable) and not exc.uncertain
+            if not unsent:
+                self.journal.release(txn.seq or 0)  # in doubt from now on: the replay settles it
             return Attempt(txn, Reply.UNSENT if unsent else Reply.IN_DOUBT)
+        except BaseException:
+            self.journal.release(txn.seq or 0)  # cancelled mid-request: in doubt from now on
+            raise
         return Attempt(txn, Reply.DONE, value)
 
     def _later(self, work: Awaitable[None]) -> None:
@@ -264,8 +272,10 @@ class Circulation:
                               reason=classify(attempt.refusal))
         out = attempt.value
         due = due_shown(out.due_date, out.due_text)
+        # A renewal's "done" is written durably: a lost one would leave a row no item information
+        # can settle. A checkout's may be lost to a power cut: item information settles it.
         self.journal.finish(attempt.seq, TxnState.DONE, due_text=due, title=out.title,
-                            durable=attempt.txn.kind != TxnKind.RENEW.value)
+                            durable=attempt.txn.kind == TxnKind.RENEW.value)
         return ItemResult(item_id, True, title=out.title, due_date=due, message=out.screen_message,
                           txn_id=attempt.txn.txn_id,
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
@@ -319,7 +329,8 @@ class Circulation:
                                       "offline. Please try again later.")
         attempt = await self._attempt(
             TxnKind.RENEW, item_id, lambda: self.adapter.renew(session.patron_id, item_id,
-                                                               pin=session.pin), session)
+                                                               pin=session.pin), session,
+            due_before=await self._due_now(item_id))
         if attempt.reply is Reply.QUEUED:  # renewals are never queued: tell the patron to retry
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="item records still queued")
             return ItemResult(item_id, False, txn_id=attempt.txn.txn_id, reason=Reason.RECORDS_QUEUED,
@@ -332,6 +343,17 @@ class Circulation:
                               reason=Reason.UNCONFIRMED,
                               message="The renewal could not be confirmed. Please try again later.")
         return self._loan_result(attempt, item_id)
+
+    async def _due_now(self, item_id: str) -> datetime | None:
+        """The loan's due date before a renewal, kept with it: should the renewal be left in
+        doubt (no answer, a crash, a power cut), the replay asks the ILS whether the due date
+        moved instead of renewing a second time."""
+        if not self.adapter.can("item_info"):
+            return None
+        try:
+            return (await self._ils(self.adapter.item_info(item_id))).due_date
+        except (IlsRejected, IlsUnavailable, ProtocolError):
+            return None
 
     async def renew_all(self, session: KioskSession) -> list[ItemResult]:
         account = await self.account(session)

@@ -46,6 +46,7 @@ class CircTransaction(SQLModel, table=True):
     created_at: datetime  # the transaction date the ILS is given on replay
     due_at: datetime | None = None  # due date the patron was told (offline: computed here)
     due_text: str | None = Field(default=None, max_length=64)  # the ILS's own due date text
+    due_before: datetime | None = None  # a renewal: the due date it started from (to settle doubt)
     title: str | None = Field(default=None, max_length=255)
     attempts: int = 0
     sent_at: datetime | None = None
