@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bench import quick
 from bench.budgets import _free_port, _profile, _start_station
 from bench.machine import machine
 
@@ -159,10 +160,10 @@ def _wait_port(port: int) -> None:
     raise RuntimeError("the demo ILS did not start")
 
 
-def run() -> dict[str, Any]:
-    return {"benchmark": "faults", "ils_hung_from_start": kiosk_while_ils_hangs(),
-            "ils_hangs_mid_use": kiosk_when_ils_hangs_mid_use(), "machine": machine()}
+def run(requests: int = 300) -> dict[str, Any]:
+    return {"benchmark": "faults", "ils_hung_from_start": kiosk_while_ils_hangs(requests),
+            "ils_hangs_mid_use": kiosk_when_ils_hangs_mid_use(requests), "machine": machine()}
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(requests=20) if quick() else run(), indent=2))

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from bench import quick
 from bench.machine import machine
 from bench.postgres_server import PostgresServer
 
@@ -235,4 +236,5 @@ def run(stations: int = 50, steady_s: float = 30.0, outage_s: float = 600.0) -> 
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(int(os.environ.get("BRONCO_FLEET_STATIONS", "50")))))
+    stations = int(os.environ.get("BRONCO_FLEET_STATIONS", "50"))
+    print(json.dumps(run(3, steady_s=2.0, outage_s=5.0) if quick() else run(stations)))

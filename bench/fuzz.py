@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import quick
 from bench.machine import machine
 from ils.sip2 import MESSAGES, ProtocolError, Sip2Codec
 from locker_controller.board import BoardError, BoardProtocolError
@@ -126,4 +127,4 @@ def run(seconds_per_target: float = 30.0) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(seconds_per_target=0.3) if quick() else run(), indent=2))

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import quick
 from bench.machine import machine
 from locker_controller.controller import DoorController, DoorWiring
 from locker_controller.drivers.kerong import KerongCU16
@@ -100,4 +101,4 @@ def run(seconds: float = 10.0) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(seconds=1.0) if quick() else run(), indent=2))

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import quick
 from bench.budgets import _profile
 from bench.machine import machine
 from bench.queue import _library
@@ -123,4 +124,4 @@ def run(items: int = 200) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(items=10) if quick() else run(), indent=2))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import quick
 from bench.machine import machine
 from bridge.circulation.journal import Journal
 from bridge.circulation.replay import Replayer
@@ -142,4 +143,4 @@ def run(count: int = 2000, latency_ms: int = 0, slow_count: int = 300) -> dict[s
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(count=60, slow_count=24) if quick() else run(), indent=2))

@@ -13,6 +13,7 @@ import multiprocessing
 import time
 from typing import Any
 
+from bench import quick
 from bench.machine import machine
 from rfid.drivers.llrp import LlrpReader
 from rfid.presence import PresenceTracker
@@ -154,11 +155,11 @@ def programming_rate(items: int = 50) -> dict[str, Any]:
                                "write_per_block_s": AirTimeReader.WRITE_PER_BLOCK_S}}
 
 
-def run(seconds: float = 5.0) -> dict[str, Any]:
+def run(seconds: float = 5.0, items: int = 50) -> dict[str, Any]:
     return {"benchmark": "rfid", "llrp_reports": llrp_reports(seconds=seconds),
-            "tag_decodes_per_s": decode_rates(), "programming": programming_rate(),
+            "tag_decodes_per_s": decode_rates(), "programming": programming_rate(items),
             "machine": machine()}
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(seconds=0.5, items=5) if quick() else run(), indent=2))

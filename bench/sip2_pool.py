@@ -11,6 +11,7 @@ import statistics
 import time
 from typing import Any
 
+from bench import quick
 from bench.machine import machine
 from ils.demo_server.data import load_library
 from ils.demo_server.server import DemoIlsServer
@@ -54,4 +55,4 @@ def run(latency_ms: int = 50, repeats: int = 3) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run(latency_ms=5, repeats=1) if quick() else run(), indent=2))

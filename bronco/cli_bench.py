@@ -82,12 +82,12 @@ def ratios(result: Any, path: str = "") -> dict[str, float]:
     return found
 
 
-def run_all(names: list[str], progress: Any = None) -> dict[str, Any]:
+def run_all(names: list[str], progress: Any = None, *, quick: bool = False) -> dict[str, Any]:
     from bench.machine import machine
 
     started = time.monotonic()
     document: dict[str, Any] = {
-        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
         "machine": machine(), "benchmarks": {}, "failed": {},
     }
     for name in names:
@@ -96,7 +96,7 @@ def run_all(names: list[str], progress: Any = None) -> dict[str, Any]:
             progress(f"{name}: {what}")
         began = time.monotonic()
         try:
-            result = run_one(name)
+            result = run_one(name, {"BRONCO_BENCH_QUICK": "1"} if quick else None)
         except BenchFailed as exc:
             document["failed"][name] = str(exc)
             continue
@@ -114,6 +114,8 @@ def bench(
         help=f"Benchmarks to run (default all): {', '.join(BENCHMARKS)}.", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON document here.")]
     = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Every benchmark at small sizes: proves "
+                                        "each still runs; its figures mean nothing.")] = False,
 ) -> None:
     """Run the benchmarks against their peers; print a summary, write one JSON document.
 
@@ -130,7 +132,7 @@ def bench(
     except ImportError:
         typer.echo("the benchmarks need the dev install: pip install -e '.[dev]'", err=True)
         raise typer.Exit(2) from None
-    document = run_all(chosen, progress=lambda line: typer.echo(line, err=True))
+    document = run_all(chosen, progress=lambda line: typer.echo(line, err=True), quick=quick)
     for name, entry in document["benchmarks"].items():
         for goal in entry["goals"]:
             mark = "meets" if goal["met"] else "MISSES"

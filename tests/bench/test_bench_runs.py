@@ -124,3 +124,20 @@ def test_fleet_benchmark_reports_ingest_cpu_and_drain() -> None:
     assert result["steady"]["hub_cpu_share_of_one_core"] > 0
     # 12 events per station for 30 s at 0.4/s, and each bank's desk view once if a door changed
     assert 36 <= result["outage"]["backlog_events"] <= 39 and result["outage"]["all_acknowledged"]
+
+
+def test_every_benchmark_still_runs_and_reports_its_figures(tmp_path) -> None:
+    """`bronco bench --quick`: each benchmark at small sizes. One that stops running (as the
+    budgets benchmark did when the profile check began refusing its 8 x 16 door profile) fails
+    here, not months later."""
+    from bronco.cli_bench import BENCHMARKS
+
+    out = tmp_path / "quick.json"
+    done = subprocess.run([sys.executable, "-m", "bronco", "bench", "--quick", "--json", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    document = json.loads(out.read_text())
+    assert document["failed"] == {}, document["failed"]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(document["benchmarks"]) == set(BENCHMARKS)
+    for name, entry in document["benchmarks"].items():
+        assert entry["figures"] and entry["figures"].get("benchmark") == name, name
