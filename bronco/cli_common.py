@@ -45,7 +45,15 @@ def staff_call(method: str, url: str, **kwargs: Any) -> Any:
     except httpx.HTTPError as exc:
         typer.echo(f"station not reachable: {exc}", err=True)
         raise typer.Exit(EXIT_FAILURE) from None
+    try:
+        body = reply.json()
+    except ValueError:  # a proxy's page, a crash page: the station's words are its text
+        body = None
     if reply.status_code != 200:
-        typer.echo(f"refused ({reply.status_code}): {reply.json().get('detail', reply.text)}", err=True)
+        detail = body.get("detail", reply.text) if isinstance(body, dict) else reply.text[:500]
+        typer.echo(f"refused ({reply.status_code}): {detail}", err=True)
         raise typer.Exit(EXIT_FAILURE)
-    return reply.json()
+    if body is None:
+        typer.echo(f"the station answered something that is not JSON: {reply.text[:200]}", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    return body

@@ -100,7 +100,7 @@ class TagProgrammer:
         except TagDataError as exc:
             return TagCheck(uid, Finding.UNREADABLE, str(exc))
         if held.owner_library and plan.owner_library and \
-                not _same_library(held.owner_library, plan.owner_library):
+                isil(held.country, held.owner_library) != isil(plan.country, plan.owner_library):
             return TagCheck(uid, Finding.FOREIGN, f"owned by {held.owner_library}", held)
         if held.item_id != plan.item_id:
             return TagCheck(uid, Finding.OTHER_ITEM, f"holds item {held.item_id}", held)
@@ -140,11 +140,12 @@ class TagProgrammer:
         except (ValueError, TagDataError) as exc:
             raise ProgrammingError(str(exc)) from None
         detail = ""
+        target = uid  # a UHF tag's identity is its EPC: once a write took, it is the new one
         for attempt in range(1, self.retries + 2):
-            now = uid
+            now = target
             try:
-                await self.reader.write_data(uid, data)
-                now = self.reader.identity_after_write(uid, data)
+                await self.reader.write_data(target, data)
+                now = target = self.reader.identity_after_write(target, data)
                 back = await self.reader.read_data(now)
                 if not _equal(back, data):
                     detail = "the read-back differs from what was written"
@@ -166,13 +167,23 @@ class TagProgrammer:
                 return TagResult(now, part, Outcome.REFUSED, Finding.LOCKED, str(exc), attempt)
             except TagNotFound:
                 detail = "the tag left the pad during the write: put it back and try again"
-                if not await self._present(uid):
-                    return TagResult(uid, part, Outcome.NEEDS_ATTENTION, found.finding, detail,
-                                     attempt)
+                if await self._took_without_answer(target, data):
+                    target = self.reader.identity_after_write(target, data)
+                elif not await self._present(target):
+                    return TagResult(target, part, Outcome.NEEDS_ATTENTION, found.finding,
+                                     detail, attempt)
             except (ReaderError, TagDataError) as exc:
                 detail = str(exc)
+                if await self._took_without_answer(target, data):
+                    target = self.reader.identity_after_write(target, data)
         return TagResult(uid, part, Outcome.NEEDS_ATTENTION, found.finding, detail,
                          self.retries + 1)
+
+    async def _took_without_answer(self, target: str, data: bytes) -> bool:
+        """A write whose answer was lost may still have taken: the tag then answers to its new
+        identity only (a UHF tag's EPC), and the retry must go to that one."""
+        after = self.reader.identity_after_write(target, data)
+        return after != target and await self._present(after) and not await self._present(target)
 
     async def _present(self, uid: str) -> bool:
         try:
@@ -190,10 +201,17 @@ def _same_value(back: TagValue, planned: TagValue) -> bool:
     """What a data model carries: GS1 has no country, set or usage; the rest carry all."""
     if back.data_model.startswith("gs1"):
         return back.item_id == planned.item_id and back.owner_library == planned.owner_library
-    return replace(back, data_model=planned.data_model) == planned
+    if isil(back.country, back.owner_library) != isil(planned.country, planned.owner_library):
+        return False
+    return replace(back, data_model=planned.data_model, owner_library=planned.owner_library,
+                   country=planned.country) == planned
 
 
-def _same_library(held: str, ours: str) -> bool:
-    # 28560-3 keeps only the ISIL's suffix after the country prefix: compare what both carry.
-    held_n, ours_n = held.upper().replace("-", ""), ours.upper().replace("-", "")
-    return held_n == ours_n or ours_n.endswith(held_n) or held_n.endswith(ours_n)
+def isil(country: str, library: str) -> str:
+    """The whole ISIL a tag or a profile names, to compare exactly: 28560-3 keeps the country
+    prefix in its own field ("DE" + "705" is DE-705); a library that already starts with its
+    country's prefix (our own older tags, profiles) is taken as it is. Case is not significant."""
+    library, country = library.strip().upper(), country.strip().upper()
+    if not country or library.startswith(country + "-"):
+        return library
+    return f"{country}-{library}"

@@ -27,6 +27,8 @@ from rfid.programming import (
     count,
 )
 from rfid.reader import ReaderError, RfidReader
+from rfid.tags.decoding import encode_tag
+from rfid.tags.model import TagDataError
 from station_core.profile import RfidReaderSettings, TaggingSettings
 from station_core.spreadsheet import SafeWriter
 
@@ -36,6 +38,12 @@ UHF_SCHEMES = ("28560-4", "gs1")
 
 class TaggingError(Exception):
     """Staff are told plainly why nothing was written (no pad, wrong tag count, ILS away)."""
+
+
+class TaggingInputError(TaggingError):
+    """What staff asked for cannot be written at all (a barcode the data model cannot hold)."""
+
+PROBE_ITEM = "1"  # what the pad is checked against when staff named no item: fits every model
 
 
 @dataclass(frozen=True)
@@ -80,8 +88,14 @@ class TagStation:
                                "before programming tags")
         if self.settings.lock_blocks and scheme in UHF_SCHEMES:
             raise TaggingError("[tagging] lock_blocks locks HF blocks; this pad writes UHF tags")
-        return Plan(item_id, owner, self.settings.country, parts=parts, scheme=scheme,
+        plan = Plan(item_id, owner, self.settings.country, parts=parts, scheme=scheme,
                     secure=self.settings.secure, lock_blocks=tuple(self.settings.lock_blocks))
+        try:
+            encode_tag(plan.value(1), plan.scheme)
+        except (ValueError, TagDataError) as exc:
+            raise TaggingInputError(f"item {item_id} cannot be written in the {scheme} data "
+                                    f"model: {exc}") from None
+        return plan
 
     async def look_up(self, item_id: str) -> str:
         """The item's title from the ILS, for staff to confirm."""
@@ -105,7 +119,7 @@ class TagStation:
         settings, reader = self._pad(reader_id)
         try:
             uids = sorted(t.uid for t in await reader.inventory())
-            plan = self.plan(settings, item_id or "?", 1)
+            plan = self.plan(settings, item_id or PROBE_ITEM, 1)
             programmer = TagProgrammer(reader)
             out = []
             for uid in uids:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from bridge.access.staff_routes import Staff, require_staff
 from bridge.dependencies import StationDep
-from bridge.tags.programming import TaggingError
+from bridge.tags.programming import TaggingError, TaggingInputError
 
 router = APIRouter(prefix="/api/v1/staff/tags", tags=["tags"], dependencies=[Depends(require_staff)])
 ItemId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z.\-_/]+$")]
@@ -29,7 +29,8 @@ class ProgramIn(BaseModel):
 
 
 def _refused(exc: TaggingError) -> HTTPException:
-    return HTTPException(409, str(exc))
+    # 422: what was asked cannot be written at all; 409: not now (no pad, the ILS away...).
+    return HTTPException(422 if isinstance(exc, TaggingInputError) else 409, str(exc))
 
 
 @router.get("/pad")

@@ -309,7 +309,12 @@ class LlrpReader(RfidReader):
             loop.call_soon_threadsafe(lambda: added.done() or added.set_result(bool(ok)))
 
         try:
-            client.llrp.send_ADD_ACCESSSPEC(gen2.access_spec(spec_id, uid, op), onCompletion=on_added)
+            # Register for the answer before asking: sllurp's send_ADD_ACCESSSPEC sends first and
+            # appends its callback after, so a quick reader's answer, handled on sllurp's own
+            # thread, often found no callback and the write timed out (4 in 10 under load).
+            client.llrp._deferreds["ADD_ACCESSSPEC_RESPONSE"].append(on_added)
+            client.llrp.sendMessage({"ADD_ACCESSSPEC": {
+                "AccessSpec": gen2.access_spec(spec_id, uid, op)}})
             if not await asyncio.wait_for(added, self.access_timeout_s):
                 raise ReaderError(f"{self.name}: the reader refused the AccessSpec")
             client.llrp.send_ENABLE_ACCESSSPEC(None, spec_id)

@@ -28,8 +28,13 @@ def encode(value: TagValue, size: int = BASIC) -> bytes:
     if size not in (BASIC, SHORT):
         raise ValueError("a 28560-3 basic block is 34 bytes (32 on a 32-byte tag)")
     item = value.item_id.encode("ascii")
-    library = value.owner_library.encode("ascii")
     country = value.country.encode("ascii")
+    # The ISIL's country prefix lives in the country field only (the standard's example stores
+    # DE-705 as "DE" + "705"): written twice, a reader per the standard reads "US-US-DEMO".
+    owner = value.owner_library
+    if value.country and owner.upper().startswith(value.country.upper() + "-"):
+        owner = owner[len(value.country) + 1:]
+    library = owner.encode("ascii")
     if len(item) > 16:
         raise ValueError("the primary item identifier holds at most 16 characters")
     if len(library) > size - 23:

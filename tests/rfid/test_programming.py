@@ -184,3 +184,35 @@ async def test_a_lock_that_does_not_take_needs_attention(pad: SimulatedReader) -
     [result] = await TagProgrammer(reader).program(
         Plan("3100009001", "US-CPP", "US", lock_blocks=(0,)), [BLANKS[0]])
     assert result.outcome is Outcome.NEEDS_ATTENTION and "did not lock" in result.detail
+
+
+def test_the_isil_is_written_once_as_the_standard_lays_it_out() -> None:
+    """ISO 28560-3 keeps the ISIL's country prefix in the country field only (the public example
+    stores DE-705 as "DE" + "705"); ours wrote "US" + "US-DEMO", which a reader per the standard
+    reads as US-US-DEMO."""
+    data = encode_tag(TagValue("31000000000011", "US-DEMO", "US"), "28560-3")
+    assert data[21:23] == b"US" and data[23:].rstrip(b"\x00") == b"DEMO"
+    vector = encode_tag(TagValue("1", "DE-705", "DE"), "28560-3")
+    assert vector[21:23] == b"DE" and vector[23:26] == b"705"
+    read = decode_tag(data)
+    assert (read.country, read.owner_library) == ("US", "DEMO")
+
+
+@pytest.mark.parametrize(("country", "library"), [("DE", "DEMO"), ("GB", "CPP"), ("US", "XCPP")])
+async def test_another_librarys_tag_with_our_barcode_is_refused_without_a_yes(
+        pad: SimulatedReader, country: str, library: str) -> None:
+    """The attack as found: a tag of DE-DEMO holding our barcode was rewritten without asking
+    (the library compared by suffix, the country ignored)."""
+    before = encode_tag(TagValue("3100009001", library, country), "28560-3")
+    tag = pad.put_tag(BLANKS[0], before)
+    [refused] = await TagProgrammer(pad).program(plan(), [BLANKS[0]])
+    assert (refused.outcome, refused.finding) == (Outcome.REFUSED, Finding.FOREIGN)
+    assert tag.data == before
+
+
+async def test_our_own_tags_old_and_new_are_ours(pad: SimulatedReader) -> None:
+    old_layout = bytearray(encode_tag(TagValue("3100009001", "CPP", "US"), "28560-3"))
+    pad.put_tag(BLANKS[0], encode_tag(TagValue("3100009001", "US-CPP", "US"), "28560-3"))
+    [result] = await TagProgrammer(pad).program(plan(), [BLANKS[0]])
+    assert result.finding is Finding.SAME_ITEM
+    assert bytes(old_layout)[21:23] == b"US"

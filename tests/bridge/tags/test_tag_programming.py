@@ -66,7 +66,8 @@ def test_a_blank_tag_is_programmed_with_the_ils_title_and_recorded(station) -> N
                        headers=csrf).json()
     assert done["done"] and done["title"] == "The Left Hand of Darkness"
     value = iso28560_3.decode(tag.data)  # the site's model, read from the tag itself
-    assert (value.item_id, value.owner_library, value.country) == (BOOKS[0], "US-DEMO", "US")
+    # The ISIL US-DEMO, laid out as ISO 28560-3 has it: the country prefix in its own field.
+    assert (value.item_id, value.owner_library, value.country) == (BOOKS[0], "DEMO", "US")
     assert tag.secured
     # The pad now shows the tag as this item's.
     assert client.get("/api/v1/staff/tags/pad", params={"item_id": BOOKS[0]}).json()[0] == \
@@ -183,6 +184,53 @@ def test_bronco_tag_program_from_a_script(tmp_path: Path) -> None:
         assert {t["finding"] for t in json.loads(refused.stdout)["tags"]} == {"other_item"}
         wrong = program(BOOKS[1])  # one part, two tags on the pad
         assert wrong.returncode == 1 and "1 part but 2 tags" in wrong.stderr
+    finally:
+        station.kill()
+        station.wait()
+        stop(ils.proc)
+
+
+LONG_BARCODE = "31000000000000000099"  # 20 characters: more than 28560-3's 16
+
+
+def test_what_cannot_be_written_is_a_clear_refusal_never_a_500(tmp_path: Path) -> None:
+    """Before: a barcode the ILS knows but the data model cannot hold answered 500 on program and
+    on the pad check, `bronco tag program` died with a JSON traceback, and a GS1 pad checked
+    with no item planned item "?" and answered 500 whenever a tag lay there."""
+    from ils.demo_server import __file__ as demo_server
+
+    sample = (Path(demo_server).parent / "sample_library.toml").read_text()
+    data = tmp_path / "library.toml"
+    data.write_text(sample + f'\n[[items]]\nbarcode = "{LONG_BARCODE}"\ntitle = "Long Barcode"\n'
+                             'loan_rule = "regular"\n')
+    ils = start_demo_ils(tmp_path, "--data", str(data))
+    profile = station_profile_file(tmp_path, ils.port)
+    env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
+    subprocess.run(bronco("staff", "add", "cataloguer1", "--profile", str(profile)), env=env,
+                   check=True, capture_output=True)
+    token = subprocess.run(bronco("staff", "token", "cataloguer1", "--profile", str(profile)),
+                           capture_output=True, text=True, check=True).stdout.strip()
+    port = free_port()
+    station = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, staff = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+    try:
+        wait_http(f"{url}/healthz", station)
+        wait_for(lambda: not httpx.get(f"{url}/api/v1/status").json()["offline"])
+        httpx.post(f"{url}/sim/readers/techpad/tags", json={"uid": "E0040100000000F1", "data": ""})
+        known = httpx.get(f"{url}/api/v1/staff/tags/items/{LONG_BARCODE}", headers=staff)
+        assert known.status_code == 200  # the ILS knows it...
+        program = httpx.post(f"{url}/api/v1/staff/tags/program", headers=staff,
+                             json={"item_id": LONG_BARCODE})
+        assert program.status_code == 422 and "16" in program.json()["detail"]  # ...the tag cannot
+        checked = httpx.get(f"{url}/api/v1/staff/tags/pad", headers=staff,
+                            params={"item_id": LONG_BARCODE})
+        assert checked.status_code == 422
+        cli = subprocess.run(bronco("tag", "program", LONG_BARCODE, "--station", url), text=True,
+                             capture_output=True, timeout=60,
+                             env={**os.environ, "BRONCO_STAFF_TOKEN": token})
+        assert cli.returncode == 1 and "Traceback" not in cli.stderr
+        assert "cannot be written" in cli.stderr
     finally:
         station.kill()
         station.wait()
