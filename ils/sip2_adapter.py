@@ -187,9 +187,14 @@ class Sip2Adapter(IlsAdapter):
         ]
         holds: list[Hold] = []
         if "hold_items" in infos:
-            holds += [Hold(item, "", True) for item in infos["hold_items"].hold_items]
-            holds += [Hold(item, "", False)
-                      for item in infos["unavailable_holds"].unavailable_hold_items]
+            waiting = infos["unavailable_holds"].unavailable_hold_items
+            listed = infos["hold_items"].hold_items
+            if self.dialect.hold_count_means == "all_open":
+                # FOLIO lists every open request among the hold items: those also listed as
+                # unavailable are not on the shelf yet (a patron told "ready" goes for nothing).
+                listed = [item for item in listed if item not in set(waiting)]
+            holds += [Hold(item, "", True) for item in listed]
+            holds += [Hold(item, "", False) for item in waiting]
         fines = [Fine(text) for text in infos["fine_items"].fine_items]
         return PatronAccount(patron, loans, holds, fines)
 

@@ -89,3 +89,25 @@ def test_the_demo_ils_records_a_message_its_dialect_lacks(tmp_path: Path) -> Non
         stop(ils.proc)
     assert {"op": "unsupported", "command": "29"}.items() <= next(
         r for r in ils.records() if r["op"] == "unsupported").items()
+
+
+@pytest.mark.parametrize("dialect", ["folio", "generic", "koha"])
+def test_holds_not_yet_filled_are_never_shown_ready(tmp_path: Path, dialect: str) -> None:
+    """Before: with FOLIO (which lists every open request among the hold items) each of Maria's
+    holds was listed twice, once "ready" - and a patron told "ready" goes to the lockers for
+    nothing."""
+    encoding = ["--encoding", "cp850"] if dialect == "generic" else []
+    ils = start_demo_ils(tmp_path, "--dialect", dialect, *encoding)
+    try:
+        profile = station_profile(tmp_path, ils_port=ils.port, ils={
+            "dialect": dialect, "encoding": None, "error_detection": None})
+        with TestClient(create_app(profile)) as client:
+            wait_for(lambda: online(client))
+            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+            holds = client.get("/api/v1/account", headers=headers).json()["holds"]
+        items = [h["item_id"] for h in holds]
+        assert len(items) == len(set(items)), holds  # each hold once
+        waiting = {h["item_id"]: h["ready"] for h in holds}
+        assert waiting.get("3100007001") is False and waiting.get("3100007002") is False, holds
+    finally:
+        stop(ils.proc)
