@@ -24,11 +24,13 @@ from bridge.db.models import IlsHoldEvent
 
 SIGNATURE_HEADER = "X-Exl-Signature"
 # Alma's request events and what they mean for the lockers.
+# REQUEST_CLOSED: picked up at the desk, cancelled after shelving, or expired - either way the
+# item is no longer the lockers' to load, and one waiting in a door must come out.
 ALMA_STATES = {"REQUEST_PLACED_ON_SHELF": "on_shelf", "REQUEST_CANCELED": "cancelled",
-               "REQUEST_CANCELLED": "cancelled"}
+               "REQUEST_CANCELLED": "cancelled", "REQUEST_CLOSED": "closed"}
 
 
-ENDED = ("cancelled", "gone")  # gone: Koha no longer lists it as waiting
+ENDED = ("cancelled", "closed", "gone")  # gone: Koha no longer lists it as waiting
 
 
 class BadEvent(ValueError):
@@ -49,7 +51,7 @@ class HoldNews:
     request_id: str
     item_id: str
     title: str
-    state: str  # on_shelf | cancelled | gone
+    state: str  # on_shelf | cancelled | closed | gone
     pickup: str
     happened_at: datetime | None = None  # the ILS's time for it, when it says
 

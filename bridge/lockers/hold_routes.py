@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from bridge.access.staff_routes import require_staff
 from bridge.dependencies import StationDep
-from bridge.lockers.hold_events import SIGNATURE_HEADER, BadEvent, parse_alma, signed_by
+from bridge.lockers.hold_events import ENDED, SIGNATURE_HEADER, BadEvent, parse_alma, signed_by
 
 log = logging.getLogger(__name__)
 webhook_router = APIRouter(prefix="/api/v1/ils", tags=["ils"])
@@ -50,8 +50,14 @@ async def alma_event(request: Request, station: StationDep) -> dict[str, Any]:
     except BadEvent as exc:
         raise HTTPException(400, str(exc)) from None
     if news is None:
-        return {"recorded": False, "why": "not a hold-shelf or cancellation event"}
+        return {"recorded": False, "why": "not a hold-shelf, cancellation or closing event"}
     recorded = station.hold_events.record(news, "alma")
+    if recorded and news.state in ENDED:
+        for door, items in sorted(_doors(station).items()):
+            if news.item_id in items:  # staff must take it out: its hold is over at the ILS
+                station.bus.publish("staff_alert", door_id=door,
+                                    reason=f"the hold in door {door} was {news.state} at the "
+                                           "ILS: take the item out")
     return {"recorded": recorded, "state": news.state}
 
 

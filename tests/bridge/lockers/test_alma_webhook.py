@@ -137,3 +137,28 @@ def test_no_secret_no_receiver(tmp_path: Path) -> None:
         body = alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", "1")
         # Even an event signed with an empty secret is refused: there is nothing to check it by.
         assert post(client, body, secret="").status_code == 404
+
+
+def test_a_closed_request_leaves_the_load_list_and_a_door_it_waits_in_alerts_staff(station) -> None:
+    """Before: a correctly signed REQUEST_CLOSED (picked up at the desk, cancelled after shelving,
+    expired) was answered "not a hold-shelf or cancellation event", and the item stayed on the
+    lockers' to-load list for ever."""
+    client, lockers_station, csrf = station
+    post(client, alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", MARIA_HOLDS[0]))
+    post(client, alma_event("e2", "REQUEST_PLACED_ON_SHELF", "R2", MARIA_HOLDS[1]))
+    closed = post(client, alma_event("e3", "REQUEST_CLOSED", "R2", MARIA_HOLDS[1]))
+    assert closed.json() == {"recorded": True, "state": "closed"}
+    holds = client.get("/api/v1/staff/holds").json()
+    assert [h["item_id"] for h in holds["to_load"]] == [MARIA_HOLDS[0]]
+    # The first is loaded; then Alma closes it too: the door is flagged and staff are alerted.
+    loaded = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                         headers=csrf).json()
+    lockers_station.device("lock_board", "A").close_door(int(loaded["door_id"][1:]))
+    with client.websocket_connect("/api/v1/events") as events:
+        post(client, alma_event("e4", "REQUEST_CLOSED", "R1", MARIA_HOLDS[0]))
+        alert = events.receive_json()
+        while alert["type"] != "staff_alert":
+            alert = events.receive_json()
+    assert alert["door_id"] == loaded["door_id"] and "take the item out" in alert["reason"]
+    assert client.get("/api/v1/staff/holds").json()["cancelled_in_doors"] == [
+        {"door_id": loaded["door_id"], "item_id": MARIA_HOLDS[0], "request_id": "R1"}]
