@@ -131,8 +131,16 @@ async def check_ils(profile: Profile) -> Finding:
     if missing:
         return Finding("ils", "SIP2 login", "warn",
                        said + f"; it does not support: {', '.join(missing)}")
-    return Finding("ils", "SIP2 login", "ok", said + ", checkout/checkin allowed"
-                   if status.checkout_ok and status.checkin_ok else said)
+    refused = [name for name, ok in (("checkout", status.checkout_ok),
+                                     ("checkin", status.checkin_ok)) if not ok]
+    if refused:
+        return Finding("ils", "SIP2 login", "fail",
+                       said + f", but the ILS does not allow {' or '.join(refused)} for this "
+                       "terminal",
+                       "Ask the ILS administrator to allow circulation for this SIP2 login (its "
+                       "terminal or location profile): until then the kiosk can neither lend nor "
+                       "take back.")
+    return Finding("ils", "SIP2 login", "ok", said + ", checkout/checkin allowed")
 
 
 def check_database(profile: Profile) -> Finding:

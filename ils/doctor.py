@@ -237,10 +237,18 @@ async def _conversation(link: _Link, probe: Probe, expected: Dialect, result: Di
     else:
         result.add("checksums", "warn", "replies carry no AY/AZ: error detection is off on the "
                    "server (FOLIO's default); set error_detection = false or turn it on there")
-    result.add("status", "ok" if status.online else "warn",
+    refused = [name for name, ok in (("checkout", status.checkout_ok),
+                                     ("checkin", status.checkin_ok)) if not ok]
+    result.add("status", "ok" if status.online and not refused else "warn",
                f"{status.library_name or 'the ILS'} says online={status.online}, "
                f"checkout={status.checkout_ok}, checkin={status.checkin_ok}, "
                f"renewal={status.renewal_policy}")
+    if refused:
+        # The Perl SIPServer and others say so in SC status (98): the login works, lending won't.
+        result.add("circulation", "fail", f"the ILS does not allow {' or '.join(refused)} for "
+                   "this terminal: ask the ILS administrator to allow circulation for this SIP2 "
+                   "login (its terminal or location profile); the kiosk can neither lend nor "
+                   "take back until then")
     offered = {c for i, c in enumerate(BX_ORDER)
                if i < len(status.supported_messages) and status.supported_messages[i] == "Y"}
     missing = sorted(c for c in ("63", "11", "09") if c not in offered)

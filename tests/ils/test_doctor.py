@@ -154,3 +154,26 @@ def test_encoding_guesses() -> None:
     assert guess_encoding("Núñez".encode()) == "utf-8"
     assert guess_encoding("Núñez".encode("cp850")) == "cp850"
     assert guess_encoding(b"Nunez") is None
+
+
+async def test_a_server_that_refuses_circulation_for_this_terminal_is_named_plainly() -> None:
+    """Before: the doctor called a server "ok" whose SC status said checkout and checkin are not
+    allowed for this terminal (the Perl SIPServer says so for a login without circulation)."""
+    import dataclasses
+
+    from ils.sip2 import AcsStatusResponse, ScStatusRequest
+    from tests.ils.scripted_acs import CODEC, ScriptedAcs, standard_reply
+
+    async def no_circulation(request, _raw, write, _acs) -> None:
+        reply = standard_reply(request)
+        if isinstance(request, ScStatusRequest):
+            assert isinstance(reply, AcsStatusResponse)
+            reply = dataclasses.replace(reply, checkin_ok=False, checkout_ok=False)
+        await write(CODEC.encode(reply, request.sequence))
+
+    async with ScriptedAcs(no_circulation) as acs:
+        found = await diagnose(Probe("127.0.0.1", acs.port, login_user="kiosk",
+                                     login_password="pw", timeout_s=5))
+    assert not found.ok
+    assert verdicts(found.as_dict()).get("circulation") == "fail"
+    assert "administrator" in found.text()
