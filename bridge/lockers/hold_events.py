@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ ALMA_STATES = {"REQUEST_PLACED_ON_SHELF": "on_shelf", "REQUEST_CANCELED": "cance
 
 
 ENDED = ("cancelled", "closed", "gone")  # gone: Koha no longer lists it as waiting
+UNKNOWN_PLACE = "pickup_unknown"  # on the shelf, but the event did not say for which desk
 
 
 class BadEvent(ValueError):
@@ -97,7 +98,11 @@ class HoldEvents:
     def record(self, news: HoldNews, source: str) -> bool:
         """Store an event once; False when it was seen before (a redelivery) or is for
         another pickup place."""
-        if news.state == "on_shelf" and self.pickup_location and \
+        if news.state == "on_shelf" and self.pickup_location and not news.pickup:
+            # Some Alma set-ups send the request without its pickup place: kept for staff to
+            # decide ("pickup place unknown"), never dropped without a trace.
+            news = replace(news, state=UNKNOWN_PLACE)
+        elif news.state == "on_shelf" and self.pickup_location and \
                 news.pickup != self.pickup_location:
             return False
         now = datetime.now(UTC)
@@ -127,6 +132,14 @@ class HoldEvents:
                 for r in self.latest().values()
                 if r.state == "on_shelf" and r.item_id not in in_doors
                 and not handled_since(r.item_id, r.happened_at)]
+
+    def unknown_place(self, in_doors: set[str]) -> list[dict[str, Any]]:
+        """Holds put on a shelf whose event named no pickup place: staff say whether each is
+        the lockers'."""
+        return [{"request_id": r.request_id, "item_id": r.item_id, "title": r.title,
+                 "since": r.happened_at.isoformat()}
+                for r in self.latest().values()
+                if r.state == UNKNOWN_PLACE and r.item_id not in in_doors]
 
     def waiting_requests(self, source: str) -> dict[str, str]:
         """Requests from `source` the station last heard were on the shelf: request -> item."""

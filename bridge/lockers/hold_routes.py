@@ -77,6 +77,7 @@ async def holds(station: StationDep) -> dict[str, Any]:
     history = station.lockers.history.handled_since if station.lockers else (lambda i, m: False)
     return {"to_load": station.hold_events.to_load(inside, history),
             "cancelled_in_doors": station.hold_events.cancelled_in_doors(doors),
+            "pickup_unknown": station.hold_events.unknown_place(inside),
             "source": _source(station)}
 
 

@@ -162,3 +162,18 @@ def test_a_closed_request_leaves_the_load_list_and_a_door_it_waits_in_alerts_sta
     assert alert["door_id"] == loaded["door_id"] and "take the item out" in alert["reason"]
     assert client.get("/api/v1/staff/holds").json()["cancelled_in_doors"] == [
         {"door_id": loaded["door_id"], "item_id": MARIA_HOLDS[0], "request_id": "R1"}]
+
+
+def test_an_on_shelf_event_without_its_pickup_place_is_kept_and_shown(station) -> None:
+    """Before: with locker_pickup_location set, an event without pickup fields was answered
+    {"recorded": false} and vanished."""
+    client, _, _ = station
+    body = json.loads(alma_event("e1", "REQUEST_PLACED_ON_SHELF", "R1", MARIA_HOLDS[0]))
+    del body["user_request"]["pickup_location_library"]
+    kept = post(client, json.dumps(body).encode())
+    assert kept.json()["recorded"] is True
+    holds = client.get("/api/v1/staff/holds").json()
+    assert holds["to_load"] == []  # not assumed to be the lockers'...
+    assert [h["item_id"] for h in holds["pickup_unknown"]] == [MARIA_HOLDS[0]]  # ...nor lost
+    page = client.get("/console").text
+    assert 'id="pickup-unknown"' in page and MARIA_HOLDS[0] in page
