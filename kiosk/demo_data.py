@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.viewmodels.context import Patron
+from kiosk.viewmodels.lockers import device_door_open
 
 PATRON = Patron("María José Núñez", offline=False, blocked=False)
 
@@ -97,7 +98,8 @@ def fill(app: Any, screen: str) -> None:
     elif screen == "pickup":
         vms["pickup"].doors = PICKUP_DOORS
     elif screen == "tech_return":
-        vms["tech_return"].message = "Door A15 is open: put the device on its charger and close the door"
+        # The kiosk's own words, in the session's language, as the screen builds them.
+        vms["tech_return"].message = device_door_open("A15")
     elif screen == "receipt":
         ctx.last_items = CHECKOUT_ITEMS[:2]
     elif screen == "staff":

@@ -12,6 +12,11 @@ from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
 
 
+def device_door_open(door_id: str, door: Any = None) -> str:
+    """What the patron returning a device is told, in the session's language."""
+    return _("Door {door} is open{where}: put the device on its charger and close "
+             "the door.").format(door=door_id, where=f", {where(door)}" if door else "")
+
 class PickupVM(Observable):
     def __init__(self, ctx: KioskContext, digits: int = 10, bank: list[BankDoor] | None = None) \
             -> None:
@@ -115,9 +120,7 @@ class TechReturnVM(Observable):
 
     def _opened(self, result: dict[str, Any]) -> None:
         door = next((d for d in self.bank if d.door_id == result["door_id"]), None)
-        self.message = _("Door {door} is open{where}: put the device on its charger and close "
-                         "the door.").format(door=result["door_id"],
-                                             where=f", {where(door)}" if door else "")
+        self.message = device_door_open(result["door_id"], door)
         self.ctx.cue("ok")
         self.ctx.say(self.message, None)
         self.changed()

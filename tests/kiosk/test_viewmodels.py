@@ -267,3 +267,20 @@ def test_spanish_is_one_switch_away() -> None:
     assert MenuVM(ctx).greeting == "Hola, Ana" and languages == ["es"]
     assert due_text("2026-12-22T07:30:00") == "22 dic 2026, 7:30"
     assert due_text("end of term") == "end of term"  # an ILS's own words pass through
+
+
+def test_a_device_return_is_told_in_the_sessions_language() -> None:
+    """Before: the tech-device return's screenshot said "Door A15 is open: put the device on its
+    charger..." in English in a Spanish session (the demo data had its own English copy)."""
+    from kiosk.i18n import set_language
+    from kiosk.viewmodels.lockers import device_door_open
+
+    try:
+        set_language("es")
+        spanish = device_door_open("A15")
+        set_language("en")
+        english = device_door_open("A15")
+    finally:
+        set_language("en")
+    assert "A15" in spanish and "A15" in english and spanish != english
+    assert "charger" not in spanish
