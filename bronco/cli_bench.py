@@ -31,6 +31,8 @@ BENCHMARKS: dict[str, tuple[str, str, int]] = {
     "fuzz": ("fuzzing every byte parser (30 s per target)", "", 360),
     "fleet": ("50 simulated stations against one hub on PostgreSQL: ingest, CPU, drain after an "
               "outage", "", 300),
+    "writes": ("bytes the station writes to its storage per idle hour and per checked-out item",
+               "", 300),
     "powercut": ("power cut at random instants (unsynced writes lost): transactions lost or "
                  "doubled, the station starting after every cut", "", 1200),
 }

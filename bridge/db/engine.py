@@ -19,6 +19,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # 1 KB pages for a new database (an existing one keeps its own): every commit writes whole
+    # pages to the WAL and again at the checkpoint, so on an SD card a checkout cost 39 KB of
+    # writes with 4 KB pages and 14 KB with 1 KB pages (bronco bench writes).
+    cursor.execute("PRAGMA page_size=1024")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
