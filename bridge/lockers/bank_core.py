@@ -117,9 +117,11 @@ class BankCore:
         self._lock = asyncio.Lock()  # assignments and state changes, one at a time
         self.history = LockerHistory(engine)
         self._task: asyncio.Task[None] | None = None
+
     # -- storage ---------------------------------------------------------------------------------
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
     def reconcile(self) -> None:
         """Every door in the profile has a row; rows of doors no longer in it are left alone."""
         with self._session() as session:
@@ -127,21 +129,28 @@ class BankCore:
                 if session.get(LockerDoor, door_id) is None:
                     session.add(LockerDoor(door_id=door_id))
             session.commit()
+
     def row(self, door_id: str) -> LockerDoor:
         with self._session() as session:
             row = session.get(LockerDoor, door_id)
         if row is None:
             raise LockerError(f"no door {door_id}")
         return row
+
     def rows(self) -> list[LockerDoor]:
         with self._session() as session:
             return list(session.exec(select(LockerDoor)))
+
+    def sample_usage(self) -> None:
+        """Door-minutes since the last sample (bridge/lockers/desk.py does it)."""
+
     def _save(self, row: LockerDoor) -> None:
         self.sample_usage()  # close the interval the old state held, so utilisation is exact
         with self._session() as session:
             session.merge(row)
             session.commit()
         self.bus.publish("locker", door_id=row.door_id, state=row.state, initials=row.initials)
+
     def _free(self, row: LockerDoor) -> None:
         for name in ("items", "note", "initials"):
             setattr(row, name, "")
@@ -149,11 +158,13 @@ class BankCore:
                      "reminded_at", "picked_up_at"):
             setattr(row, name, None)
         row.state = "free"
+
     def _audit(self, actor: str, action: str, target: str, detail: str) -> None:
         with self._session() as session:
             session.add(AuditEntry(at=utcnow(), actor=actor[:64], action=action, target=target,
                                    detail=detail[:512]))
             session.commit()
+
     # -- opening (audited, idempotent across restarts) --------------------------------------------
     async def open_door(self, door_id: str, *, actor: str, reason: str,
                         request_id: str | None = None) -> OpenResult:
@@ -174,6 +185,7 @@ class BankCore:
                                    target=door_id, detail=f"{reason} -> {result.outcome.value}"[:512]))
             session.commit()
         return result
+
     # -- door events -----------------------------------------------------------------------------
     async def on_door(self, door_id: str, sensor: str) -> None:
         """The poll saw a door change: finish the flow waiting for it to close."""
@@ -186,6 +198,7 @@ class BankCore:
             await self._finish_pickup(row)
         elif row.state == "returning":
             await self._finish_return(row)
+
     def grid(self) -> list[dict[str, Any]]:
         sensors = self.controller.snapshot()
         out = []

@@ -12,6 +12,7 @@ from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 
 
 class Desk(BankCore):
+
     # -- expiry ----------------------------------------------------------------------------------
     def sample_usage(self) -> None:
         """Door-minutes used and available per size since the last sample (locker utilisation),
@@ -36,8 +37,8 @@ class Desk(BankCore):
             counts[f"door_minutes_total:{door.size}"] += minutes
             if row.state != "free":
                 counts[f"door_minutes_used:{door.size}"] += minutes
-        for name, amount in counts.items():
-            self.stats.count(name, amount, at=now)
+        self.stats.count_many(dict(counts), at=now)
+
     async def check_expiry(self) -> None:
         self.sample_usage()
         now = utcnow()
@@ -57,6 +58,7 @@ class Desk(BankCore):
                 self._save(row)
                 await self.notifier.send("reminder", row.email, doors=[row.door_id],
                                          expires=row.expires_at)
+
     async def reclaim(self, door_id: str, *, actor: str) -> dict[str, Any]:
         """Staff take an expired hold back: open, check the items in, free the door."""
         row = self.row(door_id)
@@ -75,6 +77,7 @@ class Desk(BankCore):
         self._save(row)
         self._audit(actor, "reclaim", door_id, f"{len(returned)} item(s) checked in")
         return {"door_id": door_id, "outcome": opened.outcome.value, "checked_in": returned}
+
     async def cancel(self, door_id: str, *, actor: str) -> dict[str, Any]:
         """Undo an assignment: the door opens so staff take the items to the hold shelf."""
         row = self.row(door_id)
@@ -87,6 +90,7 @@ class Desk(BankCore):
         self._save(row)
         self._audit(actor, "cancel_assignment", door_id, f"items {items} to the hold shelf")
         return {"door_id": door_id, "outcome": opened.outcome.value, "items": items.split(",")}
+
     async def move(self, door_id: str, *, actor: str, to_door: str | None = None,
                    size: str | None = None) -> dict[str, Any]:
         """Move an assignment to another free door (a bigger one, or one that works)."""
@@ -114,6 +118,7 @@ class Desk(BankCore):
         into = await self.open_door(target.door_id, actor=actor, reason=f"move from {door_id}: put in")
         return {"from": door_id, "to": target.door_id, "from_outcome": out.outcome.value,
                 "to_outcome": into.outcome.value}
+
     def set_out_of_service(self, door_id: str, out: bool, *, actor: str, note: str = "") -> None:
         row = self.row(door_id)
         if out and row.state not in ("free", "out_of_service"):
@@ -121,6 +126,7 @@ class Desk(BankCore):
         row.state, row.note = ("out_of_service", note[:255]) if out else ("free", "")
         self._save(row)
         self._audit(actor, "out_of_service" if out else "back_in_service", door_id, note)
+
     # -- tech lending ----------------------------------------------------------------------------
     def stock(self, door_id: str, item_id: str, *, actor: str) -> None:
         """Staff put a charged device in a charging door."""

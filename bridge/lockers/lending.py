@@ -32,6 +32,7 @@ class Lending(BankCore):
             self._save(row)
         return {"door_id": row.door_id, "item_id": item, "due_date": due_shown(out.due_date, out.due_text),
                 "outcome": opened.outcome.value}
+
     async def return_device(self, item_id: str, *, actor: str) -> dict[str, Any]:
         """Open a charging door for a lent device the ILS says is out on loan (and that matches
         the profile's device pattern, if set) - never for any string a client sends."""
@@ -59,6 +60,7 @@ class Lending(BankCore):
             self._save(row)
         opened = await self.open_door(row.door_id, actor=actor, reason=f"return device {item_id}")
         return {"door_id": row.door_id, "outcome": opened.outcome.value}
+
     async def _finish_return(self, row: LockerDoor) -> None:
         """A returning door closed: check the device in (if the item sensor sees it)."""
         board = self.controller.boards[self.doors[row.door_id].board]
@@ -75,6 +77,7 @@ class Lending(BankCore):
             self._save(row)
             return
         await self._check_in_returned(row)
+
     async def confirm_return(self, door_id: str, *, present: bool, actor: str) -> str:
         """Staff looked in a door whose return had no sensor reading: check in, or free it."""
         async with self._lock:
@@ -89,6 +92,7 @@ class Lending(BankCore):
                 return "free"
             await self._check_in_returned(row)
             return row.state
+
     async def _check_in_returned(self, row: LockerDoor) -> None:
         try:
             await self.adapter.checkin(row.items, location=self.location)

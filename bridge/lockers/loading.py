@@ -15,6 +15,7 @@ from locker_controller.board import DoorSensor
 
 
 class Loading(BankCore):
+
     # -- assignment ------------------------------------------------------------------------------
     def _pick_door(self, size: str, accessible: bool, patron_id: str) -> LockerDoor | None:
         rows = {r.door_id: r for r in self.rows()}
@@ -35,6 +36,7 @@ class Loading(BankCore):
             return None
         best = min(candidates, key=lambda d: (SIZES.index(d.size), d.accessible != accessible, d.id))
         return rows[best.id]
+
     async def _empty_door(self, size: str, accessible: bool, patron_id: str) -> LockerDoor | None:
         """A door to load into that really is empty: a free door whose item sensor still sees
         something is taken out of service for staff, never loaded on top of."""
@@ -52,6 +54,7 @@ class Loading(BankCore):
             self._save(row)
             self._audit("system", "out_of_service", row.door_id, row.note)
         return None
+
     # -- load ------------------------------------------------------------------------------------
     async def load(self, item_id: str, *, actor: str, size: str = "small",
                    accessible: bool | None = None) -> LoadResult:
@@ -83,12 +86,14 @@ class Loading(BankCore):
             self.history.loaded(row.door_id, item_id)
         opened = await self.open_door(row.door_id, actor=actor, reason=f"load {item_id}")
         return LoadResult(row.door_id, opened, row.initials)
+
     async def _patron(self, patron_id: str) -> dict[str, Any]:
         try:
             patron = await self.adapter.authenticate_patron(patron_id)
         except (IlsRejected, IlsUnavailable, ProtocolError):
             return {}
         return {"name": patron.name, "email": patron.email, "accessible": patron.needs_accessible}
+
     async def _finish_load(self, row: LockerDoor) -> None:
         """Staff closed a reserved door: it is loaded, and the patron gets a code."""
         digits = self.settings.pickup_code_digits

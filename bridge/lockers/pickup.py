@@ -24,6 +24,7 @@ from locker_controller.controller import OpenOutcome
 
 
 class Pickup(BankCore):
+
     # -- pickup ----------------------------------------------------------------------------------
     async def doors_for_code(self, code: str, kiosk: str = "bank") -> list[LockerDoor]:
         """The doors a pickup code opens. Wrong codes slow the kiosk they are typed at (doubling
@@ -44,6 +45,7 @@ class Pickup(BankCore):
             raise LockerError("That pickup code is not valid.")
         await asyncio.to_thread(self.attempts.succeeded, target.key)
         return [r for r in self.rows() if r.state == "loaded" and r.patron_id == matches[0].patron_id]
+
     def _matches(self, code: str) -> list[LockerDoor]:
         index = f"a2:{code_index(self.key, code)}:"
         loaded = [r for r in self.rows() if r.state == "loaded" and r.pickup_code_hash]
@@ -51,6 +53,7 @@ class Pickup(BankCore):
         candidates = [r for r in loaded if r.pickup_code_hash.startswith(index)
                       or not r.pickup_code_hash.startswith("a2:")]
         return [r for r in candidates if code_matches(self.key, r.pickup_code_hash, code)]
+
     def _bank_budget(self) -> None:
         hour_ago = utcnow() - timedelta(hours=1)
         failures = self.attempts.failures_since(CODE_KIND, hour_ago)
@@ -62,8 +65,10 @@ class Pickup(BankCore):
         self.bus.publish("staff_alert", reason="many wrong pickup codes at the locker bank",
                          failures_last_hour=failures)
         self.audit("pickup_codes_alert", f"{failures} wrong pickup codes in the last hour")
+
     def doors_for_patron(self, patron_id: str) -> list[LockerDoor]:
         return [r for r in self.rows() if r.state == "loaded" and r.patron_id == patron_id]
+
     async def pickup(self, doors: list[LockerDoor], *, actor: str) -> list[dict[str, Any]]:
         """Open the patron's doors one after another; check each item out to them."""
         results = []
@@ -92,6 +97,7 @@ class Pickup(BankCore):
             results.append({"door_id": row.door_id, "outcome": opened.outcome.value,
                             "items": checked_out, "problems": problems})
         return results
+
     async def _finish_pickup(self, row: LockerDoor) -> None:
         """The door closed after a pickup: receipt once every door of the patron is closed."""
         email, patron_id, items = row.email, row.patron_id, [i for i in row.items.split(",") if i]
