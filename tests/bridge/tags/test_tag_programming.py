@@ -153,9 +153,9 @@ def test_an_outsider_cannot_program_or_read_the_pad(station) -> None:
     assert client.post("/api/v1/staff/tags/program", json={"item_id": BOOKS[0]}).status_code == 403
 
 
-def test_bronco_tag_program_from_a_script(tmp_path: Path) -> None:
-    ils = start_demo_ils(tmp_path)
-    profile = station_profile_file(tmp_path, ils.port)
+def cataloguer_station(tmp_path: Path, ils_port: int) -> tuple[subprocess.Popen[bytes], int, str]:
+    """A station process with a cataloguer's bearer token."""
+    profile = station_profile_file(tmp_path, ils_port)
     env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
     subprocess.run(bronco("staff", "add", "cataloguer1", "--profile", str(profile)), env=env,
                    check=True, capture_output=True)
@@ -164,6 +164,12 @@ def test_bronco_tag_program_from_a_script(tmp_path: Path) -> None:
     port = free_port()
     station = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return station, port, token
+
+
+def test_bronco_tag_program_from_a_script(tmp_path: Path) -> None:
+    ils = start_demo_ils(tmp_path)
+    station, port, token = cataloguer_station(tmp_path, ils.port)
     url = f"http://127.0.0.1:{port}"
 
     def program(*args: str) -> subprocess.CompletedProcess[str]:
@@ -204,15 +210,7 @@ def test_what_cannot_be_written_is_a_clear_refusal_never_a_500(tmp_path: Path) -
     data.write_text(sample + f'\n[[items]]\nbarcode = "{LONG_BARCODE}"\ntitle = "Long Barcode"\n'
                              'loan_rule = "regular"\n')
     ils = start_demo_ils(tmp_path, "--data", str(data))
-    profile = station_profile_file(tmp_path, ils.port)
-    env = {**os.environ, "BRONCO_STAFF_PASSWORD": PASSWORD}
-    subprocess.run(bronco("staff", "add", "cataloguer1", "--profile", str(profile)), env=env,
-                   check=True, capture_output=True)
-    token = subprocess.run(bronco("staff", "token", "cataloguer1", "--profile", str(profile)),
-                           capture_output=True, text=True, check=True).stdout.strip()
-    port = free_port()
-    station = subprocess.Popen(bronco("station", "--profile", str(profile), "--port", str(port)),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    station, port, token = cataloguer_station(tmp_path, ils.port)
     url, staff = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
     try:
         wait_http(f"{url}/healthz", station)
