@@ -16,7 +16,8 @@ from station_core.profile import Profile, ProfileError, load_profile
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 
 ProfileOption = Annotated[
-    Path, typer.Option("--profile", "-p", help="Hardware profile (TOML).", show_default=False)
+    Path, typer.Option("--profile", "-p", help="Hardware profile (TOML); on an installed station "
+                       "$BRONCO_PROFILE names it.", envvar="BRONCO_PROFILE", show_default=False)
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 StationOption = Annotated[str, typer.Option(help="Station base URL.")]

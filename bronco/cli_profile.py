@@ -32,3 +32,22 @@ def profile_check(
         typer.echo(f"OK {path}")
     if failed:
         raise typer.Exit(EXIT_CONFIG)
+
+
+@profile_app.command("needs")
+def profile_needs(
+    file: Annotated[Path, typer.Argument(help="The profile.")],
+) -> None:
+    """Print what the profile's drivers need installed, as JSON: the package extras and the
+    Debian packages (the installer reads this)."""
+    import json
+    from dataclasses import asdict
+
+    from station_core.install_needs import needs
+
+    try:
+        loaded = load_profile(file)
+    except ProfileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(json.dumps(asdict(needs(loaded))))

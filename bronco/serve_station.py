@@ -5,6 +5,7 @@ station is the long-running process on a small Pi: what it does not import stays
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def serve(profile_path: Path, host: str | None, port: int | None, log_level: str
 def main(args: list[str]) -> int:
     """`bronco station` options, parsed as the Typer command parses them."""
     parser = argparse.ArgumentParser(prog="bronco station", add_help=False)
-    parser.add_argument("--profile", "-p", type=Path, required=True)
+    from_env = os.environ.get("BRONCO_PROFILE")  # as Typer's envvar for --profile
+    parser.add_argument("--profile", "-p", type=Path, required=not from_env, default=from_env)
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--log-level", default="info",

@@ -20,6 +20,8 @@ class DriverSpec:
     module: str
     cls: str
     needs: str = ""  # what to install when the import fails, for the error message
+    extra: str = ""  # the package extra that brings what it needs (the installer reads it)
+    apt: tuple[str, ...] = ()  # Debian packages it needs at run time (the installer reads them)
     locks: int = 0  # lock boards: how many locks the board drives (at most)
     # Lock boards sold in several models: (relays, door inputs) of each model the driver knows.
     # Empty: any lock count up to `locks`, with one door input per lock.
@@ -75,7 +77,7 @@ RFID_READERS = DriverRegistry(
     {
         "simulated": DriverSpec("rfid.simulator", "SimulatedReader"),
         "llrp": DriverSpec("rfid.drivers.llrp", "LlrpReader",
-                           needs="sllurp (pip install 'bronco-station[llrp]')"),
+                           needs="sllurp (pip install 'bronco-station[llrp]')", extra="llrp"),
         "feig_hf": DriverSpec("rfid.drivers.feig", "FeigReader", needs="pyserial"),
     },
 )
@@ -88,7 +90,7 @@ LOCK_BOARDS = DriverRegistry(
         "kerong_cu48": DriverSpec("locker_controller.drivers.kerong", "KerongCU48", locks=48),
         "waveshare_modbus": DriverSpec(
             "locker_controller.drivers.waveshare", "WaveshareRelayD", locks=8,
-            needs="pymodbus (pip install 'bronco-station[modbus]')", models=((8, 8),),
+            needs="pymodbus (pip install 'bronco-station[modbus]')", extra="modbus", models=((8, 8),),
             models_note="the Modbus RTU Relay (D) has 8 relays and 8 digital inputs; Waveshare's "
                         "16- and 32-channel Modbus RTU Relay boards document no digital inputs for "
                         "door switches, so this driver does not drive them",
@@ -109,6 +111,7 @@ CARD_READERS = DriverRegistry(
         "pcsc": DriverSpec(
             "rfid.cards.pcsc", "PcscCardReader",
             needs="pyscard (pip install 'bronco-station[smartcard]'; apt install libpcsclite-dev pcscd)",
+            extra="smartcard", apt=("pcscd", "libpcsclite1"),
         ),
     },
 )
