@@ -17,6 +17,7 @@ from bronco.cli_ils import demo_ils, ils_app, sip2_app
 from bronco.cli_locker import locker_app
 from bronco.cli_profile import profile_app
 from bronco.cli_rfid import rfid_app, tag_app
+from bronco.cli_setup import setup
 from bronco.cli_station import queue_app, staff_app
 from station_core.profile import Profile
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(profile_app, name="profile")
 app.command("demo-ils")(demo_ils)
 app.command("bench")(bench)
+app.command("setup")(setup)
 app.add_typer(sip2_app, name="sip2")
 app.add_typer(ils_app, name="ils")
 app.add_typer(staff_app, name="staff")

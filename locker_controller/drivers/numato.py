@@ -110,6 +110,14 @@ class NumatoRelay(LockBoard):
             await self._relay_off(relay)
         return acknowledged
 
+    async def read_relay(self, relay: int) -> bool:
+        """`relay read N` (the module's command set): whether relay N (0-based) is on. A module
+        with fewer relays answers with an error (BoardProtocolError): setup counts them this way."""
+        value = await self._command(f"relay read {index(relay)}")
+        if value not in ("on", "off"):
+            raise BoardProtocolError(f"{self.name}: relay read {relay} answered {value!r}")
+        return value == "on"
+
     async def read_doors(self) -> dict[int, DoorSensor]:
         doors = {}
         for n in range(1, self.door_inputs + 1):

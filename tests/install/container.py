@@ -113,10 +113,11 @@ class Container:
                 continue
             for child in map(int, children):
                 try:
-                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]
+                    # Under qemu-user (arm64) the interpreter comes first, then the program.
+                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[:2]
                 except OSError:
                     continue
-                if cmd.endswith(b"systemd") or cmd.endswith(b"/sbin/init"):
+                if any(c.endswith((b"/systemd", b"/sbin/init")) for c in cmd):
                     return child
                 todo.append(child)
         return None
