@@ -23,6 +23,17 @@ def _prepare_environment(headless: bool) -> None:
         os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="bronco-kivy-"))
 
 
+def window_settings(profile: Profile, *, windowed: bool, screenshots: bool,
+                    size: tuple[int, int]) -> list[tuple[str, str, str]]:
+    """Kivy's window settings: on the Pi, full screen with no mouse pointer (a touchscreen has
+    none, and SDL draws one on KMS/DRM otherwise) and no way out by Escape."""
+    fullscreen = profile.kiosk.fullscreen and not windowed and not screenshots
+    return [("graphics", "fullscreen", "auto" if fullscreen else "0"),
+            ("graphics", "show_cursor", "0" if fullscreen else "1"),
+            ("graphics", "width", str(size[0])), ("graphics", "height", str(size[1])),
+            ("kivy", "exit_on_escape", "0")]
+
+
 def run_kiosk(
     profile: Profile, station_url: str, *, screenshots: Path | None = None,
     lang: str | None = None, windowed: bool = False, theme: str = "",
@@ -31,11 +42,9 @@ def run_kiosk(
     _prepare_environment(headless=screenshots is not None)
     from kivy.config import Config
 
-    fullscreen = profile.kiosk.fullscreen and not windowed and screenshots is None
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("kivy", "exit_on_escape", "0")
+    for section, key, value in window_settings(profile, windowed=windowed,
+                                               screenshots=screenshots is not None, size=size):
+        Config.set(section, key, value)
 
     from kiosk.i18n import set_language
 

