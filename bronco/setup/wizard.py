@@ -19,9 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bronco.setup.answers import Answers, DeviceAnswers, IlsAnswers, LibraryAnswers, StationAnswers
+from bronco.setup.answers import (
+    Answers,
+    DeviceAnswers,
+    DoorAnswers,
+    IlsAnswers,
+    LibraryAnswers,
+    StationAnswers,
+)
 from bronco.setup.probe import FoundDevice, probe, serial_ports
-from bronco.setup.profile_text import PASSWORD_ENV, Device, render
+from bronco.setup.profile_text import PASSWORD_ENV, Device, door_rows, render
 from bronco.setup.udev import RULES_FILE, rule, rules_text, stable_name
 from station_core.durable_files import write_durably
 from station_core.profile import Profile, ProfileError, StationSettings, load_profile
@@ -120,6 +127,8 @@ def ask_answers(ui: Ui) -> Answers:
         dialect=ui.ask("ILS (generic, alma, koha, evergreen, folio, sierra, polaris)", "generic"),
     )
     devices = DeviceAnswers(simulated=ui.confirm("Use simulated devices (a demo, no hardware)?", False))
+    if not devices.simulated:
+        devices.ports = ui.ask("Serial ports to ask, separated by spaces (Enter: every port)").split()
     answers = Answers(library=library, station=station, ils=ils, devices=devices)
     if ui.confirm("Create the first staff admin account now?", True):
         answers.staff.admin = ui.ask("Admin user name", "admin")
@@ -128,6 +137,35 @@ def ask_answers(ui: Ui) -> Answers:
         answers.hub.url = ui.ask("Hub URL (https://...)")
         answers.hub.code = ui.ask("One-time code made on the hub for this station")
     return answers
+
+
+def ask_door_map(ui: Ui, answers: Answers, boards: list[Device]) -> None:
+    """The door grid from the boards' lock counts, shown, then edited until staff accept it."""
+    doors = answers.doors
+    while True:
+        ui.say(door_grid(doors, boards))
+        if ui.confirm("Does this match the bank?", True):
+            return
+        doors.rows = int(ui.ask("Doors in each column", str(doors.rows)))
+        sizes = ui.ask("Size of each row, top first (small, medium, large)",
+                       " ".join(doors.sizes_by_row) or " ".join(["medium"] * doors.rows)).split()
+        doors.sizes_by_row = [s for s in sizes if s in ("small", "medium", "large")]  # type: ignore[misc]
+        rows = ui.ask("Rows a wheelchair user reaches (numbers, 1 = top)",
+                      " ".join(map(str, doors.accessible_rows))).split()
+        doors.accessible_rows = [int(r) for r in rows if r.isdigit()]
+
+
+def door_grid(doors: DoorAnswers, boards: list[Device]) -> str:
+    """The bank as staff see it: one line per row, S/M/L per door, * for accessible ones."""
+    cells: dict[tuple[int, int], str] = {}
+    for door in door_rows(doors, boards):
+        mark = door["size"][0].upper() + ("*" if door["accessible"] else " ")
+        cells[(door["row"], door["column"])] = f"{door['id']:>4} {mark}"
+    rows = max(r for r, _ in cells)
+    columns = max(c for _, c in cells)
+    lines = [" | ".join(cells.get((r, c), " " * 7) for c in range(1, columns + 1))
+             for r in range(1, rows + 1)]
+    return "\n".join(["Door map (S/M/L size, * accessible):", *lines])
 
 
 # -- the checks --------------------------------------------------------------------------------
@@ -263,6 +301,8 @@ async def run_setup(answers: Answers | None, ui: Ui, targets: Targets) -> SetupR
                 while not await confirm_board(ui, device):
                     if not ui.confirm("Pulse it again?", True):
                         break
+        if ui.interactive and any(d.kind == "lock_board" for d in devices):
+            ask_door_map(ui, answers, [d for d in devices if d.kind == "lock_board"])
         result.rules = [text for _, text in rules]
         if rules:
             write_durably(targets.udev / RULES_FILE, rules_text(rules).encode(), mode=0o644)

@@ -167,3 +167,32 @@ def test_an_adapter_gets_a_udev_rule_from_its_serial_number_or_its_port() -> Non
     assert 'ATTRS{serial}=="A10KXYZ1"' in by_serial and 'SYMLINK+="bronco-a"' in by_serial
     assert 'KERNELS=="1-1.3"' in by_port and 'ATTRS{idVendor}=="1a86"' in by_port
     assert rule(FoundDevice("rfid_reader", "feig_hf", "/tmp/pty", "pty"), "pad") is None
+
+
+def test_staff_hear_each_board_click_and_edit_the_door_grid(tmp_path: Path, demo_ils: DemoIls) -> None:
+    board = KerongEmulator(tmp_path / "ttyUSB0", model="cu16", boards=(0,))
+    board.start()
+    typed = "\n".join([
+        "Main Library", "DEMO", "north-lockers", "", "LOCKERS1",
+        "n", "y",  # no kiosk, a locker bank
+        "127.0.0.1", str(demo_ils.port), "n", "kiosk", "LOCKERS1", "demo", "generic",
+        "n", str(tmp_path / "ttyUSB0"),  # real hardware, on this port
+        "n", "n",  # no admin now, no hub
+        "y",  # lock 1 clicked
+        "n", "8", "small small small small medium medium large large", "3 4",  # the grid, edited
+        "y",
+    ]) + "\n"
+    try:
+        res = subprocess.run(
+            bronco("setup", "--etc", str(tmp_path / "etc"), "--state", str(tmp_path / "state"),
+                   "--udev", str(tmp_path / "udev")),
+            input=typed, capture_output=True, text=True, timeout=120)
+    finally:
+        board.stop()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert board.boards[0].unlocks == [1]  # one pulse of lock 1, nothing else opened
+    profile = load_profile(tmp_path / "etc/profile.toml")
+    assert max(d.row for d in profile.doors) == 8 and max(d.column for d in profile.doors) == 2
+    assert {d.size for d in profile.doors if d.row == 8} == {"large"}
+    assert {d.row for d in profile.doors if d.accessible} == {3, 4}
+    assert "Door map" in res.stdout
