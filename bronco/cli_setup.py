@@ -19,11 +19,23 @@ def setup(
         Path("/var/lib/bronco")),
     udev: Annotated[Path, typer.Option(help="Where the adapters' udev rules go.")] = (
         Path("/etc/udev/rules.d")),
+    web: Annotated[bool, typer.Option(
+        help="Serve the same steps as a web page (/console/setup) instead of asking here.")] = False,
+    listen: Annotated[str, typer.Option(help="With --web: the address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --web: the port.")] = 8080,
+    code_file: Annotated[Path | None, typer.Option(
+        help="With --web: the one-time code other machines must give (loopback needs none).")] = None,
+    start: Annotated[str, typer.Option(
+        help="With --web: systemd services to enable and start once the profile is saved.")] = "",
 ) -> None:
     """Ask about the library, the ILS (login tried live), the readers and lock boards (found by
     probing the serial ports), the staff admin and the hub; then write a checked profile."""
     from bronco.setup.answers import AnswersError, load_answers
     from bronco.setup.wizard import QuietUi, RichUi, SetupRefused, Targets, run
+
+    targets = Targets(etc=etc, udev=udev, state=state)
+    if web:
+        raise typer.Exit(_serve(targets, listen, port, code_file, start.split()))
 
     try:
         given = load_answers(answers) if answers else None
@@ -32,7 +44,7 @@ def setup(
         raise typer.Exit(EXIT_CONFIG) from None
     ui = QuietUi(typer.echo) if given else RichUi()
     try:
-        result = run(given, ui, Targets(etc=etc, udev=udev, state=state))
+        result = run(given, ui, targets)
     except SetupRefused as exc:
         typer.echo(f"setup stopped, nothing changed on this step: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
@@ -45,3 +57,33 @@ def setup(
         typer.echo(f"device: {device.id} {device.driver} {device.url or ''} {device.said}".rstrip())
     typer.echo("next: sudo systemctl restart bronco-station (or run scripts/install-station again), "
                "then sudo bronco doctor")
+
+
+def _serve(targets: object, listen: str, port: int, code_file: Path | None, services: list[str]) -> int:
+    """The setup page until a profile is saved; then the services it names are started."""
+    import subprocess
+
+    import uvicorn
+
+    from bronco.setup.web import setup_app
+
+    saved: list[object] = []
+    server: uvicorn.Server | None = None
+
+    def done(result: object) -> None:
+        saved.append(result)
+        assert server is not None
+        server.should_exit = True  # after this answer is sent: the station needs the port
+
+    app = setup_app(targets, code_file, done)  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, host=listen, port=port, log_level="warning"))
+    typer.echo(f"setup page: http://{listen}:{port}/console/setup")
+    server.run()
+    if not saved:
+        return EXIT_FAILURE
+    if services:
+        subprocess.run(["systemctl", "enable", "--now", *services], check=False, timeout=120)
+    if code_file is not None:
+        code_file.unlink(missing_ok=True)  # used: nobody needs it again
+    typer.echo("profile saved" + (f"; started {' '.join(services)}" if services else ""))
+    return 0
