@@ -36,8 +36,12 @@ class Condition:
     message: str
 
 
-def conditions(engine: Engine, rules: AlertSettings, now: datetime) -> dict[str, Condition]:
-    """Every condition that holds now, by key."""
+def conditions(engine: Engine, rules: AlertSettings, now: datetime,
+               listening_since: datetime | None = None) -> dict[str, Condition]:
+    """Every condition that holds now, by key. A station is offline only once it has been silent
+    for `station_offline_s` while this hub could hear it: since it was enrolled, and since this
+    hub process started (`listening_since`: after an outage, stations get the threshold to come
+    back before anyone is alerted)."""
     found: dict[str, Condition] = {}
     with Session(engine) as db:
         stations = db.exec(select(HubStation).where(col(HubStation.revoked_at).is_(None),
@@ -45,7 +49,10 @@ def conditions(engine: Engine, rules: AlertSettings, now: datetime) -> dict[str,
         for station in stations:
             sid = station.id
             seen = aware(station.last_seen) if station.last_seen else None
-            if seen is None or (now - seen).total_seconds() > rules.station_offline_s:
+            heard_from = [t for t in (seen, station.enrolled_at and aware(station.enrolled_at),
+                                      listening_since) if t is not None]
+            silent_since = max(heard_from) if heard_from else None
+            if silent_since is not None and (now - silent_since).total_seconds() > rules.station_offline_s:
                 found[f"station_offline:{sid}"] = Condition(
                     sid, "station_offline", f"{sid} has not reported since "
                     f"{seen.isoformat(timespec='seconds') if seen else 'it was enrolled'}")
@@ -149,9 +156,9 @@ def as_dict(alert: HubAlert) -> dict[str, Any]:
 
 
 def evaluate(engine: Engine, rules: AlertSettings, now: datetime | None = None,
-             send: dict[str, Channel] | None = None) -> None:
+             send: dict[str, Channel] | None = None, listening_since: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    active = conditions(engine, rules, now)
+    active = conditions(engine, rules, now, listening_since)
     send = channels(rules) if send is None else send
     with Session(engine) as db:
         open_rows = {a.key: a for a in db.exec(select(HubAlert)

@@ -10,7 +10,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -48,6 +48,8 @@ class EventIn(BaseModel):
 
 class EventsIn(BaseModel):
     events: list[EventIn] = Field(max_length=1000)
+    # Which sequence these seq numbers belong to (a new one with each station database).
+    epoch: str = Field(default="", max_length=64, pattern=r"^[0-9a-f]*$")
 
 
 class CommandIn(BaseModel):
@@ -116,9 +118,11 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
 
     async def alert_rounds() -> None:
         rounds = 0
+        listening_since = datetime.now(UTC)  # stations get the threshold to find this hub again
         while True:
             try:
-                await asyncio.to_thread(alerts.evaluate, engine, profile.alerts)
+                await asyncio.to_thread(alerts.evaluate, engine, profile.alerts,
+                                        listening_since=listening_since)
                 rounds += 1
                 if rounds % 100 == 1:  # now and then: bounded tables
                     await asyncio.to_thread(housekeeping.bound_tables, engine)
@@ -237,7 +241,8 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     # -- what stations call ------------------------------------------------------------------------
     @app.post("/api/v1/fleet/events")
     def push(body: EventsIn, station_id: Station) -> dict[str, int]:
-        return {"acked": fleet.ingest(engine, station_id, [e.model_dump() for e in body.events])}
+        return {"acked": fleet.ingest(engine, station_id, [e.model_dump() for e in body.events],
+                                      body.epoch)}
 
     @app.get("/api/v1/fleet/commands")
     def pull(station_id: Station) -> list[dict[str, Any]]:

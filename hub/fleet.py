@@ -175,14 +175,23 @@ def station_for(engine: Engine, token: str) -> str | None:
         return row.id
 
 
-def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int:
+def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]], epoch: str = "") -> int:
     """Store the events that continue the station's sequence; what is already here is skipped
-    (a resend), what comes after a gap waits for the resend. Returns the sequence acknowledged."""
+    (a resend), what comes after a gap waits for the resend. Returns the sequence acknowledged.
+
+    A different `epoch` is a new sequence (the station's database was replaced: re-imaged,
+    restored): its seq 1.. are new events, never resends of the old ones."""
     with Session(engine) as db:
         station = db.exec(select(HubStation).where(HubStation.id == station_id)
                           .with_for_update()).one()  # one push at a time per station
         rows = []
         events = sorted(events, key=lambda e: e["seq"])
+        if epoch != station.epoch:
+            if station.last_seq:
+                audit(db, f"station:{station_id}", "new_sequence", station_id,
+                      f"the station's events start again (epoch {epoch[:8] or '-'}, "
+                      f"the last one had {station.last_seq} events)")
+            station.epoch, station.last_seq = epoch, 0
         if station.last_seq == 0 and events:
             # Nothing from this station yet: its outbox starts where this hub takes it up (a
             # station that reported to an earlier hub, whose database was lost, has acknowledged
@@ -203,8 +212,9 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]]) -> int
                 # Only the latest view matters, and it lives on the station's row: the log
                 # keeps that the view changed, not 32 doors each time.
                 desk, payload = (payload, event["at"]), {}
+            station.kept_seq += 1
             rows.append({"station_id": station_id, "event_id": event["event_id"],
-                         "seq": event["seq"], "kind": kind, "at": event["at"],
+                         "seq": station.kept_seq, "kind": kind, "at": event["at"],
                          "payload": payload, "received_at": now()})
             station.last_seq = event["seq"]
         if desk is not None:

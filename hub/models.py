@@ -24,7 +24,12 @@ class HubStation(HubModel, table=True):
     enrolled_at: datetime | None = None
     revoked_at: datetime | None = None
     last_seen: datetime | None = None
-    last_seq: int = 0  # every event up to this one has arrived, in order
+    # The station's outbox numbers its events from 1 in each database it has: `epoch` names the
+    # sequence (a re-imaged or restored station starts a new one), `last_seq` is how far in it
+    # every event has arrived, in order. The hub numbers what it keeps itself (`kept_seq`).
+    epoch: str = Field(default="", max_length=64)
+    last_seq: int = 0
+    kept_seq: int = 0
     version: str = Field(default="", max_length=64)
     # The latest "status" event (versions, devices, queue) and "desk" event (doors, exceptions):
     status: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -51,7 +51,7 @@ def station_rows(engine: Engine, offline_after_s: float) -> list[dict[str, Any]]
             "holds_expiring": status.get("holds_expiring"),
             "doors": len((s.desk or {}).get("doors", [])),
             "open_alerts": int(alerts.get(s.id, 0)),
-            "events": s.last_seq,
+            "events": s.kept_seq,
         })
     return rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,32 @@ TOKEN_KEY = "hub_token"
 DONE_KEY = "hub_commands_done"  # ids run here, so a command delivered twice runs once
 
 Handler = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+
+EPOCH_KEY = "hub_sequence_epoch"
+
+
+def sequence_epoch(engine: Engine) -> str:
+    """This database's name for its outbox sequence, made the first time it is asked for. A new
+    database (a re-imaged Pi) or a restored one (its epoch is replaced on restore) starts a new
+    sequence, so the hub never takes its seq 1.. for resends of events it already has."""
+    with Session(engine) as db:
+        row = db.get(StationSetting, EPOCH_KEY)
+        if row is None:
+            row = StationSetting(key=EPOCH_KEY, value=uuid.uuid4().hex)
+            db.add(row)
+            db.commit()
+            db.refresh(row)
+        return row.value
+
+
+def new_sequence_epoch(engine: Engine) -> None:
+    """After a restore: the copied outbox's numbers go on in a sequence the hub has not seen."""
+    with Session(engine) as db:
+        row = db.get(StationSetting, EPOCH_KEY) or StationSetting(key=EPOCH_KEY, value="")
+        row.value = uuid.uuid4().hex
+        db.add(row)
+        db.commit()
 
 
 def stored_token(engine: Engine) -> str:
@@ -110,8 +137,9 @@ class FleetLink:
 
     async def push(self, client: httpx.AsyncClient) -> None:
         """Everything pending, oldest first, in batches; the hub answers how far it has them."""
+        epoch = sequence_epoch(self.engine)
         while batch := self.outbox.pending():
-            reply = await client.post("/api/v1/fleet/events", json={"events": batch})
+            reply = await client.post("/api/v1/fleet/events", json={"events": batch, "epoch": epoch})
             reply.raise_for_status()
             acked = int(reply.json()["acked"])
             self.outbox.acknowledged(acked)

@@ -149,3 +149,55 @@ def fleet_alerts(engine: Engine) -> list[dict]:
     from hub.alerts import history
 
     return history(engine)
+
+
+def test_a_station_just_enrolled_is_not_offline_before_the_threshold(hub_engine: Engine, sinks) -> None:
+    """Found by the hub checks: a station was alerted "offline" a second after its enrolment,
+    before it had ever had the chance to report (never seen counted as offline at once)."""
+    inbox, smtp_port, hook, url = sinks
+    rules = AlertSettings(email_to=["desk@library.example.edu"], smtp_port=smtp_port,
+                          webhook_url=url, station_offline_s=120)
+    code, _ = fleet.new_enrolment_code(hub_engine, "bank-c", by="it")
+    fleet.enrol(hub_engine, "bank-c", code)  # enrolled, has not pushed anything yet
+    now = datetime.now(UTC)
+    evaluate(hub_engine, rules, now + timedelta(seconds=1))
+    evaluate(hub_engine, rules, now + timedelta(seconds=100))
+    assert inbox.subjects == [] and hook.received == []
+    evaluate(hub_engine, rules, now + timedelta(seconds=130))  # silent past the threshold
+    assert len(inbox.subjects) == 1 and "bank-c has not reported" in inbox.subjects[0]
+
+
+def test_a_hub_back_from_an_outage_gives_stations_the_threshold_to_return(hub_engine: Engine,
+                                                                        sinks) -> None:
+    """Found by the hub checks: after a hub outage longer than station_offline_s, every station
+    flapped offline -> resolved (an email and a webhook each), as the first alert round ran
+    before the stations had reconnected."""
+    inbox, smtp_port, hook, url = sinks
+    rules = AlertSettings(email_to=["desk@library.example.edu"], smtp_port=smtp_port,
+                          webhook_url=url, station_offline_s=120)
+    enrolled(hub_engine, "bank-a")
+    enrolled(hub_engine, "bank-b")
+    outage_end = datetime.now(UTC) + timedelta(hours=1)  # the hub was down an hour
+    evaluate(hub_engine, rules, outage_end + timedelta(seconds=1), listening_since=outage_end)
+    fleet.touch(hub_engine, "bank-a")  # bank-a finds the hub again; bank-b does not
+    evaluate(hub_engine, rules, outage_end + timedelta(seconds=60), listening_since=outage_end)
+    assert inbox.subjects == [] and hook.received == []
+    with fleet_session(hub_engine) as db:  # bank-a reported during the hour since
+        set_seen(db, "bank-a", outage_end + timedelta(seconds=50))
+    evaluate(hub_engine, rules, outage_end + timedelta(seconds=130), listening_since=outage_end)
+    assert len(inbox.subjects) == 1 and "bank-b has not reported" in inbox.subjects[0]
+
+
+def fleet_session(engine: Engine):
+    from sqlmodel import Session
+
+    return Session(engine)
+
+
+def set_seen(db, station_id: str, when: datetime) -> None:
+    from hub.models import HubStation
+
+    row = db.get(HubStation, station_id)
+    row.last_seen = when
+    db.add(row)
+    db.commit()

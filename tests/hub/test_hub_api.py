@@ -133,13 +133,14 @@ def test_a_station_that_reported_to_a_lost_hub_is_taken_up_where_its_outbox_stan
     client = client_for(hub_engine, hub_url)
     admin = create_staff_token(hub_engine, "it-admin", "admin")
     token = enrol(client, "k1", code_for(client, admin, "k1"))
-    assert client.post("/api/v1/fleet/events", json={"events": [event(41), event(42)]},
+    sent = [event(41), event(42)]
+    assert client.post("/api/v1/fleet/events", json={"events": sent},
                        headers=bearer(token)).json() == {"acked": 42}
     # From then on the order holds as for any station: a gap waits.
     assert client.post("/api/v1/fleet/events", json={"events": [event(44)]},
                        headers=bearer(token)).json() == {"acked": 42}
     stored = client.get("/api/v1/stations/k1/events", headers=bearer(admin)).json()
-    assert [e["seq"] for e in stored] == [41, 42]
+    assert [e["event_id"] for e in stored] == [e["event_id"] for e in sent]
 
 
 def test_a_database_connection_cut_under_the_hub_costs_one_503_and_no_event(
@@ -198,3 +199,35 @@ def test_a_command_for_station_b_never_reaches_station_a(hub_engine: Engine, hub
                        headers=bearer(b)).status_code == 422
     assert client.get(f"/api/v1/stations/bank-b/events?after={huge}",
                       headers=bearer(desk)).status_code == 422
+
+
+def test_a_reimaged_station_starts_a_new_sequence_and_no_event_is_lost(
+        hub_engine: Engine, hub_url: str) -> None:
+    """Found by the hub checks: a station that reported up to seq 34, lost its database and was
+    enrolled again, numbered its events from 1 again; the hub took seq 1..34 for resends,
+    acknowledged them, and three checkouts at seq 25-27 never arrived."""
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    token = enrol(client, "k1", code_for(client, admin, "k1"))
+    before = [event(n) for n in range(1, 35)]
+    assert client.post("/api/v1/fleet/events", json={"events": before, "epoch": "aaaa"},
+                       headers=bearer(token)).json() == {"acked": 34}
+    # The SD card died: a new card, a new database (a new epoch), enrolled again by an admin.
+    replacing = client.post("/api/v1/stations/k1/enrolment-code?replace=true",
+                            headers=bearer(admin)).json()["code"]
+    token = enrol(client, "k1", replacing)
+    after = [event(n) for n in range(1, 25)]
+    after += [event(n, "checkout", ok=True, offline=True, in_session=True) for n in range(25, 28)]
+    assert client.post("/api/v1/fleet/events", json={"events": after, "epoch": "bbbb"},
+                       headers=bearer(token)).json() == {"acked": 27}
+    stored = client.get("/api/v1/stations/k1/events?limit=500", headers=bearer(admin)).json()
+    stored += client.get(f"/api/v1/stations/k1/events?after={stored[-1]['seq']}",
+                         headers=bearer(admin)).json()
+    assert len(stored) == 34 + 27
+    assert [e["kind"] for e in stored].count("checkout") == 3
+    # A resend within the new sequence is still a resend.
+    assert client.post("/api/v1/fleet/events", json={"events": after[-2:], "epoch": "bbbb"},
+                       headers=bearer(token)).json() == {"acked": 27}
+    listed = {s["id"]: s for s in client.get("/api/v1/stations", headers=bearer(admin)).json()}
+    assert listed["k1"]["events"] == 61
+    assert any(row["action"] == "new_sequence" for row in fleet_audit(hub_engine))

@@ -43,6 +43,16 @@ def install_profile(ils_port: int, station_port: int) -> str:
     return text
 
 
+def qemu_user_drop_in(root: Path) -> None:
+    """Two sandbox features qemu-user cannot set up for an emulated process (a credentials
+    mount fails with EINVAL, an IPC namespace with EIO) are switched off for the arm64 check only:
+    it proves the wheels and the code on the Pi's architecture; the hardening is proven on amd64
+    under the same systemd. The key then lives beside the database, as without a credential."""
+    folder = root / "etc/systemd/system/bronco-station.service.d"
+    folder.mkdir(parents=True)
+    (folder / "qemu-user.conf").write_text("[Service]\nLoadCredential=\nPrivateIPC=no\n")
+
+
 class Installed:
     def __init__(self, machine: Container, url: str, first_run: str) -> None:
         self.machine, self.url, self.first_run = machine, url, first_run
@@ -64,6 +74,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     # installer must make it root's only).
     (machine.directory / "etc/bronco").mkdir(parents=True)
     (machine.directory / "etc/bronco/station.env").write_text("BRONCO_ILS_PASSWORD=demo\n")
+    if ARCH != "amd64":
+        qemu_user_drop_in(machine.directory)
     machine.boot()
     try:
         done = Installed(machine, f"http://127.0.0.1:{port}", "")
@@ -101,7 +113,8 @@ def test_one_command_installs_a_running_station_that_lends(installed: Installed)
     assert modes[:4] == ["/var/lib/bronco 700 bronco", "/etc/bronco/station.env 600 root",
                          "/etc/bronco/station.key 600 root", "/var/lib/bronco/station.db 600 bronco"]
     # The key came in as a systemd credential, so none was made beside the database.
-    assert m.run("test", "-e", "/var/lib/bronco/station.key", check=False).returncode != 0
+    if ARCH == "amd64":
+        assert m.run("test", "-e", "/var/lib/bronco/station.key", check=False).returncode != 0
     # What is running and what is left are said at the end.
     assert "bronco-station: active" in installed.first_run
     assert m.run("uname", "-m").stdout.strip() == {"amd64": "x86_64", "arm64": "aarch64"}[ARCH]

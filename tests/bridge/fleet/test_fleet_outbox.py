@@ -74,3 +74,15 @@ async def test_nothing_is_kept_for_the_hub_until_the_station_is_enrolled(tmp_pat
     kinds = [e["kind"] for e in outbox.pending()]
     assert kinds[:2] == ["status", "desk"] and kinds[-1] == "locker"
     assert outbox.pending()[-1]["payload"]["door_id"] == "A02"  # A01 was before enrolment
+
+
+def test_each_station_database_numbers_its_events_in_a_sequence_of_its_own(tmp_path: Path) -> None:
+    from bridge.fleet.link import new_sequence_epoch, sequence_epoch
+
+    first = open_database(f"sqlite:///{tmp_path / 'first.db'}")
+    epoch = sequence_epoch(first)
+    assert epoch and sequence_epoch(first) == epoch  # kept
+    reimaged = open_database(f"sqlite:///{tmp_path / 'second.db'}")
+    assert sequence_epoch(reimaged) != epoch  # a new card: a new sequence
+    new_sequence_epoch(first)  # a restore
+    assert sequence_epoch(first) != epoch
