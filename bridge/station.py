@@ -39,6 +39,7 @@ from bridge.reports.stats import Stats
 from bridge.tags import capability as tags_room
 from ils.adapter import IlsAdapter
 from ils.connect import connect
+from station_core import __version__
 from station_core.devices import create_card_reader, create_lock_board, create_rfid_reader
 from station_core.profile import Profile
 from station_core.registry import DriverUnavailable
@@ -201,12 +202,23 @@ class Station:
     def open_exceptions(self) -> int:
         return self.journal.status().open_exceptions if self.engine is not None else 0
 
+    def idle(self) -> bool:
+        """No patron session open and no door open: an update may restart the station now."""
+        self.sessions.expire()
+        if len(self.sessions):
+            return False
+        controller = getattr(self.lockers, "controller", None)
+        return controller is None or not any(
+            door["sensor"] == "open" for door in controller.snapshot().values())
+
     def health(self) -> dict[str, Any]:
         devices = [owner.health.as_dict() for owner in self.owners.values()]
         degraded = any(d["state"] != "ok" for d in devices)  # the ILS link is reported apart
         return {
             "status": "degraded" if degraded else "ok",
             "station": self.profile.station.id,
+            "version": __version__,
+            "idle": self.idle(),
             "uptime_s": round(time.time() - self.started_at, 1),
             "ils": self.link.as_dict(),
             "devices": devices,
