@@ -1,0 +1,142 @@
+"""`bronco release ...` (make and sign bundles) and `bronco update ...` (install one here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bronco.cli_common import EXIT_CONFIG, EXIT_FAILURE
+
+release_app = typer.Typer(help="Release bundles: build, sign, check.", no_args_is_help=True)
+update_app = typer.Typer(help="Install a release bundle on this station.", no_args_is_help=True)
+KEYS = Path("/etc/bronco/release-keys")
+
+
+@release_app.command("keygen")
+def release_keygen(out: Annotated[Path, typer.Argument(help="The private key file to write.")]) -> None:
+    """An Ed25519 signing key (OUT, 0600) and its public key (OUT.pub, for each station's
+    /etc/bronco/release-keys/)."""
+    from station_core.durable_files import write_durably
+    from station_core.release_bundle import new_key_pair
+
+    if out.exists():
+        typer.echo(f"{out} exists: a signing key is never overwritten", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    private, public = new_key_pair()
+    write_durably(out, private, mode=0o600)
+    write_durably(out.with_name(out.name + ".pub"), public, mode=0o644)
+    typer.echo(f"private key {out}; public key {out}.pub")
+
+
+@release_app.command("build")
+def release_build(
+    src: Annotated[Path, typer.Option(help="The source tree.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Where the bundle goes.")] = Path("dist"),
+    min_from: Annotated[str, typer.Option(help="The oldest version it may update.")] = "0.0.0",
+    reversible: Annotated[bool, typer.Option(help="Its migrations can be undone.")] = False,
+    extras: Annotated[str, typer.Option(help="Extras whose wheels go in (kiosk,llrp,...).")] = "",
+) -> None:
+    """Build bronco-station-<version>-<arch>.tar for this machine's architecture (unsigned)."""
+    from bronco.release import build
+
+    try:
+        path = build(src.resolve(), out, min_from=min_from, reversible=reversible, extras=extras)
+    except (RuntimeError, ValueError, OSError) as exc:
+        typer.echo(f"build failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    typer.echo(str(path))
+
+
+@release_app.command("sign")
+def release_sign(
+    bundle: Annotated[Path, typer.Argument(help="The bundle.")],
+    key: Annotated[Path, typer.Option(help="The private key (bronco release keygen).")],
+) -> None:
+    """Sign the bundle's manifest with Ed25519."""
+    from station_core.release_bundle import BundleRefused, sign_bundle
+
+    try:
+        sign_bundle(bundle, key.read_bytes())
+    except (BundleRefused, OSError, ValueError) as exc:
+        typer.echo(f"not signed: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(f"signed {bundle}")
+
+
+@release_app.command("verify")
+def release_verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle.")],
+    keys: Annotated[Path, typer.Option(help="Folder of trusted public keys.")] = KEYS,
+    installed: Annotated[str, typer.Option(help="The version it would update.")] = "0.0.0",
+) -> None:
+    """Check a bundle as a station would; exit 2 with the reason if it would be refused."""
+    from station_core.release_bundle import BundleRefused, describe, trusted_keys, verify
+
+    try:
+        manifest, _ = verify(bundle, trusted_keys(keys), installed=installed)
+    except BundleRefused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(json.dumps(describe(manifest)))
+
+
+def _station(profile: Path, prefix: Path, keys: Path, kiosk: bool) -> object:
+    from bronco.update import Station
+
+    with profile.open("rb") as fh:
+        server = tomllib.load(fh).get("server", {})
+    url = str(server.get("database_url", "sqlite:////var/lib/bronco/station.db"))
+    database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else Path()
+    if not database.is_absolute():
+        database = Path("/var/lib/bronco") / database
+    return Station(prefix=prefix, keys=keys, database=database,
+                   healthz=f"http://127.0.0.1:{server.get('port', 8080)}/healthz",
+                   services=["bronco-station", *(["bronco-kiosk"] if kiosk else [])])
+
+
+ProfileArg = Annotated[Path, typer.Option("--profile", envvar="BRONCO_PROFILE",
+                                          help="The station's profile.")]
+PrefixArg = Annotated[Path, typer.Option(help="Where releases are installed.")]
+
+
+@update_app.command("apply")
+def update_apply(
+    bundle: Annotated[Path, typer.Argument(help="A signed release bundle.")],
+    profile: ProfileArg = Path("/etc/bronco/profile.toml"),
+    prefix: PrefixArg = Path("/opt/bronco"),
+    keys: Annotated[Path, typer.Option(help="Trusted public keys.")] = KEYS,
+    gate_s: Annotated[float, typer.Option(help="The health gate's time.")] = 180,
+) -> None:
+    """Verify, wait for idle, unpack, back up, switch, restart, health gate; roll back by itself
+    if the gate fails. Prints the outcome as JSON (exit 0 installed, 1 rolled back, 2 refused)."""
+    from bronco.update import apply, as_dict
+    from station_core.release_bundle import BundleRefused
+
+    kiosk = Path("/etc/systemd/system/bronco-kiosk.service").exists()
+    station = _station(profile, prefix, keys, kiosk)
+    try:
+        outcome = apply(bundle, station, typer.echo, gate_s=gate_s, kiosk=kiosk,  # type: ignore[arg-type]
+                        crash_at=os.environ.get("BRONCO_UPDATE_CRASH_AT", ""))
+    except BundleRefused as exc:
+        typer.echo(json.dumps({"result": "refused", "reason": str(exc)}))
+        raise typer.Exit(EXIT_CONFIG) from None
+    typer.echo(json.dumps(as_dict(outcome)))
+    raise typer.Exit(EXIT_FAILURE if outcome.result == "rolled_back" else 0)
+
+
+@update_app.command("recover")
+def update_recover(
+    profile: ProfileArg = Path("/etc/bronco/profile.toml"),
+    prefix: PrefixArg = Path("/opt/bronco"),
+) -> None:
+    """At boot: undo an update stopped before its health gate passed (bronco-update-recover)."""
+    from bronco.update import as_dict, recover
+
+    kiosk = Path("/etc/systemd/system/bronco-kiosk.service").exists()
+    outcome = recover(_station(profile, prefix, KEYS, kiosk), typer.echo)  # type: ignore[arg-type]
+    typer.echo(json.dumps(as_dict(outcome)) if outcome else "no interrupted update")
