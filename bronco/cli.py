@@ -16,7 +16,7 @@ from bronco.cli_hub import hub_app
 from bronco.cli_ils import demo_ils, ils_app, sip2_app
 from bronco.cli_locker import locker_app
 from bronco.cli_profile import profile_app
-from bronco.cli_release import release_app, update_app
+from bronco.cli_release import recovery_app, release_app, restore, update_app
 from bronco.cli_rfid import rfid_app, tag_app
 from bronco.cli_setup import setup
 from bronco.cli_station import queue_app, staff_app
@@ -43,6 +43,8 @@ app.add_typer(locker_app, name="locker")
 app.add_typer(hub_app, name="hub")
 app.add_typer(release_app, name="release")
 app.add_typer(update_app, name="update")
+app.add_typer(recovery_app, name="recovery")
+app.command("restore")(restore)
 
 
 @app.command()

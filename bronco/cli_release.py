@@ -140,3 +140,51 @@ def update_recover(
     kiosk = Path("/etc/systemd/system/bronco-kiosk.service").exists()
     outcome = recover(_station(profile, prefix, KEYS, kiosk), typer.echo)  # type: ignore[arg-type]
     typer.echo(json.dumps(as_dict(outcome)) if outcome else "no interrupted update")
+
+
+recovery_app = typer.Typer(help="The library's recovery key for station state copies.",
+                           no_args_is_help=True)
+
+
+@recovery_app.command("keygen")
+def recovery_keygen(out: Annotated[Path, typer.Argument(help="The private key file to write.")]) -> None:
+    """The recovery key pair: OUT (private, 0600: keep it off every station and the hub) and the
+    public key printed for each profile's [hub] recovery_key."""
+    from station_core.durable_files import write_durably
+    from station_core.sealing import recovery_key_pair
+
+    if out.exists():
+        typer.echo(f"{out} exists: a recovery key is never overwritten", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    private, public = recovery_key_pair()
+    write_durably(out, private, mode=0o600)
+    typer.echo(f'recovery_key = "{public.decode().strip()}"   # for [hub] in each profile')
+
+
+def restore(
+    profile: ProfileArg = Path("/etc/bronco/profile.toml"),
+    from_hub: Annotated[bool, typer.Option("--from-hub", help="From the hub's sealed copy.")] = False,
+    code: Annotated[str, typer.Option(help="An enrolment code that replaces this station.")] = "",
+    recovery_key: Annotated[Path | None, typer.Option(help="The library's recovery private key.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a database that is in use.")] = False,
+) -> None:
+    """A new SD card: bring back lockers, pickup codes, the unsent queue, staff and the station
+    key from the hub (run with the station stopped, after the install)."""
+    from bronco.cli_common import load_or_exit
+    from bronco.restore import RestoreRefused
+    from bronco.restore import restore as do_restore
+
+    if not from_hub or not code or recovery_key is None:
+        typer.echo("give --from-hub, --code (made on the hub to replace this station) and "
+                   "--recovery-key", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    loaded = load_or_exit(profile)
+    try:
+        done = do_restore(loaded, code=code, recovery_private=recovery_key.read_text(), force=force,
+                          say=typer.echo)
+    except (RestoreRefused, OSError) as exc:
+        typer.echo(f"not restored: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    typer.echo(json.dumps({"taken_at": done.taken_at, "queued": done.queued,
+                           "marked_done": done.marked_done, "lockers_in_use": done.lockers_in_use,
+                           "database": str(done.database), "key_file": str(done.key_file)}))

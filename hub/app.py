@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from hub import alerts, fleet, housekeeping, staff, stats, views
+from hub import alerts, fleet, housekeeping, staff, state_copies, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
@@ -152,7 +152,8 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     app.add_middleware(ConsoleHeaders)  # no-store everywhere, a strict CSP on the console
     # A station's push of a thousand events with desk views may be large; nothing else is.
     app.add_middleware(BodyLimit, max_bytes=1_048_576,
-                       larger={"/api/v1/fleet/events": 16 * 1_048_576})
+                       larger={"/api/v1/fleet/events": 16 * 1_048_576,
+                               "/api/v1/fleet/state-copy": state_copies.MAX_COPY_BYTES})
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
@@ -243,6 +244,21 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     def push(body: EventsIn, station_id: Station) -> dict[str, int]:
         return {"acked": fleet.ingest(engine, station_id, [e.model_dump() for e in body.events],
                                       body.epoch)}
+
+    @app.put("/api/v1/fleet/state-copy")
+    async def put_state_copy(request: Request, station_id: Station) -> dict[str, Any]:
+        """The station's latest sealed copy of its state (ciphertext to the hub)."""
+        blob = await request.body()
+        return await asyncio.to_thread(state_copies.keep, engine, station_id, blob)
+
+    @app.get("/api/v1/fleet/state-copy")
+    def get_state_copy(station_id: Station) -> Response:
+        """A station's own copy back (a new SD card, enrolled again with an admin's code)."""
+        return Response(state_copies.fetch(engine, station_id), media_type="application/octet-stream")
+
+    @app.get("/api/v1/fleet/done-transactions")
+    def done_transactions(station_id: Station) -> list[str]:
+        return state_copies.done_transactions(engine, station_id)
 
     @app.get("/api/v1/fleet/commands")
     def pull(station_id: Station) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -176,3 +176,17 @@ class HubLoginAttempt(HubModel, table=True):
     failures: int = 0
     last_failure: datetime | None = None
     wait_until: datetime | None = None
+
+
+class HubStateCopy(HubModel, table=True):
+    """A station's latest sealed copy of its state (database and key, encrypted on the station:
+    the hub can read neither). Only the station it names may send or fetch it."""
+
+    __tablename__ = "hub_state_copy"
+
+    station_id: str = Field(primary_key=True, max_length=64)
+    taken_at: datetime
+    received_at: datetime
+    size: int
+    sha256: str = Field(max_length=64)
+    blob: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -129,6 +129,12 @@ class StaffAlert(_Payload):
     failures_last_hour: Count = 1
 
 
+class TxnDone(_Payload):
+    """A queued or online transaction the ILS has: a restored station never sends it again."""
+    txn_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
+    state: Word = "done"
+
+
 class Invalid(_Payload):
     invalid: Literal[True] = True
     why: Text = ""
@@ -138,6 +144,7 @@ KINDS: dict[str, type[_Payload]] = {
     "status": Status, "desk": Desk, "stats": Stats, "checkout": Checkout, "checkin": Checkin,
     "device": Device, "door": Door, "door_open": DoorOpen, "ils": Ils, "locker": Locker,
     "queue": Queue, "queue_exception": QueueException, "staff_alert": StaffAlert,
+    "txn_done": TxnDone,
 }
 
 

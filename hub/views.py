@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from hub.fleet import FleetError, aware, now
-from hub.models import HubAlert, HubStation
+from hub.models import HubAlert, HubStateCopy, HubStation
 from station_core.vocabulary import DOOR_SENSOR, door_actions, door_state
 
 # The door actions the hub can ask a station for, by the station console's action names.
@@ -30,6 +30,7 @@ def station_rows(engine: Engine, offline_after_s: float) -> list[dict[str, Any]]
         alerts = dict(db.exec(select(HubAlert.station_id, func.count())  # type: ignore[call-overload]
                               .where(col(HubAlert.resolved_at).is_(None))
                               .group_by(col(HubAlert.station_id))).all())
+        copies = dict(db.exec(select(HubStateCopy.station_id, HubStateCopy.taken_at)).all())  # type: ignore[call-overload]
     rows = []
     for s in stations:
         status = s.status or {}
@@ -52,6 +53,8 @@ def station_rows(engine: Engine, offline_after_s: float) -> list[dict[str, Any]]
             "doors": len((s.desk or {}).get("doors", [])),
             "open_alerts": int(alerts.get(s.id, 0)),
             "events": s.kept_seq,
+            # The latest sealed copy of its state (for a new SD card), or None.
+            "state_copy_at": aware(copies[s.id]).isoformat() if s.id in copies else None,
         })
     return rows
 

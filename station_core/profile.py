@@ -521,6 +521,15 @@ class HubLinkSettings(Strict):
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     allow_insecure_http: bool = Field(
         default=False, description="lab only: let url be plain http:// beyond loopback")
+    recovery_key: str = Field(
+        default="", pattern=r"^([A-Za-z0-9+/]{43}=)?$",
+        description="the library's recovery public key (bronco recovery keygen): with it the "
+                    "station keeps a sealed copy of its state at the hub, for a new SD card")
+    copy_min_interval_s: float = Field(
+        default=60.0, ge=1, le=3600,
+        description="the soonest a changed locker or queue is copied to the hub again")
+    copy_interval_s: float = Field(default=3600.0, ge=60, le=86400,
+                                   description="how often the state is copied when nothing changed")
 
     @model_validator(mode="after")
     def _https(self) -> HubLinkSettings:

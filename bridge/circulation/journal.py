@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +66,8 @@ class Journal:
         # Rows an online request in this process is still waiting on (journaled 'sent', no answer
         # yet). Memory only: after a crash nobody owns them, and the replay settles them.
         self.in_flight: set[int] = set()
+        # Told of each transaction's end (the fleet link reports the ids the ILS has).
+        self.on_finish: Callable[[CircTransaction], None] | None = None
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -171,7 +173,10 @@ class Journal:
             changes["due_text"] = due_text[:64]
         if title is not None:
             changes["title"] = title[:255]
-        return self._update(seq, durable=durable, **changes)
+        txn = self._update(seq, durable=durable, **changes)
+        if self.on_finish is not None:
+            self.on_finish(txn)
+        return txn
 
     def back_to_pending(self, seq: int, *, mode: TxnMode | None = None,
                         due_at: datetime | None = None) -> CircTransaction:

@@ -11,6 +11,7 @@ from bridge.fleet import status as fleet_status
 from bridge.fleet.commands import handlers
 from bridge.fleet.link import FleetLink, stored_token
 from bridge.fleet.outbox import Outbox
+from bridge.fleet.state_copy import StateCopies
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
@@ -22,6 +23,16 @@ def build(station: Station) -> Capability | None:
     if station.outbox is None:  # from the first event on, lose none
         station.outbox = Outbox(station.engine, recording=bool(stored_token(station.engine)))
         station.bus.tap(station.outbox.record)
+    outbox = station.outbox
+    # Each transaction the ILS has, by id: a station restored from an older copy never sends
+    # one of these again (bronco restore marks them done before the replay).
+    station.journal.on_finish = lambda txn: outbox.record(
+        {"type": "txn_done", "txn_id": txn.txn_id, "state": txn.state})
+    copies = None
+    if StateCopies.possible(station.profile.hub, station.profile.server.database_url):
+        copies = StateCopies(station.profile.hub, station.profile.server.database_url,
+                             station.profile.station.id, station.key)
+        station.bus.tap(copies.note)
     room = Capability("fleet")
 
     async def run() -> None:
@@ -29,7 +40,7 @@ def build(station: Station) -> Capability | None:
         station.fleet = FleetLink(station.profile.hub, station.engine, station.outbox,
                                   handlers(station), status=lambda: fleet_status.status(station),
                                   figures=fleet_status.HourlyFigures(station).changed,
-                                  desk=lambda: fleet_status.desk(station))
+                                  desk=lambda: fleet_status.desk(station), copies=copies)
         await station.fleet.run()
 
     room.task("fleet hub", run)

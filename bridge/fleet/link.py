@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bridge.db.models import StationSetting
 from bridge.fleet.outbox import Outbox
+from bridge.fleet.state_copy import StateCopies
 from station_core.profile import HubLinkSettings
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ class FleetLink:
                  handlers: dict[str, Handler],
                  status: Callable[[], dict[str, Any]] | None = None,
                  figures: Callable[[], list[dict[str, Any]]] | None = None,
-                 desk: Callable[[], dict[str, Any]] | None = None) -> None:
+                 desk: Callable[[], dict[str, Any]] | None = None,
+                 copies: StateCopies | None = None) -> None:
         self.settings = settings
+        self.copies = copies
         self.engine = engine
         self.outbox = outbox
         self.handlers = handlers
@@ -114,6 +117,8 @@ class FleetLink:
                         await self.push(client)
                         pushed_at = loop.time()
                     await self.pull(client)
+                    if self.copies is not None and self.copies.due(loop.time()):
+                        await self.copies.send(client, loop.time())
                 self.connected, self.last_error = True, ""
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 if self.connected or not self.last_error:

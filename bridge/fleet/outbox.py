@@ -34,6 +34,7 @@ FORWARDED: dict[str, tuple[str, ...]] = {
                "holds_expiring", "devices"),
     "checkout": ("ok", "offline", "in_session"),
     "checkin": ("ok", "offline", "hold"),
+    "txn_done": ("txn_id", "state"),
 }
 KEEP_SENT = timedelta(days=1)
 log = logging.getLogger(__name__)

@@ -231,3 +231,33 @@ def test_a_reimaged_station_starts_a_new_sequence_and_no_event_is_lost(
     listed = {s["id"]: s for s in client.get("/api/v1/stations", headers=bearer(admin)).json()}
     assert listed["k1"]["events"] == 61
     assert any(row["action"] == "new_sequence" for row in fleet_audit(hub_engine))
+
+
+def test_a_station_keeps_and_fetches_only_its_own_state_copy(hub_engine: Engine, hub_url: str) -> None:
+    """The attack: a compromised station sends a copy in another station's name (that station's
+    new card would restore the attacker's lockers and queue), or fetches another's copy."""
+    from station_core.sealing import recovery_key_pair, seal
+
+    client = client_for(hub_engine, hub_url)
+    admin = create_staff_token(hub_engine, "it-admin", "admin")
+    k1 = enrol(client, "k1", code_for(client, admin, "k1"))
+    k2 = enrol(client, "k2", code_for(client, admin, "k2"))
+    _, public = recovery_key_pair()
+
+    def sealed(station: str, at: str) -> bytes:
+        return seal(b"state", station_id=station, taken_at=at, station_key=b"k" * 32,
+                    recovery_public=public.decode())
+
+    forged = client.put("/api/v1/fleet/state-copy", content=sealed("k2", "2026-12-07T10:00:00+00:00"),
+                        headers=bearer(k1))
+    assert forged.status_code == 403
+    assert client.get("/api/v1/fleet/state-copy", headers=bearer(k2)).status_code == 404
+    own = sealed("k1", "2026-12-07T10:00:00+00:00")
+    assert client.put("/api/v1/fleet/state-copy", content=own, headers=bearer(k1)).json()["kept"]
+    # An older copy arriving late never replaces a newer one.
+    late = client.put("/api/v1/fleet/state-copy", content=sealed("k1", "2026-12-07T09:00:00+00:00"),
+                      headers=bearer(k1))
+    assert late.json()["kept"] is False
+    assert client.get("/api/v1/fleet/state-copy", headers=bearer(k1)).content == own
+    assert client.put("/api/v1/fleet/state-copy", content=b"not a copy",
+                      headers=bearer(k1)).status_code == 422
