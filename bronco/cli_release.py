@@ -106,27 +106,56 @@ PrefixArg = Annotated[Path, typer.Option(help="Where releases are installed.")]
 
 @update_app.command("apply")
 def update_apply(
-    bundle: Annotated[Path, typer.Argument(help="A signed release bundle.")],
+    bundle: Annotated[Path | None, typer.Argument(help="A signed release bundle.")] = None,
+    request: Annotated[Path | None, typer.Option(
+        help="Or: the station's request for a rollout's bundle (bronco-update.service).")] = None,
     profile: ProfileArg = Path("/etc/bronco/profile.toml"),
     prefix: PrefixArg = Path("/opt/bronco"),
     keys: Annotated[Path, typer.Option(help="Trusted public keys.")] = KEYS,
-    gate_s: Annotated[float, typer.Option(help="The health gate's time.")] = 180,
+    gate_s: Annotated[float, typer.Option(help="The health gate's time.",
+                                          envvar="BRONCO_UPDATE_GATE_S")] = 180,
 ) -> None:
     """Verify, wait for idle, unpack, back up, switch, restart, health gate; roll back by itself
     if the gate fails. Prints the outcome as JSON (exit 0 installed, 1 rolled back, 2 refused)."""
     from bronco.update import apply, as_dict
     from station_core.release_bundle import BundleRefused
 
+    asked: dict[str, object] = {}
+    if request is not None:
+        taken = request.with_name("request.taken.json")
+        try:
+            os.replace(request, taken)  # taken: the path unit does not start this again
+            asked = json.loads(taken.read_text())
+            bundle = Path(str(asked["bundle"]))
+        except (OSError, ValueError, KeyError) as exc:
+            typer.echo(f"no usable update request: {exc}", err=True)
+            raise typer.Exit(EXIT_CONFIG) from None
+    if bundle is None:
+        typer.echo("give a bundle, or --request", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     kiosk = Path("/etc/systemd/system/bronco-kiosk.service").exists()
     station = _station(profile, prefix, keys, kiosk)
     try:
-        outcome = apply(bundle, station, typer.echo, gate_s=gate_s, kiosk=kiosk,  # type: ignore[arg-type]
-                        crash_at=os.environ.get("BRONCO_UPDATE_CRASH_AT", ""))
+        outcome = as_dict(apply(bundle, station, typer.echo, gate_s=gate_s, kiosk=kiosk,  # type: ignore[arg-type]
+                                crash_at=os.environ.get("BRONCO_UPDATE_CRASH_AT", "")))
     except BundleRefused as exc:
-        typer.echo(json.dumps({"result": "refused", "reason": str(exc)}))
-        raise typer.Exit(EXIT_CONFIG) from None
-    typer.echo(json.dumps(as_dict(outcome)))
-    raise typer.Exit(EXIT_FAILURE if outcome.result == "rolled_back" else 0)
+        outcome = {"result": "refused", "reason": str(exc)}
+    if request is not None:  # for the station to report to the hub, whichever version runs
+        _result_for_station(request.with_name("result.json"),
+                            {"rollout": asked.get("rollout", 0), "version": asked.get("version", ""),
+                             "result": outcome["result"], "reason": outcome.get("reason", "")})
+    typer.echo(json.dumps(outcome))
+    raise typer.Exit({"refused": EXIT_CONFIG, "rolled_back": EXIT_FAILURE}.get(str(outcome["result"]), 0))
+
+
+def _result_for_station(path: Path, result: dict[str, object]) -> None:
+    import shutil
+
+    from station_core.durable_files import write_durably
+
+    write_durably(path, json.dumps(result).encode(), mode=0o600)
+    owner = path.parent.stat()
+    shutil.chown(path, owner.st_uid, owner.st_gid)  # the station's own folder: its user reads it
 
 
 @update_app.command("recover")

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hub.fleet import aware
-from hub.models import HubAlert, HubEvent, HubStation
+from hub.models import HubAlert, HubEvent, HubRollout, HubStation
 from hub.profile import AlertSettings
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ def conditions(engine: Engine, rules: AlertSettings, now: datetime,
                                                     col(HubEvent.at) >= now - LOOK_BACK)
                              .order_by(col(HubEvent.seq))).all()
             found.update(_from_events(sid, events, rules, now))
+        for rollout in db.exec(select(HubRollout).where(HubRollout.state == "halted")).all():
+            station = rollout.reason.split(" ", 1)[0]
+            found[f"rollout_halted:{rollout.id}"] = Condition(
+                station, "rollout_halted", f"rollout {rollout.id} halted: {rollout.reason}")
     return found
 
 

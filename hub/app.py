@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from hub import alerts, fleet, housekeeping, staff, state_copies, stats, views
+from hub import alerts, fleet, housekeeping, rollouts, staff, state_copies, stats, views
 from hub.console import SESSION_COOKIE, SignedOut, console_router, look, static
 from hub.db import open_hub_database
 from hub.profile import HubProfile
@@ -50,6 +50,15 @@ class EventsIn(BaseModel):
     events: list[EventIn] = Field(max_length=1000)
     # Which sequence these seq numbers belong to (a new one with each station database).
     epoch: str = Field(default="", max_length=64, pattern=r"^[0-9a-f]*$")
+
+
+class RolloutIn(BaseModel):
+    release_id: int
+    stations: list[str] = Field(default_factory=list, max_length=1000)  # empty: every station
+    branch: str = Field(default="", max_length=64)
+    canary: int = Field(default=1, ge=1, le=100)
+    percent: int = Field(default=50, ge=1, le=100)
+    soak_s: float = Field(default=600.0, ge=0, le=7 * 86400)
 
 
 class CommandIn(BaseModel):
@@ -121,6 +130,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         listening_since = datetime.now(UTC)  # stations get the threshold to find this hub again
         while True:
             try:
+                await asyncio.to_thread(rollouts.advance, engine)
                 await asyncio.to_thread(alerts.evaluate, engine, profile.alerts,
                                         listening_since=listening_since)
                 rounds += 1
@@ -153,7 +163,8 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     # A station's push of a thousand events with desk views may be large; nothing else is.
     app.add_middleware(BodyLimit, max_bytes=1_048_576,
                        larger={"/api/v1/fleet/events": 16 * 1_048_576,
-                               "/api/v1/fleet/state-copy": state_copies.MAX_COPY_BYTES})
+                               "/api/v1/fleet/state-copy": state_copies.MAX_COPY_BYTES,
+                               "/api/v1/releases": 1024 * 1_048_576})
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
@@ -235,6 +246,27 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     def audit(_who: Admin) -> list[dict[str, Any]]:
         return fleet.audit_log(engine)
 
+    @app.post("/api/v1/releases")
+    async def upload_release(request: Request, who: Admin) -> dict[str, Any]:
+        """A release bundle (the request body); its signature is for the stations to check."""
+        path = await asyncio.to_thread(rollouts.save_upload, await request.body())
+        return await asyncio.to_thread(rollouts.upload, engine, profile.hub.releases_dir, path,
+                                       by=who.username)
+
+    @app.get("/api/v1/releases")
+    def list_releases(_who: Staff) -> list[dict[str, Any]]:
+        return rollouts.releases(engine)
+
+    @app.post("/api/v1/rollouts")
+    def start_rollout(body: RolloutIn, who: Admin) -> dict[str, Any]:
+        return rollouts.start(engine, body.release_id, stations=body.stations, branch=body.branch,
+                              canary=body.canary, percent=body.percent, soak_s=body.soak_s,
+                              by=who.username)
+
+    @app.get("/api/v1/rollouts/{rollout_id}")
+    def rollout_status(rollout_id: int, _who: Staff) -> dict[str, Any]:
+        return rollouts.status(engine, rollout_id)
+
     @app.get("/api/v1/commands/{command_id}")
     def command_status(command_id: CommandId, _who: Staff) -> dict[str, Any]:
         return fleet.command(engine, command_id)
@@ -255,6 +287,12 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
     def get_state_copy(station_id: Station) -> Response:
         """A station's own copy back (a new SD card, enrolled again with an admin's code)."""
         return Response(state_copies.fetch(engine, station_id), media_type="application/octet-stream")
+
+    @app.get("/api/v1/fleet/releases/{release_id}/bundle")
+    def fetch_bundle(release_id: int, station_id: Station) -> Response:
+        """The bundle for a station a rollout names; Range requests resume a cut download."""
+        path = rollouts.bundle_file(engine, profile.hub.releases_dir, release_id, station_id)
+        return FileResponse(path, media_type="application/x-tar")
 
     @app.get("/api/v1/fleet/done-transactions")
     def done_transactions(station_id: Station) -> list[str]:

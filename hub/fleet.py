@@ -21,6 +21,7 @@ from hub.models import (
     HubAudit,
     HubCommand,
     HubEvent,
+    HubRolloutStation,
     HubStaffToken,
     HubStation,
     HubStationHour,
@@ -208,6 +209,8 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]], epoch:
                 _keep_hour(db, station_id, payload)
             elif kind == "status":
                 station.status = payload
+            elif kind == "update":
+                _rollout_report(db, station_id, payload)
             elif kind == "desk":
                 # Only the latest view matters, and it lives on the station's row: the log
                 # keeps that the view changed, not 32 doors each time.
@@ -225,6 +228,20 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]], epoch:
         db.add(station)
         db.commit()
         return station.last_seq
+
+
+def _rollout_report(db: Session, station_id: str, payload: dict[str, Any]) -> None:
+    """A station's `update` event: how its update of a rollout ended. Only a station the rollout
+    names can say so, and only once (hub/rollouts.py moves the rollout on)."""
+    row = db.get(HubRolloutStation, (int(payload.get("rollout", 0)), station_id))
+    if row is None or row.state in ("installed", "rolled_back", "failed"):
+        return
+    result = str(payload.get("result", ""))
+    row.state = {"installed": "installed", "already": "installed",
+                 "rolled_back": "rolled_back"}.get(result, "failed")
+    row.reason = str(payload.get("reason", ""))[:300]
+    row.updated_at = now()
+    db.add(row)
 
 
 def _keep_hour(db: Session, station_id: str, figures: dict[str, Any]) -> None:
@@ -290,6 +307,10 @@ def complete_command(engine: Engine, station_id: str, command_id: int, ok: bool,
         if row.done_at is None:
             row.done_at, row.ok, row.result = now(), ok, result
             db.add(row)
+            if row.kind == "update" and not ok:  # it could not even fetch or check the bundle
+                _rollout_report(db, station_id, {"rollout": row.args.get("rollout", 0),
+                                                 "result": "failed",
+                                                 "reason": str(result.get("error", ""))})
             audit(db, f"station:{station_id}", f"done_{row.kind}", str(command_id),
                   "ok" if ok else "failed")
             db.commit()

@@ -190,3 +190,48 @@ class HubStateCopy(HubModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     blob: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class HubRelease(HubModel, table=True):
+    """An uploaded release bundle (the file is in releases_dir; its manifest is shown, not
+    trusted: each station checks the signature itself)."""
+
+    __tablename__ = "hub_release"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64)
+    arch: str = Field(max_length=32)
+    sha256: str = Field(max_length=64, unique=True)
+    size: int
+    file: str = Field(max_length=255)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: datetime
+
+
+class HubRollout(HubModel, table=True):
+    """A release going out in stages: the canary, then a share, then every station named; each
+    stage only after the one before passed its health gates and soaked."""
+
+    __tablename__ = "hub_rollout"
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(index=True)
+    stage: int = 0  # the stage going out now
+    stages: int = 1
+    soak_s: float = 600.0
+    state: str = Field(default="running", max_length=16)  # running, halted, done
+    reason: str = Field(default="", max_length=300)
+    created_by: str = Field(max_length=64)
+    created_at: datetime
+    stage_passed_at: datetime | None = None
+
+
+class HubRolloutStation(HubModel, table=True):
+    __tablename__ = "hub_rollout_station"
+
+    rollout_id: int = Field(primary_key=True)
+    station_id: str = Field(primary_key=True, max_length=64)
+    stage: int
+    state: str = Field(default="waiting", max_length=16)  # waiting, sent, installed, rolled_back, failed
+    reason: str = Field(default="", max_length=300)
+    updated_at: datetime | None = None

@@ -135,6 +135,14 @@ class TxnDone(_Payload):
     state: Word = "done"
 
 
+class UpdateResult(_Payload):
+    """How a station's update of a rollout ended (bronco update apply, on the station)."""
+    rollout: Count
+    version: Word = ""
+    result: Literal["installed", "rolled_back", "refused", "already"]
+    reason: Text = ""
+
+
 class Invalid(_Payload):
     invalid: Literal[True] = True
     why: Text = ""
@@ -144,7 +152,7 @@ KINDS: dict[str, type[_Payload]] = {
     "status": Status, "desk": Desk, "stats": Stats, "checkout": Checkout, "checkin": Checkin,
     "device": Device, "door": Door, "door_open": DoorOpen, "ils": Ils, "locker": Locker,
     "queue": Queue, "queue_exception": QueueException, "staff_alert": StaffAlert,
-    "txn_done": TxnDone,
+    "txn_done": TxnDone, "update": UpdateResult,
 }
 
 

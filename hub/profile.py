@@ -21,6 +21,8 @@ class HubSettings(BaseModel):
         default_factory=list, max_length=20,
         description="addresses of reverse proxies whose X-Forwarded-For is believed; none: the "
                     "connection's own address counts (for the sign-in limits)")
+    releases_dir: Path = Field(default=Path("releases"),
+                               description="where uploaded release bundles are kept")
     tls_cert: Path | None = Field(default=None, description="serve HTTPS with this certificate")
     tls_key: Path | None = None
     allow_insecure_http: bool = Field(

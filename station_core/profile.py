@@ -530,6 +530,8 @@ class HubLinkSettings(Strict):
         description="the soonest a changed locker or queue is copied to the hub again")
     copy_interval_s: float = Field(default=3600.0, ge=60, le=86400,
                                    description="how often the state is copied when nothing changed")
+    release_keys: Path = Field(default=Path("/etc/bronco/release-keys"),
+                               description="public keys of release bundles this station installs")
 
     @model_validator(mode="after")
     def _https(self) -> HubLinkSettings:

@@ -4,7 +4,8 @@ the hub's commands, and is started only when the profile names a hub."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bridge.capability import Capability
 from bridge.fleet import status as fleet_status
@@ -12,6 +13,8 @@ from bridge.fleet.commands import handlers
 from bridge.fleet.link import FleetLink, stored_token
 from bridge.fleet.outbox import Outbox
 from bridge.fleet.state_copy import StateCopies
+from bridge.fleet.updates import Updates
+from station_core import __version__
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
@@ -33,14 +36,25 @@ def build(station: Station) -> Capability | None:
         copies = StateCopies(station.profile.hub, station.profile.server.database_url,
                              station.profile.station.id, station.key)
         station.bus.tap(copies.note)
+    url = station.profile.server.database_url
+    state = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite:///") else Path()
+    updates = Updates(state / "updates", station.profile.hub.release_keys, __version__)
+
+    async def update(args: dict[str, Any], _actor: str) -> dict[str, Any]:
+        assert station.fleet is not None
+        async with station.fleet.hub_client() as client:
+            return await updates.fetch(client, args)
+
     room = Capability("fleet")
 
     async def run() -> None:
         assert station.outbox is not None
         station.fleet = FleetLink(station.profile.hub, station.engine, station.outbox,
-                                  handlers(station), status=lambda: fleet_status.status(station),
+                                  {**handlers(station), "update": update},
+                                  status=lambda: fleet_status.status(station),
                                   figures=fleet_status.HourlyFigures(station).changed,
-                                  desk=lambda: fleet_status.desk(station), copies=copies)
+                                  desk=lambda: fleet_status.desk(station), copies=copies,
+                                  updates=updates)
         await station.fleet.run()
 
     room.task("fleet hub", run)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bridge.db.models import StationSetting
 from bridge.fleet.outbox import Outbox
 from bridge.fleet.state_copy import StateCopies
+from bridge.fleet.updates import Updates
 from station_core.profile import HubLinkSettings
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ class FleetLink:
                  status: Callable[[], dict[str, Any]] | None = None,
                  figures: Callable[[], list[dict[str, Any]]] | None = None,
                  desk: Callable[[], dict[str, Any]] | None = None,
-                 copies: StateCopies | None = None) -> None:
+                 copies: StateCopies | None = None, updates: Updates | None = None) -> None:
         self.settings = settings
         self.copies = copies
+        self.updates = updates
         self.engine = engine
         self.outbox = outbox
         self.handlers = handlers
@@ -85,6 +87,9 @@ class FleetLink:
         self.desk_sent = ""  # the desk view last put in the outbox, as JSON
         self.connected = False
         self.last_error = ""
+
+    def hub_client(self) -> httpx.AsyncClient:
+        return self._client()
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.settings.url.rstrip("/"),
@@ -111,6 +116,8 @@ class FleetLink:
                 except Exception as exc:
                     log.warning("fleet status not taken: %s", exc)
             self.note_desk()
+            if self.updates is not None and (result := self.updates.take_result()) is not None:
+                self.outbox.add("update", result)  # how the last rollout update here ended
             try:
                 async with self._client() as client:
                     if loop.time() - pushed_at >= self.settings.push_interval_s:
