@@ -263,6 +263,10 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
                               canary=body.canary, percent=body.percent, soak_s=body.soak_s,
                               by=who.username)
 
+    @app.get("/api/v1/rollouts")
+    def list_rollouts(_who: Staff) -> list[dict[str, Any]]:
+        return rollouts.recent(engine)
+
     @app.get("/api/v1/rollouts/{rollout_id}")
     def rollout_status(rollout_id: int, _who: Staff) -> dict[str, Any]:
         return rollouts.status(engine, rollout_id)

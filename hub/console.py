@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from hub import alerts, charts, fleet, staff, stats, views
+from hub import alerts, charts, fleet, rollouts, staff, stats, views
 from hub.models import HubStation
 from hub.profile import HubProfile
 from station_core.console_look import LOOK
@@ -213,6 +213,15 @@ def stats_csv(request: Request, start: Annotated[date | None, Query(alias="from"
     name = f"bronco-fleet-{safe_branch}-{first}-{last}.csv"
     return Response(stats.as_csv(report), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@console_router.get("/releases")
+def releases_page(request: Request) -> HTMLResponse:
+    engine = _engine(request)
+    return _page(request, "releases.html", "releases", "Releases",
+                 releases=rollouts.releases(engine), rollouts=rollouts.recent(engine),
+                 stations=views.station_rows(engine, _profile(request).alerts.station_offline_s),
+                 branches=_branches(engine))
 
 
 @console_router.get("/audit")

@@ -124,6 +124,12 @@ def status(engine: Engine, rollout_id: int) -> dict[str, Any]:
                               "reason": r.reason} for r in rows]}
 
 
+def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    with Session(engine) as db:
+        ids = db.exec(select(HubRollout.id).order_by(col(HubRollout.id).desc()).limit(limit)).all()
+    return [status(engine, int(i)) for i in ids if i is not None]
+
+
 def advance(engine: Engine) -> None:
     """One round: send the current stage's commands, halt on a rollback, move on after the soak."""
     with Session(engine) as db:

@@ -167,3 +167,61 @@ document.querySelectorAll("button.resolve").forEach(b => b.addEventListener("cli
     say(`${b.dataset.station}: exception ${b.dataset.id} resolved`);
   } catch (error) { say(error.message, false); }
 }));
+
+// -- releases and rollouts ------------------------------------------------------------------------
+async function refreshRollouts() {
+  const body = document.querySelector("#rollouts tbody");
+  const live = document.getElementById("live");
+  try {
+    const rows = await api("GET", "/api/v1/rollouts");
+    if (rows.length) body.replaceChildren(...rows.map(r => {
+      const row = document.createElement("tr");
+      row.dataset.rollout = r.id;
+      const name = el("th", "", String(r.id));
+      name.scope = "row";
+      const state = el("td", r.state === "halted" ? "status-bad" : (r.state === "done" ? "status-ok" : ""), r.state);
+      const stations = r.stations.map(s => `${s.station}: ${s.state.replace("_", " ")}`).join("; ");
+      row.append(name, el("td", "", r.release ? r.release.version : "?"), state,
+        el("td", "", `${Math.min(r.stage + 1, r.stages)} of ${r.stages}`), el("td", "", stations),
+        el("td", "", r.reason));
+      return row;
+    }));
+    live.textContent = "live"; live.className = "live";
+  } catch (error) {
+    live.textContent = "not updating"; live.className = "live down";
+  }
+}
+if (document.getElementById("rollouts")) { refreshRollouts(); setInterval(refreshRollouts, 3000); }
+
+document.getElementById("upload-form")?.addEventListener("submit", async event => {
+  event.preventDefault();
+  const file = document.getElementById("bundle-file").files[0];
+  if (!file) return;
+  say(`Uploading ${file.name}…`);
+  try {
+    const response = await fetch("/api/v1/releases", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-tar", "X-CSRF-Token": csrf }, body: file });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(typeof data.detail === "string" ? data.detail : `refused (${response.status})`);
+    say(`Release ${data.version} for ${data.arch} uploaded.`);
+    setTimeout(() => window.location.reload(), 800);
+  } catch (error) { say(error.message, false); }
+});
+
+document.getElementById("rollout-form")?.addEventListener("submit", async event => {
+  event.preventDefault();
+  const stations = [...document.querySelectorAll(".rollout-station:checked")].map(box => box.value);
+  const body = {
+    release_id: Number(document.getElementById("rollout-release").value), stations,
+    branch: document.getElementById("rollout-branch")?.value || "",
+    canary: Number(document.getElementById("rollout-canary").value),
+    percent: Number(document.getElementById("rollout-percent").value),
+    soak_s: Number(document.getElementById("rollout-soak").value) * 60,
+  };
+  try {
+    const started = await api("POST", "/api/v1/rollouts", body);
+    say(`Rollout ${started.id} started: ${started.stations.map(s => s.station).join(", ")}.`);
+    refreshRollouts();
+  } catch (error) { say(error.message, false); }
+});

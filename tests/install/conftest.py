@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 
-from tests.hub.conftest import hub_engine, hub_url  # noqa: F401 (fixtures for the rollout test)
-
 collect_ignore = []
 if os.environ.get("BRONCO_CONTAINER_UPDATES") != "1":
     collect_ignore += ["test_updates_container.py", "test_rollout_containers.py"]

@@ -39,7 +39,20 @@ class Station:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory, hub_url: str) -> Iterator[tuple[Hub, dict]]:
+def rollout_hub_url(postgres) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS hub_rollout WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE hub_rollout"))
+    admin.dispose()
+    return postgres.url.rsplit("/", 1)[0] + "/hub_rollout"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory, rollout_hub_url: str) -> Iterator[tuple[Hub, dict]]:
+    hub_url = rollout_hub_url
     work = tmp_path_factory.mktemp("rollout")
     private, public = new_key_pair()
     bundles = {"good": release_of(work / "good", "0.2.0", migrations=(("0010", "0009"),), key=private),
