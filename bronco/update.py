@@ -142,6 +142,15 @@ def unpack(station: Station, manifest: Manifest, members: dict[str, bytes], rele
     if (folder / ".installed").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)  # a half-made one from a run that was stopped
+    # The code is for the station's user to read: never the service's own strict umask.
+    saved = os.umask(0o022)
+    try:
+        return _unpack(folder, manifest, members, extras)
+    finally:
+        os.umask(saved)
+
+
+def _unpack(folder: Path, manifest: Manifest, members: dict[str, bytes], extras: str) -> Path:
     for name in manifest.files:
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
