@@ -3,8 +3,8 @@ protocol. Nothing is switched: readers run one inventory, boards are asked for t
 
 Order per port: a FEIG reader at every usual line setting (rfid/drivers/feig.py
 `find_line_settings`, factory 38400 8E1 first), then Kerong CU16 and CU48 status queries at the
-addresses asked for, then a Numato `relay read`. A port that answers none of them is reported as
-silent, never guessed.
+addresses asked for, then a Numato `relay read`, then a Waveshare Modbus relay board's inputs at its
+factory address. A port that answers none of them is reported as silent, never guessed.
 """
 
 from __future__ import annotations
@@ -105,7 +105,10 @@ async def _numato(url: str) -> FoundDevice | None:
     board = LOCK_BOARDS.create("numato_usb", name="probe", url=url, locks=32, timeout_s=PROBE_TIMEOUT_S)
     try:
         await board.open()
-        await board.read_relay(0)
+        try:
+            await board.read_relay(0)
+        except Exception:  # the other probes' bytes were still in its line: once more
+            await board.read_relay(0)
         relays = 8
         for count in (32, 16):  # the modules have 8, 16 or 32 relays; a missing one is an error
             with contextlib.suppress(Exception):
@@ -121,6 +124,25 @@ async def _numato(url: str) -> FoundDevice | None:
                        locks=relays)
 
 
+async def _waveshare(url: str) -> FoundDevice | None:
+    """A Waveshare Modbus RTU Relay (D) at its factory address 1, 9600 baud: its inputs read."""
+    try:
+        board = LOCK_BOARDS.create("waveshare_modbus", name="probe", url=url, address=1,
+                                   timeout_s=PROBE_TIMEOUT_S)
+    except Exception:  # pymodbus is not installed: this driver cannot be asked
+        return None
+    try:
+        await board.open()
+        await board.read_doors()
+    except Exception:
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            await board.close()
+    return FoundDevice("lock_board", "waveshare_modbus", url,
+                       "Waveshare Modbus RTU Relay (D) at address 1, 8 relays", address=1, locks=8)
+
+
 async def probe_port(url: str, *, kerong_addresses: list[int]) -> list[FoundDevice]:
     """Every device found on one port (a RS-485 bus may carry several boards)."""
     usb = await asyncio.to_thread(usb_identity, url)
@@ -131,8 +153,8 @@ async def probe_port(url: str, *, kerong_addresses: list[int]) -> list[FoundDevi
     else:
         found = await _kerong(url, kerong_addresses)
         if not found:
-            numato = await _numato(url)
-            found = [numato] if numato else []
+            other = await _numato(url) or await _waveshare(url)
+            found = [other] if other else []
     for device in found:
         device.usb = usb
     return found

@@ -38,14 +38,26 @@ def door_rows(doors: DoorAnswers, boards: list[Device]) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = []
     column0 = 0
     for board in boards:
+        inputs = _door_inputs(board)
         for lock in range(1, board.locks + 1):
             row = (lock - 1) % doors.rows + 1
             size = doors.sizes_by_row[row - 1] if row <= len(doors.sizes_by_row) else "medium"
-            result.append({"id": f"{board.id}{lock:02d}", "board": board.id, "lock": lock,
-                           "row": row, "column": column0 + (lock - 1) // doors.rows + 1,
-                           "size": size, "accessible": row in accessible})
+            door = {"id": f"{board.id}{lock:02d}", "board": board.id, "lock": lock,
+                    "row": row, "column": column0 + (lock - 1) // doors.rows + 1,
+                    "size": size, "accessible": row in accessible}
+            if lock > inputs:  # the board has no input for this door's switch: never "closed"
+                door["sensor"] = "none"
+            result.append(door)
         column0 += -(-board.locks // doors.rows)
     return result
+
+
+def _door_inputs(board: Device) -> int:
+    from station_core.registry import LOCK_BOARDS
+
+    spec = LOCK_BOARDS.specs.get(board.driver)
+    found = spec.door_inputs(board.locks) if spec else None
+    return board.locks if found is None else found
 
 
 def render(answers: Answers, devices: list[Device], database_url: str) -> str:
@@ -90,6 +102,8 @@ def render(answers: Answers, devices: list[Device], database_url: str) -> str:
             if kind == "lock_board":
                 if d.driver.startswith("kerong"):
                     out.append(f"address = {d.address}  # the board's DIP switches")
+                elif d.driver == "waveshare_modbus":
+                    out.append(f"address = {d.address}  # the board's Modbus device address")
                 out.append(f"locks = {d.locks}")
             if kind == "rfid_reader":
                 out.append('role = "both"')

@@ -134,6 +134,32 @@ def test_a_feig_reader_and_a_kerong_board_are_found_by_probing(tmp_path: Path, d
     assert f"nothing answered on {ports[2]}" in res.stdout
 
 
+def test_numato_and_waveshare_relay_boards_are_found_by_probing(tmp_path: Path,
+                                                               demo_ils: DemoIls) -> None:
+    from locker_controller.emulators.numato import NumatoEmulator
+    from locker_controller.emulators.waveshare import WaveshareEmulator
+
+    numato = NumatoEmulator(tmp_path / "ttyACM0", channels=16)
+    waveshare = WaveshareEmulator(tmp_path / "ttyUSB3")
+    for device in (numato, waveshare):
+        device.start()
+    try:
+        listed = f'"{tmp_path / "ttyACM0"}", "{tmp_path / "ttyUSB3"}"'
+        res = setup(tmp_path, answers_file(tmp_path, demo_ils, devices=f"ports = [{listed}]"))
+    finally:
+        for device in (numato, waveshare):
+            device.stop()
+    assert res.returncode == 0, res.stderr
+    profile = load_profile(tmp_path / "etc/profile.toml")
+    boards = {b.driver: b for b in profile.lock_boards}
+    assert boards["numato_usb"].locks == 16 and boards["numato_usb"].url == str(tmp_path / "ttyACM0")
+    assert boards["waveshare_modbus"].locks == 8 and boards["waveshare_modbus"].address == 1
+    assert len(profile.doors) == 24
+    # The 16-relay Numato reads 10 door switches: the other six doors are never shown "closed".
+    numato_doors = [d for d in profile.doors if d.board == boards["numato_usb"].id]
+    assert [d.sensor for d in numato_doors] == ["board"] * 10 + ["none"] * 6
+
+
 def test_the_prompts_take_typed_answers(tmp_path: Path, demo_ils: DemoIls) -> None:
     typed = "\n".join([
         "Main Library", "DEMO", "desk-kiosk", "Kiosk by the desk", "MAIN",
