@@ -53,8 +53,8 @@ class EventsIn(BaseModel):
 
 
 class RolloutIn(BaseModel):
-    release_id: int
-    stations: list[str] = Field(default_factory=list, max_length=1000)  # empty: every station
+    release_id: int = Field(ge=1, le=2**31 - 1)
+    stations: list[Annotated[str, Field(pattern=ID)]] = Field(default_factory=list, max_length=1000)
     branch: str = Field(default="", max_length=64)
     canary: int = Field(default=1, ge=1, le=100)
     percent: int = Field(default=50, ge=1, le=100)
@@ -268,7 +268,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return rollouts.recent(engine)
 
     @app.get("/api/v1/rollouts/{rollout_id}")
-    def rollout_status(rollout_id: int, _who: Staff) -> dict[str, Any]:
+    def rollout_status(rollout_id: CommandId, _who: Staff) -> dict[str, Any]:
         return rollouts.status(engine, rollout_id)
 
     @app.get("/api/v1/commands/{command_id}")
@@ -293,7 +293,7 @@ def create_hub_app(profile: HubProfile, engine: Engine | None = None) -> FastAPI
         return Response(state_copies.fetch(engine, station_id), media_type="application/octet-stream")
 
     @app.get("/api/v1/fleet/releases/{release_id}/bundle")
-    def fetch_bundle(release_id: int, station_id: Station) -> Response:
+    def fetch_bundle(release_id: CommandId, station_id: Station) -> Response:
         """The bundle for a station a rollout names; Range requests resume a cut download."""
         path = rollouts.bundle_file(engine, profile.hub.releases_dir, release_id, station_id)
         return FileResponse(path, media_type="application/x-tar")

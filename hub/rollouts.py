@@ -29,6 +29,7 @@ def upload(engine: Engine, folder: Path, data_path: Path, *, by: str) -> dict[st
         members = read_members(data_path)
         manifest = Manifest.from_bytes(members[MANIFEST])
     except (BundleRefused, KeyError) as exc:
+        data_path.unlink(missing_ok=True)
         raise FleetError(422, f"not a release bundle: {exc}") from None
     digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)
