@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -245,6 +246,20 @@ def gate(station: Station, before: dict[str, Any] | None, restarts_before: int, 
     return reason
 
 
+def _new_sequence(database: Path) -> None:
+    """The copy's outbox numbers events the new version already sent the hub: go on in a new
+    sequence, so the hub takes none of what follows for a resend (bridge/fleet/link.py)."""
+    conn = sqlite3.connect(database)
+    try:
+        conn.execute("INSERT OR REPLACE INTO station_setting (key, value) VALUES (?, ?)",
+                     ("hub_sequence_epoch", uuid.uuid4().hex))
+        conn.commit()
+    except sqlite3.Error:
+        pass  # a database without the table has never talked to a hub
+    finally:
+        conn.close()
+
+
 def rollback(station: Station, journal: dict[str, Any], reason: str, say: Say, *,
              restart: bool = True) -> Outcome:
     """Back to the release before; `restart=False` at boot, where systemd starts the services
@@ -262,6 +277,7 @@ def rollback(station: Station, journal: dict[str, Any], reason: str, say: Say, *
         for suffix in ("-wal", "-shm"):
             Path(f"{station.database}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(copy, station.database)
+        _new_sequence(station.database)
         if _user_exists(station.user):
             shutil.chown(station.database, station.user, station.user)
         os.chmod(station.database, 0o600)
