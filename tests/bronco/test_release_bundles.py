@@ -80,20 +80,20 @@ def test_a_file_changed_after_signing_is_refused(tmp_path: Path) -> None:
         for info in tar:
             members[info.name] = tar.extractfile(info).read()
     members["wheels/bronco_station-0.2.0-py3-none-any.whl"] = b"PK\x03\x04 something else"
-    with tarfile.open(path, "w:") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    rewrite(path, members)
     assert "does not match the hash" in refused(path, folder)
     # Or edits the manifest (a lower min_from, another hash): the signature no longer fits.
     members["manifest.json"] = members["manifest.json"].replace(b'"0.1.0"', b'"0.0.0"')
+    rewrite(path, members)
+    assert "does not match a release key" in refused(path, folder)
+
+
+def rewrite(path: Path, members: dict[str, bytes]) -> None:
     with tarfile.open(path, "w:") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    assert "does not match a release key" in refused(path, folder)
 
 
 def test_a_truncated_bundle_is_refused(tmp_path: Path) -> None:

@@ -15,14 +15,19 @@ from hub.db import open_hub_database
 from tests.conftest import bronco, free_port, wait_http
 
 
+def fresh_database(server_url: str, name: str) -> str:
+    """An empty database `name` on the run's PostgreSQL server; its URL."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
 def hub_url(postgres) -> Iterator[str]:
-    admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS hub WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE hub"))
-    admin.dispose()
-    yield postgres.url.rsplit("/", 1)[0] + "/hub"
+    yield fresh_database(postgres.url, "hub")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from station_core.release_bundle import new_key_pair
 from tests.conftest import free_port, start_demo_ils, stop, wait_for, wait_http
-from tests.hub.conftest import Hub
+from tests.hub.conftest import Hub, fresh_database
 from tests.install.container import Container
 from tests.install.test_install_container import ARCH, install_profile, qemu_user_drop_in
 from tests.install.test_updates_container import release_of
@@ -40,14 +40,7 @@ class Station:
 
 @pytest.fixture(scope="module")
 def rollout_hub_url(postgres) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS hub_rollout WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE hub_rollout"))
-    admin.dispose()
-    return postgres.url.rsplit("/", 1)[0] + "/hub_rollout"
+    return fresh_database(postgres.url, "hub_rollout")
 
 
 @pytest.fixture(scope="module")
