@@ -199,11 +199,19 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]], epoch:
             # events behind it). Pushes always begin at the oldest event not yet acknowledged.
             station.last_seq = events[0]["seq"] - 1
         desk = None
+        # Events the hub already has by id: a restored or rolled-back station sends again, in a
+        # new sequence, what its copy had not yet had acknowledged (stored once, never twice).
+        ids = [str(e["event_id"]) for e in events]
+        known = set(db.exec(select(HubEvent.event_id).where(
+            HubEvent.station_id == station_id, col(HubEvent.event_id).in_(ids))).all()) if ids else set()
         for event in events:
             if event["seq"] <= station.last_seq:
                 continue
             if event["seq"] != station.last_seq + 1:
                 break
+            if event["event_id"] in known:
+                station.last_seq = event["seq"]
+                continue
             kind, payload = checked(event["kind"], event["payload"])
             if kind == "stats":
                 _keep_hour(db, station_id, payload)
@@ -219,6 +227,7 @@ def ingest(engine: Engine, station_id: str, events: list[dict[str, Any]], epoch:
             rows.append({"station_id": station_id, "event_id": event["event_id"],
                          "seq": station.kept_seq, "kind": kind, "at": event["at"],
                          "payload": payload, "received_at": now()})
+            known.add(event["event_id"])  # the same id twice in one push: stored once
             station.last_seq = event["seq"]
         if desk is not None:
             station.desk, station.desk_at = desk

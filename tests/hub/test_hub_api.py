@@ -231,6 +231,14 @@ def test_a_reimaged_station_starts_a_new_sequence_and_no_event_is_lost(
     listed = {s["id"]: s for s in client.get("/api/v1/stations", headers=bearer(admin)).json()}
     assert listed["k1"]["events"] == 61
     assert any(row["action"] == "new_sequence" for row in fleet_audit(hub_engine))
+    # Restored from a copy whose last two events were unacknowledged when it was taken: the new
+    # sequence sends them again, under their own ids, before a new one. Stored once, nothing stuck.
+    again = [{**after[-2], "seq": 1}, {**after[-1], "seq": 2}, event(3, "ils", online=False)]
+    again.append({**again[-1], "seq": 4})  # and the same id twice in one push
+    assert client.post("/api/v1/fleet/events", json={"events": again, "epoch": "cccc"},
+                       headers=bearer(token)).json() == {"acked": 4}
+    listed = {s["id"]: s for s in client.get("/api/v1/stations", headers=bearer(admin)).json()}
+    assert listed["k1"]["events"] == 62
 
 
 def test_a_station_keeps_and_fetches_only_its_own_state_copy(hub_engine: Engine, hub_url: str) -> None:
