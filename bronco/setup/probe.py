@@ -161,5 +161,8 @@ async def probe_port(url: str, *, kerong_addresses: list[int]) -> list[FoundDevi
 
 
 async def probe(ports: list[str], *, kerong_addresses: list[int]) -> dict[str, list[FoundDevice]]:
-    """Each port and what answered on it (an empty list: silent)."""
-    return {url: await probe_port(url, kerong_addresses=kerong_addresses) for url in ports}
+    """Each port and what answered on it (an empty list: silent). The ports are asked at the
+    same time: each is its own device, and a silent one costs seconds of timeouts."""
+    found = await asyncio.gather(*(probe_port(url, kerong_addresses=kerong_addresses)
+                                   for url in ports))
+    return dict(zip(ports, found, strict=True))
