@@ -39,6 +39,7 @@ from ils.adapter import IlsAdapter
 from station_core import __version__
 from station_core.body_limit import BodyLimit
 from station_core.console_look.headers import ConsoleHeaders
+from station_core.peers import peer_group
 from station_core.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,12 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
     app.state.station = station
 
     @app.get("/healthz", tags=["station"])
-    async def healthz() -> dict[str, Any]:
-        """Liveness and device health. Always 200 while the process serves."""
+    async def healthz(request: Request) -> dict[str, Any]:
+        """Liveness and device health. Always 200 while the process serves. The kiosk on this
+        machine says here that it has drawn its first frame (an update's health gate asks)."""
+        if request.headers.get("x-bronco-kiosk") == "drawn" and request.client is not None \
+                and peer_group(request.client.host) == "loopback":
+            station.kiosk_drawn = True
         return station.health()
 
     @app.websocket("/api/v1/events")

@@ -82,6 +82,7 @@ class Station:
         self.taps = TapBook()
         self.tls_fingerprint = ""  # of the HTTPS certificate kiosks pin (access/tls.py)
         self.closing = asyncio.Event()  # set when the server begins to stop: event streams end
+        self.kiosk_drawn = False  # the kiosk on this machine drew its first frame since start
         self.kiosks: dict[str, dict[str, Any]] = {}  # kiosk id -> last heartbeat
         self.rooms: list[Capability] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -219,6 +220,7 @@ class Station:
             "station": self.profile.station.id,
             "version": __version__,
             "idle": self.idle(),
+            "kiosk_drawn": self.kiosk_drawn,
             "uptime_s": round(time.time() - self.started_at, 1),
             "ils": self.link.as_dict(),
             "devices": devices,

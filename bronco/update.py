@@ -235,6 +235,8 @@ def gate(station: Station, before: dict[str, Any] | None, restarts_before: int, 
                 reason = f"devices worse than before: {', '.join(worse)}"
             elif kiosk and _systemctl("is-active", "bronco-kiosk") != "active":
                 reason = "the kiosk is not running"
+            elif kiosk and not health.get("kiosk_drawn"):
+                reason = "the kiosk has not drawn its first frame"
             else:
                 healthy_since = healthy_since or time.monotonic()
                 if time.monotonic() - healthy_since >= 10:  # healthy, and it stays so

@@ -392,6 +392,13 @@ class KioskApp(App):
         return list(self.manager.screen_names) if self.manager else []
 
     def on_start(self) -> None:
+        from kivy.core.window import Window
+
+        def drawn(*_args: Any) -> None:  # the first frame is on the screen
+            self.link.drawn = True
+            Window.unbind(on_flip=drawn)
+
+        Window.bind(on_flip=drawn)
         self.link.start()
         self.events.start()
         self.jack.start()

@@ -22,10 +22,14 @@ class StationLink:
                                     verify=tls if tls is not None else True)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-link", daemon=True)
+        # Set once the app has put its first frame on the screen: the station tells an update's
+        # health gate that the kiosk draws (bronco/update.py).
+        self.drawn = False
 
     def check_once(self) -> dict[str, Any] | None:
         try:
-            response = self._client.get("/healthz")
+            headers = {"X-Bronco-Kiosk": "drawn"} if self.drawn else {}
+            response = self._client.get("/healthz", headers=headers)
             response.raise_for_status()
             body = response.json()
             return body if isinstance(body, dict) else None

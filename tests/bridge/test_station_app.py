@@ -108,3 +108,18 @@ def test_event_stream_delivers_published_events(tmp_path) -> None:
         app.state.station.bus.publish("tag_arrived", reader="pad", uid="E004")
         event = socket.receive_json()
     assert event["type"] == "tag_arrived" and event["uid"] == "E004"
+
+
+def test_only_the_kiosk_on_this_machine_can_say_it_has_drawn(tmp_path) -> None:
+    """An update's health gate waits for the kiosk's first frame; a client elsewhere on the
+    network cannot say it for the kiosk."""
+    from fastapi.testclient import TestClient
+
+    from bridge.app import create_app
+    from tests.conftest import station_profile
+
+    with TestClient(create_app(station_profile(tmp_path / "a")), client=("192.0.2.7", 40000)) as elsewhere:
+        assert elsewhere.get("/healthz", headers={"X-Bronco-Kiosk": "drawn"}).json()["kiosk_drawn"] is False
+    with TestClient(create_app(station_profile(tmp_path / "b"))) as here:  # the kiosk on the Pi
+        assert here.get("/healthz").json()["kiosk_drawn"] is False
+        assert here.get("/healthz", headers={"X-Bronco-Kiosk": "drawn"}).json()["kiosk_drawn"] is True

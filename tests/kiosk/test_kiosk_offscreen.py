@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image, ImageChops
 
@@ -70,9 +71,12 @@ def test_patron_journeys_offscreen(tmp_path: Path, artifacts: Path) -> None:
              url, str(out), token],
             env=kivy_env(tmp_path), capture_output=True, text=True, timeout=240, cwd=ROOT,
         )
+        # The kiosk told the station it drew its first frame (an update's health gate asks).
+        drawn = httpx.get(f"{url}/healthz", timeout=10).json()["kiosk_drawn"]
     finally:
         stop(station)
         stop(ils.proc)
+    assert drawn is True
     line = next((x for x in res.stdout.splitlines() if x.startswith("REPORT ")), "")
     assert line, res.stdout[-2000:] + res.stderr[-3000:]
     report = json.loads(line[7:])
