@@ -26,18 +26,13 @@ def source_version(src: Path) -> str:
 
 
 def migration_head(src: Path) -> str:
-    """The station database's newest revision in this source (the one nothing revises)."""
-    revisions, parents = set(), set()
-    for path in (src / "bridge/db/migrations/versions").glob("*.py"):
-        text = path.read_text()
-        rev = re.search(r'^revision = "([^"]+)"', text, re.M)
-        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
-        if rev:
-            revisions.add(rev.group(1))
-        if down:
-            parents.add(down.group(1))
-    heads = sorted(revisions - parents)
-    return heads[0] if len(heads) == 1 else ""
+    """The station database's newest revision in this source tree ('' if it has no single one)."""
+    from bridge.db.engine import head_revision
+
+    try:
+        return head_revision(src / "bridge/db/migrations/versions")
+    except RuntimeError:
+        return ""
 
 
 def build(src: Path, out: Path, *, min_from: str = "0.0.0", reversible: bool = False,

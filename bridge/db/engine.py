@@ -54,11 +54,12 @@ def checkpoint(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def head_revision() -> str:
+def head_revision(versions: Path | None = None) -> str:
     """The newest migration, read from the files: importing Alembic just to learn that the schema
-    is current would cost the station ~10 MB of memory for its whole life."""
+    is current would cost the station ~10 MB of memory for its whole life. `versions`: another
+    source tree's migrations (a release being built)."""
     revisions, parents = set(), set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
+    for path in (versions or MIGRATIONS / "versions").glob("*.py"):
         source = path.read_text(encoding="utf-8")
         found = re.search(r'^revision = "([^"]+)"', source, re.MULTILINE)
         parent = re.search(r'^down_revision = "([^"]+)"', source, re.MULTILINE)
