@@ -188,6 +188,7 @@ class Station:
         await self.link.stop()
         await asyncio.gather(*(owner.stop() for owner in self.owners.values()))
         if self.engine is not None:
+            self.stats.flush()  # the current hour's held counts (door-minutes)
             self.journal.close()
             self.engine.dispose()
 

@@ -293,6 +293,15 @@ class Journal:
                 select(TXN.c.seq).where(TXN.c.item_id == item_id, TXN.c.state.in_(UNSETTLED)).limit(1)
             ).first() is not None
 
+    def unsettled_checkout(self, item_id: str, patron_id: str) -> CircTransaction | None:
+        """A checkout of this item to this patron still queued or in doubt: the same hand-over
+        asked for again (a locker pickup retried after a power cut) must not be sent twice."""
+        with self._session() as session:
+            return session.exec(select(CircTransaction).where(
+                CircTransaction.item_id == item_id, CircTransaction.patron_id == patron_id,
+                CircTransaction.kind == TxnKind.CHECKOUT.value,
+                col(CircTransaction.state).in_(UNSETTLED))).first()
+
     def in_doubt(self) -> list[CircTransaction]:
         with self._session() as session:
             return list(session.exec(

@@ -116,10 +116,11 @@ class Circulation:
 
     async def _attempt(self, kind: TxnKind, item_id: str, call: Callable[[], Awaitable[T]],
                        session: KioskSession | None = None,
-                       due_before: datetime | None = None) -> Attempt[T]:
+                       due_before: datetime | None = None,
+                       patron_id: str | None = None) -> Attempt[T]:
         """Journal the transaction as sent, then send it; every online transaction goes this way."""
         txn = self.journal.record(kind, TxnMode.ONLINE, item_id=item_id, location=self.location,
-                                  patron_id=session.patron_id if session else None,
+                                  patron_id=patron_id or (session.patron_id if session else None),
                                   session_id=session.token[:16] if session else None,
                                   due_before=due_before)
         if txn.mode == TxnMode.OFFLINE.value:
@@ -279,6 +280,33 @@ class Circulation:
         return ItemResult(item_id, True, title=out.title, due_date=due, message=out.screen_message,
                           txn_id=attempt.txn.txn_id,
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
+
+    # -- holds handed over at a locker door ------------------------------------------------------
+    async def lend_held(self, patron_id: str, item_id: str) -> ItemResult:
+        """Check out a hold the lockers are handing over, through the journal like a kiosk
+        checkout: recorded before it is sent, so a power cut or a lost ILS leaves it queued or in
+        doubt for the replay - never lost, never sent twice. No offline limit applies: the item is
+        the patron's own hold and its door is already open."""
+        earlier = self.journal.unsettled_checkout(item_id, patron_id)
+        if earlier is not None:  # a pickup asked again: the first one's record settles it
+            return ItemResult(item_id, True, message=QUEUED_NOTE, offline=True,
+                              txn_id=earlier.txn_id)
+        due = self.policy.due_date(item_id, utcnow())
+        if not self.link.online:
+            txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id=patron_id,
+                                      item_id=item_id, location=self.location, due_at=due)
+            return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True, txn_id=txn.txn_id)
+        attempt = await self._attempt(
+            TxnKind.CHECKOUT, item_id, lambda: self.adapter.checkout(patron_id, item_id),
+            patron_id=patron_id)
+        if attempt.reply in (Reply.QUEUED, Reply.UNSENT):
+            self.journal.back_to_pending(attempt.seq, mode=TxnMode.OFFLINE, due_at=due)
+        elif attempt.reply is Reply.IN_DOUBT:
+            self.journal.set_due(attempt.seq, due)  # item information settles it on reconnect
+        else:
+            return self._loan_result(attempt, item_id)
+        return ItemResult(item_id, True, message=OFFLINE_NOTE, offline=True,
+                          txn_id=attempt.txn.txn_id)
 
     # -- checkin ---------------------------------------------------------------------------------
     async def checkin(self, item_id: str, kiosk: str = "") -> ItemResult:

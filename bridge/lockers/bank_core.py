@@ -12,7 +12,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from bridge.access.attempts import AttemptBook
 from bridge.access.hashing import hash_secret, keyed_hash, verify_secret
+from bridge.circulation.service import ItemResult
 from bridge.db.models import AuditEntry, LockerCommand, LockerDoor
 from bridge.events import EventBus
 from bridge.local_time import utcnow
@@ -29,6 +30,7 @@ from bridge.notices import Notifier
 from bridge.reports.library_calendar import LibraryCalendar
 from bridge.reports.stats import Stats
 from ils.adapter import IlsAdapter
+from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 from locker_controller.board import DoorSensor
 from locker_controller.controller import DoorController, OpenOutcome, OpenResult
 from station_core.profile import DoorSettings, Profile
@@ -37,6 +39,7 @@ from station_core.vocabulary import DOOR_SENSOR, door_actions, door_state
 log = logging.getLogger(__name__)
 SIZES = ("small", "medium", "large")
 CAPACITY = {"small": 2, "medium": 4, "large": 6}  # items one door takes
+Lend = Callable[[str, str], Awaitable[ItemResult]]  # (patron, item) -> the checkout's result
 ACTIVE = ("reserved", "loaded", "picked_up", "expired", "stocked", "returning")
 
 
@@ -98,13 +101,17 @@ class BankCore:
                  adapter: IlsAdapter, bus: EventBus, notifier: Notifier,
                  stats: Stats | None = None, *, key: bytes = b"", attempts: AttemptBook | None = None,
                  audit: Callable[[str, str], None] = lambda action, detail: None,
-                 calendar: LibraryCalendar | None = None) -> None:
+                 calendar: LibraryCalendar | None = None,
+                 lend: Lend | None = None) -> None:
         self.profile = profile
         self.calendar = calendar or LibraryCalendar(profile.calendar, None)
         self.settings = profile.lockers
         self.engine = engine
         self.controller = controller
         self.adapter = adapter
+        # Checkouts of holds handed over go through circulation's journal (the station passes
+        # Circulation.lend_held); without one (a bank on its own) they go straight to the ILS.
+        self.lend: Lend = lend or self._lend_directly
         self.bus = bus
         self.notifier = notifier
         self.stats = stats or Stats(engine)
@@ -117,6 +124,13 @@ class BankCore:
         self._lock = asyncio.Lock()  # assignments and state changes, one at a time
         self.history = LockerHistory(engine)
         self._task: asyncio.Task[None] | None = None
+
+    async def _lend_directly(self, patron_id: str, item_id: str) -> ItemResult:
+        try:
+            out = await self.adapter.checkout(patron_id, item_id)
+        except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
+            return ItemResult(item_id, False, message=str(exc))
+        return ItemResult(item_id, True, title=out.title)
 
     # -- storage ---------------------------------------------------------------------------------
     def _session(self) -> Session:

@@ -70,7 +70,7 @@ def _build_bank(station: Station, room: Capability) -> None:
         station.stats, key=station.key, attempts=station.attempts,
         audit=lambda action, detail: station.auth.audit("station", action, profile.station.id,
                                                         detail),
-        calendar=station.calendar)
+        calendar=station.calendar, lend=station.circulation.lend_held)
     station.doors, station.lockers = doors, bank
 
     async def start() -> None:

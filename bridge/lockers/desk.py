@@ -37,7 +37,7 @@ class Desk(BankCore):
             counts[f"door_minutes_total:{door.size}"] += minutes
             if row.state != "free":
                 counts[f"door_minutes_used:{door.size}"] += minutes
-        self.stats.count_many(dict(counts), at=now)
+        self.stats.hold(dict(counts), at=now)
 
     async def check_expiry(self) -> None:
         self.sample_usage()

@@ -105,10 +105,9 @@ class Loading(BankCore):
         items = [i for i in row.items.split(",") if i]
         if self.settings.checkout_at == "load" and row.patron_id:
             for item in items:
-                try:
-                    await self.adapter.checkout(row.patron_id, item)
-                except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
-                    row.note = f"checkout at load failed for {item}: {exc}"[:255]
+                lent = await self.lend(row.patron_id, item)
+                if not lent.ok:
+                    row.note = f"checkout at load failed for {item}: {lent.message}"[:255]
         self._save(row)
         self.stats.count("locker_loaded")
         doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id

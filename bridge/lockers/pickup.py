@@ -19,7 +19,6 @@ from bridge.lockers.bank_core import (
     code_index,
     code_matches,
 )
-from ils.errors import IlsRejected, IlsUnavailable, ProtocolError
 from locker_controller.controller import OpenOutcome
 
 
@@ -80,11 +79,11 @@ class Pickup(BankCore):
                 items = [i for i in row.items.split(",") if i]
                 if self.settings.checkout_at == "pickup" and row.patron_id:
                     for item in items:
-                        try:
-                            out = await self.adapter.checkout(row.patron_id, item)
-                            checked_out.append(out.title or item)
-                        except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
-                            problems.append(f"{item}: {exc}")
+                        lent = await self.lend(row.patron_id, item)
+                        if lent.ok:
+                            checked_out.append(lent.title or item)
+                        else:
+                            problems.append(f"{item}: {lent.message}")
                 else:
                     checked_out = items
                 row.state, row.picked_up_at = "picked_up", utcnow()

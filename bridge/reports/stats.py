@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import statistics
+import threading
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -62,6 +63,9 @@ class Stats:
     def __init__(self, engine: Engine, terms: list[Term] | None = None) -> None:
         self.engine = engine
         self.terms = terms or []
+        # Counts held in memory until their hour is over (or the station stops): see hold().
+        self._held: dict[datetime, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self._held_lock = threading.Lock()
 
     # -- recording -------------------------------------------------------------------------------
     def count(self, name: str, amount: float = 1.0, at: datetime | None = None) -> None:
@@ -80,6 +84,27 @@ class Stats:
                 row.count += amount
                 session.add(row)
             session.commit()
+
+    def hold(self, amounts: dict[str, float], at: datetime | None = None) -> None:
+        """Counts that come every minute whether or not anyone is there (the lockers' door-minutes)
+        are kept in memory and written once their hour is over: one commit an hour instead of one
+        a minute, which was most of what an idle station wrote to its SD card. A power cut loses
+        at most the current hour of them - used and available alike, so the ratios stay right."""
+        hour = hour_of(at or datetime.now(UTC))
+        with self._held_lock:
+            for name, amount in amounts.items():
+                self._held[hour][name] += amount
+            over = [h for h in self._held if h < hour]
+        if over:
+            self.flush(before=hour)
+
+    def flush(self, before: datetime | None = None) -> None:
+        """Write held counts (those of hours before `before`, or all of them)."""
+        with self._held_lock:
+            hours = [h for h in self._held if before is None or h < before]
+            taken = {h: dict(self._held.pop(h)) for h in hours}
+        for hour, amounts in sorted(taken.items()):
+            self.count_many(amounts, at=hour)
 
     def pickup_delay(self, seconds: float, at: datetime | None = None) -> None:
         with Session(self.engine) as session:
@@ -114,6 +139,11 @@ class Stats:
                         hour["refused"] += row.count
                     elif row.name.startswith("device_loans:"):
                         hour["device_loans"] += row.count
+        with self._held_lock:
+            for held_hour, amounts in self._held.items():
+                if start <= held_hour < end:
+                    for name, amount in amounts.items():
+                        out[held_hour][name] += amount
         return out
 
     def report(self, start: date, end: date) -> dict[str, Any]:

@@ -190,3 +190,28 @@ def test_plugging_headphones_in_is_noticed_by_polling_amixer(tmp_path: Path) -> 
     watcher.poll_once()
     assert seen == [True, False]
     assert os.access(fake, os.X_OK)
+
+
+def test_the_cache_lives_in_memory_and_keeps_to_its_limit(tmp_path: Path, monkeypatch) -> None:
+    """On a Pi the WAVs go to the kiosk's runtime folder (RAM), not the SD card, and the least
+    recently used are pruned so /run never fills."""
+    from kiosk.speech.synth import default_cache_dir
+
+    monkeypatch.delenv("BRONCO_SPEECH_CACHE", raising=False)
+    monkeypatch.setenv("RUNTIME_DIRECTORY", "/run/bronco-kiosk")
+    assert default_cache_dir() == Path("/run/bronco-kiosk/speech")
+    fake = tmp_path / "espeak-ng"  # writes a 10 KB "WAV" to the file after -w
+    fake.write_text('#!/bin/sh\nwhile [ "$1" != "-w" ]; do shift; done\n'
+                    'head -c 10240 /dev/zero > "$2"\n')
+    fake.chmod(0o755)
+    cache = SpeechCache(tmp_path / "cache", program=str(fake), limit_bytes=35 * 1024)
+    first = cache.wav("one", "en-us")
+    cache.wav("two", "en-us")
+    cache.wav("three", "en-us")
+    os.utime(first, ns=(0, first.stat().st_mtime_ns))  # long unused...
+    cache.wav("one", "en-us")  # ...until now: it stays, "two" is the oldest
+    cache.wav("four", "en-us")
+    left = {p.name for p in (tmp_path / "cache").glob("*.wav")}
+    assert sum(p.stat().st_size for p in (tmp_path / "cache").glob("*.wav")) <= 35 * 1024
+    assert cache.key("two", "en-us", 160) + ".wav" not in left
+    assert {cache.key(t, "en-us", 160) + ".wav" for t in ("one", "four")} <= left
