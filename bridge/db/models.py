@@ -168,6 +168,7 @@ class LockerDoor(SQLModel, table=True):
     reminded_at: datetime | None = None
     picked_up_at: datetime | None = None
     note: str = Field(default="", max_length=255)
+    notified_at: datetime | None = None  # the "your hold is ready" notice went out
 
 
 class LockerCommand(SQLModel, table=True):

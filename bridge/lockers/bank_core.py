@@ -169,7 +169,7 @@ class BankCore:
         for name in ("items", "note", "initials"):
             setattr(row, name, "")
         for name in ("patron_id", "email", "pickup_code_hash", "loaded_at", "expires_at",
-                     "reminded_at", "picked_up_at"):
+                     "reminded_at", "picked_up_at", "notified_at"):
             setattr(row, name, None)
         row.state = "free"
 

@@ -88,4 +88,5 @@ def _build_bank(station: Station, room: Capability) -> None:
     room.on_start.append(start)
     room.on_stop.append(doors.stop)
     room.every(EXPIRY_INTERVAL_S, "locker expiry check", bank.check_expiry)
+    room.every(EXPIRY_INTERVAL_S, "unsent locker notices", bank.send_unsent_notices)
     room.every(HISTORY_PURGE_S, "locker history purge", purge_history)

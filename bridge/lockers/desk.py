@@ -108,7 +108,7 @@ class Desk(BankCore):
                 if target is None or target.door_id == door_id:
                     raise LockerError("No other door fits.")
             for name in ("state", "items", "patron_id", "initials", "email", "pickup_code_hash",
-                         "loaded_at", "expires_at", "reminded_at"):
+                         "loaded_at", "expires_at", "reminded_at", "notified_at"):
                 setattr(target, name, getattr(row, name))
             self._save(target)
             self.history.moved(door_id, target.door_id)

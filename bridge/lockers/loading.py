@@ -61,6 +61,10 @@ class Loading(BankCore):
         """Staff scanned a hold: check it in here, learn whose hold it is, pop a door."""
         if size not in SIZES:
             raise LockerError(f"size must be one of {', '.join(SIZES)}")
+        already = next((r for r in self.rows() if r.state in ("loaded", "expired")
+                        and item_id in r.items.split(",")), None)
+        if already is not None:  # scanned twice: it must not be in two doors
+            raise LockerError(f"This item is already in door {already.door_id}.")
         try:
             back = await self.adapter.checkin(item_id, location=self.location)
         except IlsRejected as exc:
@@ -78,7 +82,9 @@ class Loading(BankCore):
             if row is None:
                 self._audit(actor, "load_hold_shelf", item_id, "no door fits")
                 raise LockerError("No locker fits this hold: place it on the hold shelf.")
-            items = [i for i in row.items.split(",") if i] + [item_id]
+            items = [i for i in row.items.split(",") if i]
+            if item_id not in items:  # scanned again (a retry after a cut): one copy in the door
+                items.append(item_id)
             row.state, row.items = "reserved", ",".join(items)
             row.patron_id, row.email = back.hold.patron_id, patron.get("email") or None
             row.initials = initials(back.hold.patron_name or patron.get("name", ""))
@@ -94,14 +100,40 @@ class Loading(BankCore):
             return {}
         return {"name": patron.name, "email": patron.email, "accessible": patron.needs_accessible}
 
-    async def _finish_load(self, row: LockerDoor) -> None:
-        """Staff closed a reserved door: it is loaded, and the patron gets a code."""
+    async def _new_code(self, row: LockerDoor) -> str:
         digits = self.settings.pickup_code_digits
         code = f"{secrets.randbelow(10**digits):0{digits}d}"
+        row.pickup_code_hash = await asyncio.to_thread(code_digest, self.key, code)  # argon2
+        return code
+
+    async def _notify_loaded(self, row: LockerDoor, code: str) -> None:
+        """The "your hold is ready" notice; the door remembers that it went out."""
+        doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id
+                 and r.state == "loaded"]
+        items = [i for i in row.items.split(",") if i]
+        if await self.notifier.send("assigned", row.email, name="", doors=doors, items=items,
+                                    code=code, expires=row.expires_at):
+            row.notified_at = utcnow()
+            self._save(row)
+
+    async def send_unsent_notices(self) -> None:
+        """A notice lost to a power cut (after staff saw "loaded", before the mail went) or to a
+        mail server that was down is sent again, with a new code: only the old one's hash was
+        kept, so it cannot be sent again, and it stops working."""
+        if not self.notifier.settings.enabled:
+            return
+        for row in self.rows():
+            if row.state == "loaded" and row.notified_at is None and row.email:
+                code = await self._new_code(row)
+                self._save(row)  # the new code works before the patron can read it
+                await self._notify_loaded(row, code)
+
+    async def _finish_load(self, row: LockerDoor) -> None:
+        """Staff closed a reserved door: it is loaded, and the patron gets a code."""
         now = utcnow()
         row.state, row.loaded_at = "loaded", now
         row.expires_at = self.calendar.hold_expiry(now, self.settings.hold_days)
-        row.pickup_code_hash = await asyncio.to_thread(code_digest, self.key, code)  # argon2
+        code = await self._new_code(row)
         items = [i for i in row.items.split(",") if i]
         if self.settings.checkout_at == "load" and row.patron_id:
             for item in items:
@@ -110,7 +142,4 @@ class Loading(BankCore):
                     row.note = f"checkout at load failed for {item}: {lent.message}"[:255]
         self._save(row)
         self.stats.count("locker_loaded")
-        doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id
-                 and r.state == "loaded"]
-        await self.notifier.send("assigned", row.email, name="", doors=doors, items=items,
-                                 code=code, expires=row.expires_at)
+        await self._notify_loaded(row, code)

@@ -19,7 +19,7 @@ from tests.conftest import free_port, start_demo_ils, stop, wait_for, wait_http
 from tests.hub.conftest import Hub, fresh_database
 from tests.install.container import Container
 from tests.install.test_install_container import ARCH, install_profile, qemu_user_drop_in
-from tests.install.test_updates_container import release_of
+from tests.install.test_updates_container import FIRST_PROBE, HEAD, release_of
 
 pytestmark = [
     pytest.mark.slow,
@@ -48,8 +48,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, rollout_hub_url: str) -> Ite
     hub_url = rollout_hub_url
     work = tmp_path_factory.mktemp("rollout")
     private, public = new_key_pair()
-    bundles = {"good": release_of(work / "good", "0.2.0", migrations=(("0010", "0009"),), key=private),
-               "no-ils": release_of(work / "no-ils", "0.3.0", migrations=(("0010", "0009"),),
+    bundles = {"good": release_of(work / "good", "0.2.0", migrations=((FIRST_PROBE, HEAD),), key=private),
+               "no-ils": release_of(work / "no-ils", "0.3.0", migrations=((FIRST_PROBE, HEAD),),
                                     no_ils=True, key=private)}
     hub = Hub(work, hub_url)
     hub.profile.write_text(hub.profile.read_text() + f'releases_dir = "{work / "hub-releases"}"\n'

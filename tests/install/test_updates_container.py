@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.db.engine import head_revision
 from bronco.release import SKIP, build
 from station_core.release_bundle import new_key_pair, sign_bundle
 from tests.conftest import ROOT, free_port, start_demo_ils, stop, wait_http
@@ -24,6 +25,9 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("systemd-nspawn") is None or shutil.which("mmdebstrap") is None,
                        reason="needs systemd-container and mmdebstrap (scripts/run-tests installs them)"),
 ]
+# The test releases' own migrations, on top of whatever this tree's newest one is.
+HEAD = head_revision()
+FIRST_PROBE, SECOND_PROBE = "probe1", "probe2"
 MIGRATION = '''"""a table only this test's release has
 
 Revision ID: {rev}
@@ -99,10 +103,10 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     private, public = new_key_pair()
     stranger, _ = new_key_pair()
     bundles = {
-        "good": release_of(work / "good", "0.2.0", migrations=(("0010", "0009"),), key=private),
-        "no-ils": release_of(work / "no-ils", "0.3.0", migrations=(("0010", "0009"), ("0011", "0010")),
+        "good": release_of(work / "good", "0.2.0", migrations=((FIRST_PROBE, HEAD),), key=private),
+        "no-ils": release_of(work / "no-ils", "0.3.0", migrations=((FIRST_PROBE, HEAD), (SECOND_PROBE, FIRST_PROBE)),
                              no_ils=True, key=private),
-        "later": release_of(work / "later", "0.4.0", migrations=(("0010", "0009"),), key=private),
+        "later": release_of(work / "later", "0.4.0", migrations=((FIRST_PROBE, HEAD),), key=private),
         "stranger": release_of(work / "stranger", "0.5.0", key=stranger),
     }
     ils = start_demo_ils(work)
@@ -130,7 +134,7 @@ def test_a_signed_bundle_is_installed_migrated_and_passes_its_gate(fleet: Fleet)
     assert code == 0 and outcome["result"] == "installed", outcome
     assert fleet.machine.run("readlink", "/opt/bronco/current").stdout.strip() == "releases/0.2.0"
     assert fleet.version() == "0.2.0"
-    assert fleet.tables() == "0010"  # its migration ran
+    assert fleet.tables() == FIRST_PROBE  # its migration ran
     lent = checkout(fleet.url, "3100002009")
     assert lent["ok"] is True, str(lent)
     # The release before is kept for going back; the database copy from before is there.
@@ -144,7 +148,7 @@ def test_a_bundle_that_fails_its_gate_goes_back_with_the_database_as_before(flee
     assert "ILS" in outcome["reason"] and outcome["database_restored"] is True
     assert fleet.machine.run("readlink", "/opt/bronco/current").stdout.strip() == "releases/0.2.0"
     assert fleet.version() == "0.2.0"
-    assert fleet.tables() == "0010"  # 0.3.0's migration 0011 is undone with the copy
+    assert fleet.tables() == FIRST_PROBE  # 0.3.0's second migration is undone with the copy
     assert checkout(fleet.url, "3100002004")["ok"] is True
 
 

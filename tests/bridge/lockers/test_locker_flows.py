@@ -221,3 +221,22 @@ def test_a_free_door_with_an_item_inside_is_never_loaded(bank) -> None:
     assert loaded["door_id"] == "A02"
     a01 = door(client, "A01")
     assert a01["state"] == "out_of_service" and "item was found" in a01["note"]
+
+
+def test_a_hold_scanned_twice_is_in_one_door_once(bank) -> None:
+    """Scanned again (the answer lost to a power cut, or by mistake): one door, once."""
+    client, station, csrf = bank
+    first = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                        headers=csrf).json()
+    again = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                        headers=csrf).json()
+    assert again["door_id"] == first["door_id"]  # still being loaded: the same door opens
+    with Session(station.engine) as session:
+        assert session.get(LockerDoor, first["door_id"]).items == MARIA_HOLDS[0]
+    station.device("lock_board", "A").close_door(int(first["door_id"][1:]))
+    wait_for(lambda: door(client, first["door_id"])["state"] == "loaded")
+    late = client.post("/api/v1/staff/lockers/load", json={"item_id": MARIA_HOLDS[0]},
+                       headers=csrf)
+    assert late.status_code == 409 and first["door_id"] in late.json()["detail"]
+    assert [d["door_id"] for d in client.get("/api/v1/staff/lockers").json()
+            if d["state"] != "free" and d["items"]] == [first["door_id"]]
