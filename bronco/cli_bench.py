@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, tuple[str, str, int]] = {
                "", 300),
     "powercut": ("power cut at random instants (unsynced writes lost): transactions lost or "
                  "doubled, the station starting after every cut", "", 1200),
+    "pi": ("a quarter of one core and 256 MB (a cgroup): 10-item checkout, two-door pickup, "
+           "kiosk first frame, idle CPU, as ratios to the same run unlimited", "", 900),
 }
 
 

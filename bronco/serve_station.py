@@ -14,6 +14,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 
 def serve(profile_path: Path, host: str | None, port: int | None, log_level: str) -> int:
     """Run the station until SIGTERM/SIGINT; the process exit code."""
+    from bronco.malloc_tuning import return_big_blocks
+
+    return_big_blocks()
     from station_core.profile import ProfileError, load_profile
 
     try:

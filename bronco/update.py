@@ -352,16 +352,37 @@ def recover(station: Station, say: Say) -> Outcome | None:
     return rollback(station, journal, reason, say, restart=False)
 
 
+UNITS_FOLDER = "etc/systemd/system"
+UNITS = Path("/") / UNITS_FOLDER
+# raspi-config's overlay file system (overlayroot) keeps the card's root here, read-only; what is
+# written to / lives in RAM until the next boot (docs/operations.md, "A read-only root").
+LOWER_ROOT = Path("/media/root-ro")
+
+
 def _install_units(station: Station, folder: Path) -> None:
-    """The bundle's units where systemd reads them (only those this station has installed)."""
-    changed = False
-    for unit in folder.glob("*.service"):
-        target = Path("/etc/systemd/system") / unit.name
-        if target.exists() and target.read_bytes() != unit.read_bytes():
-            shutil.copyfile(unit, target)
-            changed = True
+    """The bundle's units where systemd reads them (only those this station has installed); on a
+    read-only root, also on the card underneath, or the next boot runs the old units."""
+    changed = [unit for unit in folder.glob("*.service")
+               if (UNITS / unit.name).exists()
+               and (UNITS / unit.name).read_bytes() != unit.read_bytes()]
+    for unit in changed:
+        shutil.copyfile(unit, UNITS / unit.name)
+    if changed and os.path.ismount(LOWER_ROOT):
+        _on_lower_root(changed)
     if changed:
         _systemctl("daemon-reload")
+
+
+def _on_lower_root(units: list[Path]) -> None:
+    """Writes the units to the card under the overlay: its root is remounted writable for the
+    copy and read-only again at once."""
+    subprocess.run(["mount", "-o", "remount,rw", str(LOWER_ROOT)], check=True, timeout=60)
+    try:
+        for unit in units:
+            write_durably(LOWER_ROOT / UNITS_FOLDER / unit.name, unit.read_bytes(),
+                          mode=0o644)
+    finally:
+        subprocess.run(["mount", "-o", "remount,ro", str(LOWER_ROOT)], check=False, timeout=60)
 
 
 def _prune(station: Station, keep: set[str]) -> None:

@@ -282,16 +282,27 @@ class Circulation:
                           extra={"renewal": out.renewal, "desensitize": out.desensitize})
 
     # -- holds handed over at a locker door ------------------------------------------------------
-    async def lend_held(self, patron_id: str, item_id: str) -> ItemResult:
+    async def lend_held(self, patron_id: str, item_id: str, *,
+                        opened_before: bool = False) -> ItemResult:
         """Check out a hold the lockers are handing over, through the journal like a kiosk
         checkout: recorded before it is sent, so a power cut or a lost ILS leaves it queued or in
         doubt for the replay - never lost, never sent twice. No offline limit applies: the item is
-        the patron's own hold and its door is already open."""
+        the patron's own hold and its door is already open. `opened_before`: an earlier pickup
+        opened this door and the power went before its end was kept - its checkout may have
+        reached the ILS and may even be settled (and purged) already."""
         earlier = self.journal.unsettled_checkout(item_id, patron_id)
         if earlier is not None:  # a pickup asked again: the first one's record settles it
             return ItemResult(item_id, True, message=QUEUED_NOTE, offline=True,
                               txn_id=earlier.txn_id)
         due = self.policy.due_date(item_id, utcnow())
+        if opened_before:
+            # Recorded in doubt: the replay asks the ILS (item information) whether the item is
+            # out already and sends the checkout only if it is not.
+            txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.ONLINE, patron_id=patron_id,
+                                      item_id=item_id, location=self.location, due_at=due)
+            if txn.seq is not None:
+                self.journal.release(txn.seq)
+            return ItemResult(item_id, True, message=QUEUED_NOTE, offline=True, txn_id=txn.txn_id)
         if not self.link.online:
             txn = self.journal.record(TxnKind.CHECKOUT, TxnMode.OFFLINE, patron_id=patron_id,
                                       item_id=item_id, location=self.location, due_at=due)

@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -39,7 +39,12 @@ from station_core.vocabulary import DOOR_SENSOR, door_actions, door_state
 log = logging.getLogger(__name__)
 SIZES = ("small", "medium", "large")
 CAPACITY = {"small": 2, "medium": 4, "large": 6}  # items one door takes
-Lend = Callable[[str, str], Awaitable[ItemResult]]  # (patron, item) -> the checkout's result
+class Lend(Protocol):
+    """(patron, item) -> the checkout's result; `opened_before`: an earlier pickup opened the
+    door and was cut short, so the checkout may have happened (Circulation.lend_held)."""
+
+    def __call__(self, patron_id: str, item_id: str, *,
+                 opened_before: bool = False) -> Awaitable[ItemResult]: ...
 ACTIVE = ("reserved", "loaded", "picked_up", "expired", "stocked", "returning")
 
 
@@ -122,11 +127,15 @@ class BankCore:
         self.attempts = attempts or AttemptBook(engine)
         self.audit = audit
         self._lock = asyncio.Lock()  # assignments and state changes, one at a time
+        self._finishing: set[str] = set()  # doors whose load is being finished (loading.py)
         self.history = LockerHistory(engine)
         self._task: asyncio.Task[None] | None = None
 
-    async def _lend_directly(self, patron_id: str, item_id: str) -> ItemResult:
+    async def _lend_directly(self, patron_id: str, item_id: str, *,
+                             opened_before: bool = False) -> ItemResult:
         try:
+            if opened_before and (await self.adapter.item_info(item_id)).checked_out:
+                return ItemResult(item_id, True)  # the cut-short pickup's checkout happened
             out = await self.adapter.checkout(patron_id, item_id)
         except (IlsRejected, IlsUnavailable, ProtocolError) as exc:
             return ItemResult(item_id, False, message=str(exc))

@@ -7,6 +7,8 @@ import asyncio
 import secrets
 from typing import Any
 
+from sqlmodel import col, update
+
 from bridge.db.models import LockerDoor
 from bridge.local_time import utcnow
 from bridge.lockers.bank_core import CAPACITY, SIZES, BankCore, LoadResult, LockerError, code_digest, initials
@@ -107,29 +109,57 @@ class Loading(BankCore):
         return code
 
     async def _notify_loaded(self, row: LockerDoor, code: str) -> None:
-        """The "your hold is ready" notice; the door remembers that it went out."""
+        """The "your hold is ready" notice; the door remembers that it went out - for this code
+        only, and touching nothing else (a pickup may have changed the door meanwhile)."""
         doors = [r.door_id for r in self.rows() if r.patron_id == row.patron_id
                  and r.state == "loaded"]
         items = [i for i in row.items.split(",") if i]
         if await self.notifier.send("assigned", row.email, name="", doors=doors, items=items,
                                     code=code, expires=row.expires_at):
             row.notified_at = utcnow()
-            self._save(row)
+            self._set_if_unchanged(row.door_id, row.pickup_code_hash, notified_at=row.notified_at)
+
+    def _set_if_unchanged(self, door_id: str, code_hash: str, **values: Any) -> bool:
+        """Writes `values` to a loaded door still holding the code `code_hash`; False if not."""
+        with self._session() as session:
+            done = session.execute(  # type: ignore[call-overload]
+                update(LockerDoor).where(col(LockerDoor.door_id) == door_id,
+                                         col(LockerDoor.state) == "loaded",
+                                         col(LockerDoor.pickup_code_hash) == code_hash)
+                .values(**values))
+            session.commit()
+        return bool(done.rowcount)
 
     async def send_unsent_notices(self) -> None:
         """A notice lost to a power cut (after staff saw "loaded", before the mail went) or to a
         mail server that was down is sent again, with a new code: only the old one's hash was
-        kept, so it cannot be sent again, and it stops working."""
+        kept, so it cannot be sent again, and it stops working. A door whose load is being
+        finished right now is left to that: two notices with two codes, the later one void,
+        would send the patron to the lockers with a code that does not work."""
         if not self.notifier.settings.enabled:
             return
-        for row in self.rows():
-            if row.state == "loaded" and row.notified_at is None and row.email:
-                code = await self._new_code(row)
-                self._save(row)  # the new code works before the patron can read it
+        for seen in self.rows():
+            if seen.door_id in self._finishing or seen.state != "loaded" \
+                    or seen.notified_at is not None or not seen.email:
+                continue
+            row = self.row(seen.door_id)
+            old = row.pickup_code_hash
+            code = await self._new_code(row)
+            # The new code works before the patron can read it - unless the door changed while
+            # it was made (picked up, or its notice went after all): then it is left alone.
+            if self._set_if_unchanged(row.door_id, old, notified_at=None,
+                                      pickup_code_hash=row.pickup_code_hash):
                 await self._notify_loaded(row, code)
 
     async def _finish_load(self, row: LockerDoor) -> None:
         """Staff closed a reserved door: it is loaded, and the patron gets a code."""
+        self._finishing.add(row.door_id)
+        try:
+            await self._load_and_notify(row)
+        finally:
+            self._finishing.discard(row.door_id)
+
+    async def _load_and_notify(self, row: LockerDoor) -> None:
         now = utcnow()
         row.state, row.loaded_at = "loaded", now
         row.expires_at = self.calendar.hold_expiry(now, self.settings.hold_days)

@@ -72,14 +72,22 @@ class Pickup(BankCore):
         """Open the patron's doors one after another; check each item out to them."""
         results = []
         for row in doors:
+            # Kept before the door opens: should the power go between the open and the end of
+            # the pickup, the next pickup knows its items may be checked out already.
+            opened_before = row.picked_up_at is not None
+            row.picked_up_at = utcnow()
+            self._save(row)
             opened = await self.open_door(row.door_id, actor=actor, reason="pickup")
             checked_out: list[str] = []
             problems: list[str] = []
-            if opened.opened or opened.outcome is OpenOutcome.NOT_CONFIRMED:
+            if not (opened.opened or opened.outcome is OpenOutcome.NOT_CONFIRMED):
+                row.picked_up_at = None if not opened_before else row.picked_up_at
+                self._save(row)
+            else:
                 items = [i for i in row.items.split(",") if i]
                 if self.settings.checkout_at == "pickup" and row.patron_id:
                     for item in items:
-                        lent = await self.lend(row.patron_id, item)
+                        lent = await self.lend(row.patron_id, item, opened_before=opened_before)
                         if lent.ok:
                             checked_out.append(lent.title or item)
                         else:

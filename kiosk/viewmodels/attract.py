@@ -25,7 +25,9 @@ class AttractViewModel(Observable):
         self.problem_devices: list[str] = []
 
     def on_health(self, health: dict[str, Any] | None) -> None:
-        """Feed one /healthz result (None = the station did not answer)."""
+        """Feed one /healthz result (None = the station did not answer). The screen is told only
+        when what it shows changes: a redraw every poll kept a Pi's CPU busy while idle."""
+        shown = (self.link, self.problem_devices)
         if health is None:
             self.failed_checks += 1
             # One missed poll is a blip; two in a row means the patron should be told.
@@ -37,7 +39,8 @@ class AttractViewModel(Observable):
                 d["id"] for d in health.get("devices", []) if d.get("state") != "ok"
             ]
             self.link = Link.DEGRADED if health.get("status") != "ok" else Link.READY
-        self.changed()
+        if (self.link, self.problem_devices) != shown:
+            self.changed()
 
     @property
     def can_start(self) -> bool:

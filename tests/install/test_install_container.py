@@ -203,3 +203,36 @@ def test_a_reboot_brings_the_station_back_with_its_data(installed: Installed) ->
     # Same key (the patron cache's hashes stay readable), nothing left unsent.
     assert m.run("sha256sum", "/etc/bronco/station.key").stdout == key
     assert '"pending": 0' in m.run("bronco", "queue", "status", "--json").stdout
+
+
+def test_a_read_only_root_keeps_what_changes_on_the_state_partition(installed: Installed) -> None:
+    """`--read-only-root`: refused while /var/lib/bronco is on the root; with a partition of its
+    own, the configuration and the releases move there (bind-mounted back), the journal stays in
+    RAM, and after a reboot the station lends with the same key."""
+    m = installed.machine
+    fstab = m.run("cat", "/etc/fstab").stdout
+    refused = m.run("/root/bronco-src/scripts/install-station", "--profile", "/root/profile.toml",
+                    "--read-only-root", check=False, timeout_s=600)
+    assert refused.returncode != 0 and "/var/lib/bronco" in refused.stderr
+    assert m.run("cat", "/etc/fstab").stdout == fstab  # nothing changed
+
+    key = m.run("sha256sum", "/etc/bronco/station.key").stdout
+    m.run("mount", "--bind", "/var/lib/bronco", "/var/lib/bronco")  # as a partition would be
+    first = m.run("/root/bronco-src/scripts/install-station", "--profile", "/root/profile.toml",
+                  "--read-only-root", timeout_s=1200).stdout
+    for folder in ("/etc/bronco", "/opt/bronco"):
+        source = m.run("findmnt", "-n", "-o", "SOURCE", folder).stdout
+        assert "/persist/" in source, (folder, source)
+    assert "Storage=volatile" in m.run("cat", "/etc/systemd/journald.conf.d/bronco-read-only.conf").stdout
+    assert "read-only root" in first
+    again = m.run("/root/bronco-src/scripts/install-station", "--profile", "/root/profile.toml",
+                  "--read-only-root", timeout_s=1200).stdout
+    assert "Nothing to change" in again
+
+    m.reboot()
+    m.wait_service("bronco-station")
+    wait_http(f"{installed.url}/healthz", timeout_s=90)
+    assert "/persist/" in m.run("findmnt", "-n", "-o", "SOURCE", "/etc/bronco").stdout
+    assert m.run("sha256sum", "/etc/bronco/station.key").stdout == key
+    assert m.run("test", "-d", "/run/log/journal", check=False).returncode == 0
+    assert checkout(installed.url, "3100002002")["ok"] is True

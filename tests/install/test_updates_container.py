@@ -104,7 +104,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     stranger, _ = new_key_pair()
     bundles = {
         "good": release_of(work / "good", "0.2.0", migrations=((FIRST_PROBE, HEAD),), key=private),
-        "no-ils": release_of(work / "no-ils", "0.3.0", migrations=((FIRST_PROBE, HEAD), (SECOND_PROBE, FIRST_PROBE)),
+        "no-ils": release_of(work / "no-ils", "0.3.0",
+                             migrations=((FIRST_PROBE, HEAD), (SECOND_PROBE, FIRST_PROBE)),
                              no_ils=True, key=private),
         "later": release_of(work / "later", "0.4.0", migrations=((FIRST_PROBE, HEAD),), key=private),
         "stranger": release_of(work / "stranger", "0.5.0", key=stranger),

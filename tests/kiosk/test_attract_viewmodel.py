@@ -45,3 +45,16 @@ def test_degraded_station_still_serves_and_says_staff_are_needed() -> None:
     assert vm.link is Link.DEGRADED and vm.can_start
     assert vm.problem_devices == ["A"]
     assert "staff" in vm.status_line
+
+
+def test_a_poll_that_changes_nothing_redraws_nothing() -> None:
+    """The kiosk polls the station every 2 s; redrawing the screen each time kept an idle Pi busy."""
+    vm = AttractViewModel("Main floor")
+    redraws = []
+    vm.subscribe(lambda: redraws.append(vm.link))
+    for _ in range(5):
+        vm.on_health(HEALTHY)
+    assert redraws == [Link.READY]
+    vm.on_health({"status": "degraded", "devices": [{"id": "pad", "state": "error"}]})
+    vm.on_health({"status": "degraded", "devices": [{"id": "pad", "state": "error"}]})
+    assert redraws == [Link.READY, Link.DEGRADED]

@@ -93,3 +93,34 @@ def test_a_pickup_asked_again_while_its_checkout_is_in_doubt_is_not_sent_twice(
         wait_for(lambda: client.get("/api/v1/status").json()["queue"]["in_doubt"] == 0, 10)
         # The replay settled the in-doubt row from item information; nothing was sent again.
         assert checkouts(ils["now"].records()) == [(MARIA, MARIA_HOLDS[0])]
+
+
+def test_a_pickup_cut_short_after_its_checkout_was_settled_is_not_checked_out_again(
+        tmp_path: Path) -> None:
+    """The power went after the door opened and the checkout reached the ILS (its record settled
+    and purged since), before the door's "picked up" was kept: after the restart the door shows
+    loaded and its code still works. Asked again, the item must not be checked out twice."""
+    from sqlmodel import Session, delete
+
+    from bridge.db.models import CircTransaction, LockerDoor
+
+    with loaded_station(tmp_path) as (client, station, ils):
+        first = client.post("/api/v1/lockers/pickup", headers=signed_in(client)).json()
+        assert first[0]["outcome"] == "opened"
+        wait_for(lambda: client.get("/api/v1/status").json()["queue"]["in_doubt"] == 0, 10)
+        door_id = first[0]["door_id"]
+        with Session(station.engine) as session:
+            kept = LockerDoor.model_validate(session.get(LockerDoor, door_id))
+        station.device("lock_board", "A").close_door(int(door_id[1:]))
+        wait_for(lambda: door(client, door_id)["state"] == "free")
+        with Session(station.engine) as session:  # what the card held after the cut
+            kept.state = "loaded"
+            session.merge(kept)
+            session.exec(delete(CircTransaction))  # synced history is purged
+            session.commit()
+
+        again = client.post("/api/v1/lockers/pickup", headers=signed_in(client)).json()
+        assert [d["door_id"] for d in again] == [door_id] and again[0]["problems"] == []
+        wait_for(lambda: client.get("/api/v1/status").json()["queue"]["pending"] == 0, 10)
+        wait_for(lambda: client.get("/api/v1/status").json()["queue"]["in_doubt"] == 0, 10)
+        assert checkouts(ils["now"].records()) == [(MARIA, MARIA_HOLDS[0])]
