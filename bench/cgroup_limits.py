@@ -1,12 +1,14 @@
-"""A slow, small machine made from a fast one: a control group with a quarter of one core and
-256 MB (cgroup v2 `cpu.max` and `memory.max`; on a v1 host, the same through `cpu.cfs_quota_us`
-and `memory.limit_in_bytes`). Processes join it before they start (`preexec`), so their children
-and threads are limited too. Needs root or a delegated cgroup."""
+"""A slow, small machine made from a fast one: the processes share a quarter of one core, and each
+has 256 MB as its own systemd unit would (`MemoryMax=`). cgroup v2: a parent group with `cpu.max`
+and a child per process with `memory.max`; on a v1 host the same through `cpu.cfs_quota_us` (one
+group) and `memory.limit_in_bytes` (one per process). Processes join before they start
+(`preexec_for`), so their children and threads are limited too. Needs root or a delegated cgroup."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,67 +21,84 @@ class Unavailable(Exception):
 
 
 class Limits:
-    def __init__(self, name: str, cpu_share: float = 0.25, memory_mb: int = 256) -> None:
-        self.name, self.cpu_share, self.memory_mb = name, cpu_share, memory_mb
+    def __init__(self, name: str, members: tuple[str, ...], cpu_share: float = 0.25,
+                 memory_mb: int = 256) -> None:
+        self.name, self.members = name, members
+        self.cpu_share, self.memory_mb = cpu_share, memory_mb
         self.version = "v2" if (ROOT / "cgroup.controllers").exists() else "v1"
-        self.groups: list[Path] = []
+        self.made: list[Path] = []  # removed in reverse order
+        self.joins: dict[str, list[Path]] = {}  # member -> the groups it joins
+        self.memory_groups: dict[str, Path] = {}
+
+    def _make(self, group: Path) -> Path:
+        group.mkdir(exist_ok=True)
+        self.made.append(group)
+        return group
 
     def __enter__(self) -> Limits:
-        quota = str(int(PERIOD_US * self.cpu_share))
+        quota = f"{int(PERIOD_US * self.cpu_share)}"
         memory = str(self.memory_mb * 1024 * 1024)
         try:
             if self.version == "v2":
                 with contextlib.suppress(OSError):  # already on, or not ours to change
                     (ROOT / "cgroup.subtree_control").write_text("+cpu +memory")
-                group = ROOT / self.name
-                group.mkdir(exist_ok=True)
-                self.groups = [group]
-                (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
-                (group / "memory.max").write_text(memory)
-                with contextlib.suppress(OSError):
-                    (group / "memory.swap.max").write_text("0")
+                parent = self._make(ROOT / self.name)
+                (parent / "cpu.max").write_text(f"{quota} {PERIOD_US}")
+                (parent / "cgroup.subtree_control").write_text("+cpu +memory")
+                for member in self.members:
+                    child = self._make(parent / member)
+                    (child / "memory.max").write_text(memory)
+                    with contextlib.suppress(OSError):
+                        (child / "memory.swap.max").write_text("0")
+                    self.joins[member], self.memory_groups[member] = [child], child
             else:
-                cpu, mem = ROOT / "cpu" / self.name, ROOT / "memory" / self.name
-                for group in (cpu, mem):
-                    group.mkdir(exist_ok=True)
-                self.groups = [cpu, mem]
+                cpu = self._make(ROOT / "cpu" / self.name)
                 (cpu / "cpu.cfs_period_us").write_text(str(PERIOD_US))
                 (cpu / "cpu.cfs_quota_us").write_text(quota)
-                (mem / "memory.limit_in_bytes").write_text(memory)
-                with contextlib.suppress(OSError):
-                    (mem / "memory.memsw.limit_in_bytes").write_text(memory)
+                for member in self.members:
+                    mem = self._make(ROOT / "memory" / f"{self.name}-{member}")
+                    (mem / "memory.limit_in_bytes").write_text(memory)
+                    with contextlib.suppress(OSError):
+                        (mem / "memory.memsw.limit_in_bytes").write_text(memory)
+                    self.joins[member], self.memory_groups[member] = [cpu, mem], mem
         except OSError as exc:
             self.__exit__()
             raise Unavailable(f"cannot make a cgroup ({self.version}) here: {exc}") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for group in self.groups:
+        for group in reversed(self.made):
             with contextlib.suppress(OSError):
                 group.rmdir()  # empty once its processes have ended
 
-    def preexec(self) -> None:
-        """In the child, before exec: join every group."""
-        for group in self.groups:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
+    def preexec_for(self, member: str) -> Callable[[], None]:
+        """For the child, before exec: join the member's groups."""
+        groups = self.joins[member]
+
+        def join() -> None:
+            for group in groups:
+                (group / "cgroup.procs").write_text(str(os.getpid()))
+
+        return join
 
     def describe(self) -> dict[str, Any]:
-        return {"cgroup": self.version, "cpu": f"{self.cpu_share:g} of one core",
-                "memory_mb": self.memory_mb}
+        return {"cgroup": self.version, "cpu": f"{self.cpu_share:g} of one core, shared",
+                "memory_mb_each": self.memory_mb, "processes": list(self.members)}
 
     def memory(self) -> dict[str, Any]:
-        """Peak memory of the group and how many processes the kernel killed for memory."""
-        if self.version == "v2":
-            group = self.groups[0]
-            peak = _read_int(group / "memory.peak")
-            events = _keyed(group / "memory.events")
-            return {"peak_mb": round(peak / 2**20, 1) if peak else None,
-                    "oom_kills": events.get("oom_kill", 0)}
-        group = self.groups[1]
-        peak = _read_int(group / "memory.max_usage_in_bytes")
-        control = _keyed(group / "memory.oom_control")
-        return {"peak_mb": round(peak / 2**20, 1) if peak else None,
-                "oom_kills": control.get("oom_kill", 0)}
+        """Each member's peak memory and how often the kernel killed a process of it."""
+        out: dict[str, Any] = {}
+        for member, group in self.memory_groups.items():
+            if self.version == "v2":
+                peak = _read_int(group / "memory.peak")
+                kills = _keyed(group / "memory.events").get("oom_kill", 0)
+            else:
+                peak = _read_int(group / "memory.max_usage_in_bytes")
+                kills = _keyed(group / "memory.oom_control").get("oom_kill", 0)
+            out[member] = {"peak_mb": round(peak / 2**20, 1) if peak else None,
+                           "oom_kills": kills}
+        out["oom_kills"] = sum(v["oom_kills"] for v in out.values())
+        return out
 
 
 def _read_int(path: Path) -> int:

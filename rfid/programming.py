@@ -118,7 +118,7 @@ class TagProgrammer:
                                    "the pad")
         if len(set(uids)) != len(uids):
             raise ProgrammingError("the same tag is listed twice")
-        if plan.scheme == "gs1" and plan.parts > 1:
+        if plan.scheme.startswith("gs1") and plan.parts > 1:
             raise ProgrammingError("a GS1 GIAI carries no set information: use 28560-4 for sets")
         return [await self.program_part(plan, uid, part, overwrite=overwrite)
                 for part, uid in enumerate(uids, start=1)]
@@ -159,7 +159,7 @@ class TagProgrammer:
                     continue
                 if plan.lock_blocks:  # last: a locked block cannot be rewritten by a retry
                     await self.reader.lock_blocks(now, plan.lock_blocks)
-                    if not set(plan.lock_blocks) <= await self.reader.locked_blocks(now):
+                    if not await self.reader.lock_verified(now, plan.lock_blocks):
                         return TagResult(now, part, Outcome.NEEDS_ATTENTION, found.finding,
                                          "the tag did not lock its blocks", attempt, data)
                 return TagResult(now, part, Outcome.VERIFIED, found.finding, "", attempt, data)

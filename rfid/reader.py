@@ -86,6 +86,10 @@ class RfidReader(ABC):
         """Write-protect user-memory blocks for good (ISO 15693 Lock Block)."""
         raise ReaderError(f"{self.name}: this reader cannot lock blocks")
 
+    async def lock_verified(self, uid: str, blocks: tuple[int, ...]) -> bool:
+        """After `lock_blocks`: are those blocks now write-protected?"""
+        return set(blocks) <= await self.locked_blocks(uid)
+
     async def locked_blocks(self, uid: str) -> frozenset[int]:
         """User-memory blocks that are write-protected. A reader that cannot tell says none; a
         write into a locked block then fails and the programmer's read-back reports it."""

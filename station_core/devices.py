@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from station_core.profile import CardReaderSettings, LockBoardSettings, RfidReaderSettings
@@ -10,6 +11,9 @@ from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, defau
 
 def create_rfid_reader(settings: RfidReaderSettings) -> Any:
     kwargs: dict[str, Any] = {"name": settings.id, **settings.options}
+    variable = kwargs.pop("access_password_env", None)
+    if variable:  # the UHF access password: a secret, from the environment (station.env)
+        kwargs["access_password"] = tag_access_password(str(variable))
     if settings.url:
         kwargs["url"] = settings.url
     if settings.host:
@@ -35,3 +39,15 @@ def create_card_reader(settings: CardReaderSettings) -> Any:
         kwargs["reader_name"] = settings.reader_name
         kwargs["apdu"] = bytes.fromhex(settings.apdu)
     return CARD_READERS.create(settings.driver, **kwargs)
+
+
+def tag_access_password(variable: str) -> int:
+    """The 32-bit Gen2 access password in `variable`, as 8 hexadecimal digits; a clear error
+    (never the value) when it is missing or malformed."""
+    text = os.environ.get(variable, "").strip().removeprefix("0x")
+    if len(text) != 8 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ValueError(f"{variable} must hold the tag access password as 8 hexadecimal digits")
+    value = int(text, 16)
+    if value == 0:
+        raise ValueError(f"{variable}: a zero access password protects nothing")
+    return value

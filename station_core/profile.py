@@ -147,6 +147,10 @@ class RfidReaderSettings(Strict):
         if self.options.get("security") == "pc-afi" and self.tag_scheme == "gs1":
             raise ValueError("security 'pc-afi' keeps the AFI in the PC word of an ISO 28560-4 "
                              "tag; a GS1 EPC has none: use 'user-word' or 'none'")
+        if "access_password" in self.options:
+            raise ValueError("a tag access password is a secret: name the environment variable "
+                             "that holds it (options.access_password_env, set in station.env), "
+                             "not the password itself")
         return self
 
 
@@ -491,6 +495,11 @@ class TaggingSettings(Strict):
     gs1_company_prefix: str = Field(
         default="", pattern=r"^(\d{6,12})?$",
         description="GS1 company prefix for sites whose UHF tags carry a GIAI-96 (tag_scheme gs1)")
+    gs1_item_reference: str = Field(
+        default="", pattern=r"^(\d{1,7})?$",
+        description="with it, GS1 tags are written as SGTIN-96 instead: the indicator digit and "
+                    "item reference of the library's product class (13 digits with the company "
+                    "prefix), the item barcode as the serial")
     parts_field: str = Field(
         default="", pattern=r"^([A-Z][A-Z0-9])?$",
         description="the SIP2 field of the Item Information Response in which this ILS sends an "
@@ -499,7 +508,16 @@ class TaggingSettings(Strict):
         default_factory=list, max_length=64,
         description="HF user-memory blocks to lock once a tag is verified (ISO 15693 Lock Block; "
                     "permanent). Empty: nothing is locked. The AFI is never locked: it is the "
-                    "security marker")
+                    "security marker. On UHF (Gen2 locks whole banks) any block locks the EPC "
+                    "bank with the access password in the station's secrets")
+
+    @model_validator(mode="after")
+    def _sgtin_class(self) -> TaggingSettings:
+        if self.gs1_item_reference and \
+                len(self.gs1_company_prefix) + len(self.gs1_item_reference) != 13:
+            raise ValueError("gs1_company_prefix and gs1_item_reference together are 13 digits "
+                             "(the GTIN without its check digit)")
+        return self
 
     @field_validator("lock_blocks")
     @classmethod

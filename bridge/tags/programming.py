@@ -33,7 +33,7 @@ from station_core.profile import RfidReaderSettings, TaggingSettings
 from station_core.spreadsheet import SafeWriter
 
 WRITE_SCHEME = {"hf-auto": "28560-3"}  # auto-detection reads either; new tags get the -3 model
-UHF_SCHEMES = ("28560-4", "gs1")
+UHF_SCHEMES = ("28560-4", "gs1", "gs1-sgtin")
 
 
 class TaggingError(Exception):
@@ -76,18 +76,20 @@ class TagStation:
 
     def plan_scheme(self, reader_id: str) -> str:
         settings = self.readers[reader_id][0]
-        return WRITE_SCHEME.get(settings.tag_scheme, settings.tag_scheme)
+        scheme = WRITE_SCHEME.get(settings.tag_scheme, settings.tag_scheme)
+        return "gs1-sgtin" if scheme == "gs1" and self.settings.gs1_item_reference else scheme
 
     def plan(self, settings: RfidReaderSettings, item_id: str, parts: int) -> Plan:
         scheme = self.plan_scheme(settings.id)
-        owner = self.settings.gs1_company_prefix if scheme == "gs1" else self.settings.owner_library
-        if not owner:
+        owner = {"gs1": self.settings.gs1_company_prefix,
+                 "gs1-sgtin": f"{self.settings.gs1_company_prefix}."
+                              f"{self.settings.gs1_item_reference}"}.get(
+            scheme, self.settings.owner_library)
+        if not owner.strip("."):
             raise TaggingError("set [tagging] gs1_company_prefix in the profile before writing "
-                               "GS1 tags" if scheme == "gs1" else
+                               "GS1 tags" if scheme.startswith("gs1") else
                                "set [tagging] owner_library (the library's ISIL) in the profile "
                                "before programming tags")
-        if self.settings.lock_blocks and scheme in UHF_SCHEMES:
-            raise TaggingError("[tagging] lock_blocks locks HF blocks; this pad writes UHF tags")
         plan = Plan(item_id, owner, self.settings.country, parts=parts, scheme=scheme,
                     secure=self.settings.secure, lock_blocks=tuple(self.settings.lock_blocks))
         try:

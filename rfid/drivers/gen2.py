@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-EPC_BANK, TID_BANK, USER_BANK = 1, 2, 3
+RESERVED_BANK, EPC_BANK, TID_BANK, USER_BANK = 0, 1, 2, 3
+ACCESS_PASSWORD_WORD = 2  # reserved bank: kill password words 0-1, access password words 2-3
 PC_WORD = 1  # word address of StoredPC in the EPC bank; the UII starts at word 2
 EPC_START_BIT = 0x20
 TOGGLE = 0x0100
@@ -26,6 +27,12 @@ WRITE_RESULTS = {0: "success", 1: "the tag's memory is too small for the data",
                  6: "the reader reported an error"}
 READ_RESULTS = {0: "success", 1: "the tag reported an error", 2: "no response from the tag",
                 3: "the reader reported an error"}
+# C1G2LockOpSpecResult (LLRP 1.0.1 15.2.1.5.5.4)
+LOCK_RESULTS = {0: "success", 1: "insufficient power to lock", 2: "the tag reported an error",
+                3: "no response from the tag", 4: "the reader reported an error"}
+# C1G2LockPayload (16.2.1.3.2.5.1): Privilege and DataField values
+READ_WRITE, PERMA_LOCK, PERMA_UNLOCK, UNLOCK = 0, 1, 2, 3
+KILL_PASSWORD, ACCESS_PASSWORD, EPC_MEMORY, TID_MEMORY, USER_MEMORY = 0, 1, 2, 3, 4
 
 
 def is_gs1_epc(uii: bytes) -> bool:
@@ -74,6 +81,13 @@ def write_op(op_id: int, bank: int, pointer: int, data: bytes, password: int = 0
     return {"C1G2Write": {"OpSpecID": op_id, "AccessPassword": password, "MB": bank,
                           "WordPtr": pointer, "WriteDataWordCount": len(data) // 2,
                           "WriteData": data}}
+
+
+def lock_op(op_id: int, password: int, payload: list[tuple[int, int]]) -> dict[str, Any]:
+    """C1G2Lock (344) with its C1G2LockPayloads (345), as (privilege, data field)."""
+    return {"C1G2Lock": {"OpSpecID": op_id, "AccessPassword": password,
+                         "C1G2LockPayload": [{"Privilege": privilege, "DataField": data_field}
+                                             for privilege, data_field in payload]}}
 
 
 def access_spec(spec_id: int, epc_hex: str, op: dict[str, Any]) -> dict[str, Any]:

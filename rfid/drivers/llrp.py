@@ -21,6 +21,15 @@ The security marker, by `security`:
 - "none": the gates consult the ILS or a gate database; marker calls succeed without a write;
 - "pc-afi": ISO 28560-4: the AFI in the PC word (toggle 1), `afi_secured` / `afi_on_loan`;
 - "user-word": a flag word in user memory (`security_word`), 1 secured, 0 on loan.
+
+Locking (`lock_blocks`; Gen2 locks whole banks, so any block asked for locks the EPC bank): the
+station's access password is written to the reserved bank (words 2-3), then one C1G2Lock
+(16.2.1.3.2.5) password-locks the access password (unreadable without it) and, by `lock`,
+password-locks the EPC bank ("password": rewritable by a station that has the password, which
+the driver then gives with every access, so a PC-word AFI still changes at the kiosk) or
+perma-locks it ("permanent"). The password comes from the station's secrets, never from the
+database (station_core/devices.py: `access_password_env`). Whether the lock took is tested the
+way any other reader would meet it: a write without the password must be refused.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from rfid.reader import (
 )
 
 SECURITY_MODES = ("none", "pc-afi", "user-word")
+LOCK_MODES = ("password", "permanent")
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +68,14 @@ class LlrpReader(RfidReader):
         window_s: float = 0.6, connect_timeout_s: float = 5.0, security: str = "none",
         report_every_n_tags: int = 1, afi_secured: int = 0x07, afi_on_loan: int = 0xC2,
         security_word: int = 0, access_password: int = 0, access_timeout_s: float = 2.0,
+        lock: str = "password",
     ) -> None:
+        if lock not in LOCK_MODES:
+            raise ValueError(f"lock must be one of {', '.join(LOCK_MODES)}")
+        if lock == "permanent" and security == "pc-afi":
+            raise ValueError("a permanently locked EPC bank keeps its PC word too: the AFI could "
+                             "never change at checkout (security 'pc-afi' needs lock 'password')")
+        self.lock = lock
         if not 1 <= report_every_n_tags <= 0xFFFF:
             raise ValueError("report_every_n_tags must be 1..65535 (ROReportSpec N)")
         if security not in SECURITY_MODES:
@@ -250,6 +267,37 @@ class LlrpReader(RfidReader):
         if self.security == "user-word":
             return await self._read(uid, gen2.USER_BANK, self.security_word, 1) != b"\0\0"
         return True
+
+    async def lock_blocks(self, uid: str, blocks: tuple[int, ...]) -> None:
+        """The EPC bank locked (whole: Gen2 has no word locks), its access password set first."""
+        self._check()
+        if not blocks:
+            return
+        if not self.access_password:
+            raise ReaderError(f"{self.name}: a UHF lock needs an access password (the station's "
+                              "secrets: BRONCO_TAG_ACCESS_PASSWORD); without one anybody can undo it")
+        await self._write(uid, gen2.RESERVED_BANK, gen2.ACCESS_PASSWORD_WORD,
+                          self.access_password.to_bytes(4, "big"))
+        epc = gen2.PERMA_LOCK if self.lock == "permanent" else gen2.READ_WRITE
+        spec_id = self._spec_id()
+        report = await self._run(uid, spec_id, gen2.lock_op(
+            spec_id & 0xFFFF, self.access_password,
+            [(gen2.READ_WRITE, gen2.ACCESS_PASSWORD), (epc, gen2.EPC_MEMORY)]))
+        code = int((report.get("C1G2LockOpSpecResult") or {}).get("Result", 4))
+        if code == 3:
+            self._seen.pop(uid, None)
+            raise TagNotFound(uid)
+        if code != 0:
+            raise ReaderError(f"{self.name}: locking {uid}: {gen2.LOCK_RESULTS.get(code, code)}")
+
+    async def lock_verified(self, uid: str, blocks: tuple[int, ...]) -> bool:
+        """Locked for anyone without the password: the PC word written back unchanged with no
+        password must be refused as locked (a tag that takes it was not locked: nothing moved)."""
+        pc = await self._read_pc(uid, fresh=True)
+        spec_id = self._spec_id()
+        report = await self._run(uid, spec_id, gen2.write_op(spec_id & 0xFFFF, gen2.EPC_BANK,
+                                                             gen2.PC_WORD, pc.to_bytes(2, "big")))
+        return int((report.get("C1G2WriteOpSpecResult") or {}).get("Result", 6)) == 2
 
     # -- AccessSpecs -------------------------------------------------------------------------------
     async def _read_pc(self, uid: str, *, fresh: bool = False) -> int:

@@ -12,13 +12,23 @@ LLRP parameters (LLRP 1.1 numbering; the same layouts in 1.0.1):
   WordPointer u16, WordCount u16 (0: the whole bank).
 - C1G2Write 342 (16.2.1.3.2.3): OpSpecID u16, AccessPassword u32, MB u2 + 6 reserved bits,
   WordPointer u16, WriteData u16v (a word count, then the words).
+- C1G2Lock 344 (16.2.1.3.2.5): OpSpecID u16, AccessPassword u32, then one or more
+  C1G2LockPayload 345 (16.2.1.3.2.5.1): Privilege u8 (0 Read_Write, 1 Perma_Lock, 2 Perma_Unlock,
+  3 Unlock), DataField u8 (0 kill password, 1 access password, 2 EPC, 3 TID, 4 user memory).
 - C1G2ReadOpSpecResult 349: Result u8, OpSpecID u16, ReadData u16v.
   C1G2WriteOpSpecResult 350: Result u8, OpSpecID u16, NumWordsWritten u16.
+  C1G2LockOpSpecResult 352: Result u8 (15.2.1.5.5.4: 0 success, 1 insufficient power,
+  2 tag error, 3 no response, 4 reader error), OpSpecID u16.
 A u1v is a u16 bit count and the bits padded to whole bytes; a u16v a u16 word count and the words.
 
-Gen2 memory: bank 0 reserved (passwords), 1 EPC/UII (word 0 StoredCRC, word 1 StoredPC, then the
-EPC/UII), 2 TID, 3 user. StoredPC bits 10h-14h: UII length in words; 15h user memory indicator;
-16h XPC indicator; 17h toggle (1: an ISO AFI in bits 18h-1Fh, 0: GS1 EPC).
+Gen2 memory: bank 0 reserved (kill password words 0-1, access password words 2-3), 1 EPC/UII
+(word 0 StoredCRC, word 1 StoredPC, then the EPC/UII), 2 TID, 3 user. StoredPC bits 10h-14h:
+UII length in words; 15h user memory indicator; 16h XPC indicator; 17h toggle (1: an ISO AFI in
+bits 18h-1Fh, 0: GS1 EPC).
+Gen2 Lock: each field is open, password-locked (written - or for a password read - only in the
+secured state: after the right access password, or at once when the access password is zero),
+or permanently locked or unlocked; a permanent state never changes again, and a Lock that asks it
+to fails as a whole. An access with a wrong nonzero password is not answered.
 """
 
 from __future__ import annotations
@@ -28,7 +38,14 @@ from dataclasses import dataclass, field
 
 ACCESS_SPEC, ACCESS_SPEC_STOP_TRIGGER, ACCESS_COMMAND, ACCESS_REPORT_SPEC = 207, 208, 209, 239
 C1G2_TAG_SPEC, C1G2_TARGET_TAG, C1G2_READ, C1G2_WRITE = 338, 339, 341, 342
-C1G2_READ_RESULT, C1G2_WRITE_RESULT = 349, 350
+C1G2_LOCK, C1G2_LOCK_PAYLOAD = 344, 345
+C1G2_READ_RESULT, C1G2_WRITE_RESULT, C1G2_LOCK_RESULT = 349, 350, 352
+# C1G2LockOpSpecResult Result values
+LOCK_OK, LOCK_TAG_ERROR, LOCK_NO_RESPONSE = 0, 2, 3
+# C1G2LockPayload: privileges, and the fields they apply to
+READ_WRITE, PERMA_LOCK, PERMA_UNLOCK, UNLOCK = 0, 1, 2, 3
+KILL_PASSWORD, ACCESS_PASSWORD, EPC_MEMORY, TID_MEMORY, USER_MEMORY = 0, 1, 2, 3, 4
+OPEN, PASSWORD_LOCKED, PERMA_LOCKED, PERMA_OPEN = "open", "password", "perma-locked", "perma-open"
 # C1G2WriteOpSpecResult Result values
 WRITE_OK, WRITE_OVERRUN, WRITE_LOCKED, WRITE_NO_RESPONSE = 0, 1, 2, 5
 # C1G2ReadOpSpecResult Result values
@@ -84,6 +101,13 @@ class WriteOp:
     words: bytes
 
 
+@dataclass(frozen=True)
+class LockOp:
+    op_id: int
+    password: int
+    payload: tuple[tuple[int, int], ...]  # (privilege, data field)
+
+
 @dataclass
 class AccessSpec:
     spec_id: int
@@ -94,7 +118,7 @@ class AccessSpec:
     stop_type: int
     operations_left: int  # OperationCountValue; with stop_type 0 there is no limit
     targets: list[TargetTag]
-    ops: list[ReadOp | WriteOp]
+    ops: list[ReadOp | WriteOp | LockOp]
     report_trigger: int = 0
 
 
@@ -120,6 +144,13 @@ def parse_access_spec(param: bytes) -> AccessSpec:
                     if len(data) != 2 * words:
                         raise ValueError("C1G2Write: WriteData shorter than its word count")
                     ops.append(WriteOp(op_id, password, bank >> 6, pointer, data))
+                elif inner == C1G2_LOCK:
+                    op_id, password = struct.unpack_from("!HI", op)
+                    payload = tuple(struct.unpack_from("!BB", v) for k, v in tlv_walk(op[6:])
+                                    if k == C1G2_LOCK_PAYLOAD)
+                    if not payload:
+                        raise ValueError("C1G2Lock: no C1G2LockPayload")
+                    ops.append(LockOp(op_id, password, payload))
     if not 1 <= len(targets) <= 2 or not ops:
         raise ValueError("an AccessCommand needs one or two C1G2TargetTag and an OpSpec")
     return AccessSpec(spec_id, antenna, protocol, bool(state & 0x80), rospec_id, stop_type, count,
@@ -160,6 +191,24 @@ class Gen2Tag:
     locked: set[int] = field(default_factory=set)
     leaves_during_write: bool = False  # pulled off the pad halfway through the next write
     gone: bool = False
+    reserved: bytearray = field(default_factory=lambda: bytearray(8))  # kill, access password
+    lock_state: dict[int, str] = field(default_factory=dict)  # Lock data field -> state
+
+    @property
+    def access_password(self) -> int:
+        return int.from_bytes(self.reserved[4:8], "big")
+
+    def _answers(self, password: int) -> bool:
+        """A wrong nonzero access password: the tag goes back to arbitrating, silent."""
+        return password == 0 or self.access_password in (0, password)
+
+    def _secured(self, password: int) -> bool:
+        return self.access_password == 0 or password == self.access_password
+
+    def _may_write(self, data_field: int, password: int) -> bool:
+        state = self.lock_state.get(data_field, OPEN)
+        return state in (OPEN, PERMA_OPEN) or (state == PASSWORD_LOCKED
+                                               and self._secured(password))
 
     def __post_init__(self) -> None:
         if self.pc < 0:
@@ -173,7 +222,7 @@ class Gen2Tag:
             return self.tid
         if number == USER_BANK:
             return bytes(self.user)
-        return bytes(8)  # kill and access passwords, all zero
+        return bytes(self.reserved)
 
     def matches(self, target: TargetTag) -> bool:
         memory = int.from_bytes(self.bank(target.bank), "big")
@@ -189,24 +238,33 @@ class Gen2Tag:
         return equal if target.match else not equal
 
     def read(self, op: ReadOp) -> bytes:
-        if self.gone:
+        if self.gone or not self._answers(op.password):
             return struct.pack("!BHH", READ_NO_RESPONSE, op.op_id, 0)
         memory = self.bank(op.bank)
         words = op.count or (len(memory) // 2 - op.pointer)
         chunk = memory[2 * op.pointer:2 * (op.pointer + words)]
         if words <= 0 or len(chunk) != 2 * words:
             return struct.pack("!BHH", READ_TAG_ERROR, op.op_id, 0)
+        if op.bank == 0 and not all(self._may_write(f, op.password) for f in
+                                    _password_fields(op.pointer, words)):
+            return struct.pack("!BHH", READ_TAG_ERROR, op.op_id, 0)  # a locked password
         return struct.pack("!BHH", READ_OK, op.op_id, words) + chunk
 
     def write(self, op: WriteOp) -> bytes:
         words = len(op.words) // 2
-        if self.gone:
+        if self.gone or not self._answers(op.password):
             return struct.pack("!BHH", WRITE_NO_RESPONSE, op.op_id, 0)
-        if op.bank in self.locked or op.bank in (0, TID_BANK):
+        fields = _password_fields(op.pointer, words) if op.bank == 0 else \
+            {EPC_BANK: [EPC_MEMORY], USER_BANK: [USER_MEMORY]}.get(op.bank, [TID_MEMORY])
+        if op.bank in self.locked or op.bank == TID_BANK \
+                or not all(self._may_write(f, op.password) for f in fields):
             return struct.pack("!BHH", WRITE_LOCKED, op.op_id, 0)
-        capacity = 2 + self.epc_words if op.bank == EPC_BANK else len(self.user) // 2
+        capacity = {EPC_BANK: 2 + self.epc_words, 0: 4}.get(op.bank, len(self.user) // 2)
         if op.pointer + words > capacity or (op.bank == EPC_BANK and op.pointer == 0):
             return struct.pack("!BHH", WRITE_OVERRUN, op.op_id, 0)
+        if op.bank == 0:
+            self.reserved[2 * op.pointer:2 * (op.pointer + words)] = op.words
+            return struct.pack("!BHH", WRITE_OK, op.op_id, words)
         done = words // 2 if self.leaves_during_write else words
         memory = bytearray(self.bank(op.bank))
         memory[2 * op.pointer:2 * (op.pointer + done)] = op.words[:2 * done]
@@ -220,8 +278,35 @@ class Gen2Tag:
             return struct.pack("!BHH", WRITE_NO_RESPONSE, op.op_id, done)
         return struct.pack("!BHH", WRITE_OK, op.op_id, done)
 
-    def run(self, op: ReadOp | WriteOp) -> bytes:
+    def lock(self, op: LockOp) -> bytes:
+        """Gen2 Lock: only in the secured state; all of the payload or none of it."""
+        if self.gone or not self._answers(op.password) or not self._secured(op.password):
+            return struct.pack("!BH", LOCK_NO_RESPONSE, op.op_id)
+        wanted = {READ_WRITE: PASSWORD_LOCKED, PERMA_LOCK: PERMA_LOCKED,
+                  PERMA_UNLOCK: PERMA_OPEN, UNLOCK: OPEN}
+        changes = {}
+        for privilege, data_field in op.payload:
+            now = self.lock_state.get(data_field, OPEN)
+            new = wanted.get(privilege)
+            if new is None or data_field > USER_MEMORY or \
+                    (now in (PERMA_LOCKED, PERMA_OPEN) and new != now):
+                return struct.pack("!BH", LOCK_TAG_ERROR, op.op_id)
+            changes[data_field] = new
+        self.lock_state.update(changes)
+        return struct.pack("!BH", LOCK_OK, op.op_id)
+
+    def run(self, op: ReadOp | WriteOp | LockOp) -> bytes:
         """One OpSpec on this tag: the result parameter to report."""
-        kind, result = (C1G2_READ_RESULT, self.read(op)) if isinstance(op, ReadOp) else \
-            (C1G2_WRITE_RESULT, self.write(op))
+        if isinstance(op, ReadOp):
+            kind, result = C1G2_READ_RESULT, self.read(op)
+        elif isinstance(op, WriteOp):
+            kind, result = C1G2_WRITE_RESULT, self.write(op)
+        else:
+            kind, result = C1G2_LOCK_RESULT, self.lock(op)
         return struct.pack("!HH", kind, 4 + len(result)) + result
+
+
+def _password_fields(pointer: int, words: int) -> list[int]:
+    """The Lock fields of reserved-bank words: 0-1 the kill password, 2-3 the access password."""
+    return sorted({KILL_PASSWORD if word < 2 else ACCESS_PASSWORD
+                   for word in range(pointer, pointer + words)})

@@ -35,7 +35,7 @@ def _decode(data: bytes, scheme: str, dsfid: int | None) -> TagValue:
     if scheme == "28560-4":
         value = iso28560_2.decode(data)
         return TagValue(**{**value.__dict__, "data_model": "28560-4"})
-    if scheme == "gs1":
+    if scheme in ("gs1", "gs1-sgtin"):
         return gs1.decode(data)
     raise TagDataError(f"unknown tag data scheme {scheme!r} (known: {', '.join(SCHEMES)})")
 
@@ -52,6 +52,11 @@ def encode_tag(value: TagValue, scheme: str = "28560-3") -> bytes:
             raise TagDataError(f"item {value.item_id}: a GIAI-96 asset reference is a number "
                                "without leading zeros")
         return gs1.encode_giai96(value.owner_library, int(value.item_id))
+    if scheme == "gs1-sgtin":  # SGTIN-96: the owner is the product class, the item its serial
+        if not value.item_id.isdigit() or value.item_id.startswith("0"):
+            raise TagDataError(f"item {value.item_id}: an SGTIN-96 serial is a number without "
+                               "leading zeros")
+        return gs1.encode_sgtin96(value.owner_library, int(value.item_id))
     raise ValueError(f"cannot encode scheme {scheme!r}")
 
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench import sip2_codec, sip2_pool
 from tests.conftest import ROOT
 
@@ -126,6 +128,7 @@ def test_fleet_benchmark_reports_ingest_cpu_and_drain() -> None:
     assert 36 <= result["outage"]["backlog_events"] <= 39 and result["outage"]["all_acknowledged"]
 
 
+@pytest.mark.timeout(600)
 def test_every_benchmark_still_runs_and_reports_its_figures(tmp_path) -> None:
     """`bronco bench --quick`: each benchmark at small sizes. One that stops running (as the
     budgets benchmark did when the profile check began refusing its 8 x 16 door profile) fails

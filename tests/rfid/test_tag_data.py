@@ -109,7 +109,32 @@ def test_gs1_sgtin_decodes_the_serial() -> None:
     # SGTIN-96, partition 5 (7-digit company prefix 0614141, item reference 812345), serial 6789
     value = (0x30 << 88) | (1 << 85) | (5 << 82) | (614141 << 58) | (812345 << 38) | 6789
     tag = gs1.decode(value.to_bytes(12, "big"), item_id="full")
-    assert tag.item_id == "0614141812345.6789" and tag.data_model == "gs1-sgtin"
+    # GTIN-14: indicator 8, company 0614141, item 12345, check digit 8
+    assert tag.item_id == "80614141123458.6789" and tag.data_model == "gs1-sgtin"
+    assert tag.owner_library == "0614141.812345"
+
+
+def test_sgtin96_matches_the_tag_data_standards_example() -> None:
+    """The EPC Tag Data Standard's SGTIN-96 example: urn:epc:tag:sgtin-96:3.0614141.812345.6789
+    is 3074257BF7194E4000001A85."""
+    published = bytes.fromhex("3074257BF7194E4000001A85")
+    assert gs1.encode_sgtin96("0614141.812345", 6789, filter_value=3) == published
+    tag = gs1.decode(published)
+    assert (tag.item_id, tag.owner_library) == ("6789", "0614141.812345")
+
+
+@given(st.sampled_from(["061414.1234567", "0614141.812345", "06141411.12345", "061414112345.0"]),
+       st.integers(1, 2**38 - 1))
+def test_sgtin96_round_trip(product_class: str, serial: int) -> None:
+    value = TagValue(str(serial), product_class, data_model="gs1-sgtin")
+    back = decode_tag(encode_tag(value, "gs1-sgtin"), "gs1")
+    assert (back.item_id, back.owner_library) == (str(serial), product_class)
+
+
+@pytest.mark.parametrize("item", ["274877906944", "0123", "31000000000011"])
+def test_an_item_an_sgtin_cannot_hold_is_refused_with_the_reason(item: str) -> None:
+    with pytest.raises(ValueError, match="serial"):
+        encode_tag(TagValue(item, "0614141.812345"), "gs1-sgtin")
 
 
 def test_auto_detection_by_dsfid_and_crc() -> None:
