@@ -14,6 +14,7 @@ from rfid.drivers.llrp import LlrpReader
 from rfid.emulators import llrp_access as gen2_model
 from rfid.emulators.llrp import TestLlrpReader
 from rfid.programming import Finding, Outcome, Plan, TagProgrammer
+from rfid.reader import ReaderError
 from rfid.tags.decoding import decode_tag
 from tests.rfid.test_llrp_programming import BOOK, FACTORY, seen, tlv
 
@@ -33,6 +34,14 @@ async def driver_for(emulator: TestLlrpReader, **options: object) -> LlrpReader:
     return driver
 
 
+async def program_fresh(emulator: TestLlrpReader, station: LlrpReader, uid: str, plan: Plan):
+    """A factory tag onto the pad, programmed by `station`: (the emulated tag, the result)."""
+    tag = emulator.put(uid)
+    await seen(station, uid)
+    [result] = await TagProgrammer(station).program(plan, [uid])
+    return tag, result
+
+
 def locked_book() -> Plan:
     return Plan(BOOK, "US-CPP", "US", scheme="28560-4", lock_blocks=(0,))
 
@@ -40,9 +49,7 @@ def locked_book() -> Plan:
 async def test_a_password_lock_stops_a_reader_without_the_password(emulator) -> None:
     station = await driver_for(emulator, security="pc-afi", access_password=PASSWORD)
     try:
-        tag = emulator.put(FACTORY[0])
-        await seen(station, FACTORY[0])
-        [result] = await TagProgrammer(station).program(locked_book(), [FACTORY[0]])
+        tag, result = await program_fresh(emulator, station, FACTORY[0], locked_book())
         assert result.outcome is Outcome.VERIFIED, result.detail
         assert tag.access_password == PASSWORD
         assert tag.lock_state[gen2_model.EPC_MEMORY] == gen2_model.PASSWORD_LOCKED
@@ -62,7 +69,7 @@ async def test_a_password_lock_stops_a_reader_without_the_password(emulator) -> 
             Plan("3100009999", "US-CPP", "US", scheme="28560-4"), [result.uid], overwrite=True)
         assert (again.outcome, again.finding) == (Outcome.REFUSED, Finding.LOCKED)
         assert tag.epc == written
-        with pytest.raises(Exception):  # the password itself cannot be read out
+        with pytest.raises(ReaderError):  # the password itself cannot be read out
             await stranger._read(result.uid, 0, 2, 2)
     finally:
         await stranger.close()
@@ -90,9 +97,7 @@ async def test_a_permanent_lock_stops_even_the_station(emulator) -> None:
     station = await driver_for(emulator, security="user-word", security_word=2,
                                access_password=PASSWORD, lock="permanent")
     try:
-        tag = emulator.put(FACTORY[1])
-        await seen(station, FACTORY[1])
-        [result] = await TagProgrammer(station).program(locked_book(), [FACTORY[1]])
+        tag, result = await program_fresh(emulator, station, FACTORY[1], locked_book())
         assert result.outcome is Outcome.VERIFIED, result.detail
         assert tag.lock_state[gen2_model.EPC_MEMORY] == gen2_model.PERMA_LOCKED
         [again] = await TagProgrammer(station).program(
@@ -108,9 +113,7 @@ async def test_a_permanent_lock_stops_even_the_station(emulator) -> None:
 async def test_a_lock_without_an_access_password_is_not_done_and_says_why(emulator) -> None:
     station = await driver_for(emulator, security="pc-afi")
     try:
-        tag = emulator.put(FACTORY[2])
-        await seen(station, FACTORY[2])
-        [result] = await TagProgrammer(station).program(locked_book(), [FACTORY[2]])
+        tag, result = await program_fresh(emulator, station, FACTORY[2], locked_book())
         assert result.outcome is Outcome.NEEDS_ATTENTION and "access password" in result.detail
         assert tag.lock_state == {}
     finally:
@@ -125,10 +128,8 @@ def test_a_permanent_lock_with_the_afi_in_the_pc_word_is_refused() -> None:
 async def test_a_gs1_site_writes_sgtin_96_and_reads_it_back(emulator) -> None:
     station = await driver_for(emulator, security="user-word", security_word=2)
     try:
-        tag = emulator.put(FACTORY[0])
-        await seen(station, FACTORY[0])
         plan = Plan("6789", "0614141.812345", scheme="gs1-sgtin")
-        [result] = await TagProgrammer(station).program(plan, [FACTORY[0]])
+        tag, result = await program_fresh(emulator, station, FACTORY[0], plan)
         assert result.outcome is Outcome.VERIFIED, result.detail
         held = decode_tag(tag.epc, "gs1")  # the emulated tag's own memory
         assert (held.item_id, held.owner_library, held.data_model) == \
