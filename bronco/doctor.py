@@ -330,14 +330,32 @@ def station_view(profile: Profile) -> list[Finding] | None:
     return findings
 
 
+def check_hold_events(profile: Profile) -> Finding | None:
+    """Alma's webhooks: whether the secret is there, and which requests' events the lockers take."""
+    variable = profile.ils.alma_webhook_secret_env
+    if not variable:
+        return None
+    from bridge.lockers.hold_events import describe_place
+
+    taken = describe_place(profile.ils.locker_pickup_location)
+    if not os.environ.get(variable):
+        return Finding("ils", "Alma hold events", "fail", f"{variable} is not set: every webhook "
+                       "is refused", f"Put the webhook secret in station.env as {variable}=...")
+    level: Level = "ok" if profile.ils.locker_pickup_location else "warn"
+    return Finding("ils", "Alma hold events", level, f"takes {taken}",
+                   "" if level == "ok" else "Without it every hold shelf's events reach the "
+                   "lockers' to-load list.")
+
+
 async def diagnose(profile: Profile) -> list[Finding]:
     running = station_view(profile)
+    holds = [f for f in (check_hold_events(profile),) if f]
     if running is not None:
-        return [*running, check_database(profile)]
+        return [*running, check_database(profile), *holds]
     findings = [check_database(profile), await check_ils(profile)]
     # Boards sharing one RS-485 port are checked one after another, like the station polls them.
     findings += [await check_lock_board(b) for b in profile.lock_boards]
     findings += [await check_rfid_reader(r) for r in profile.rfid_readers]
     findings += [await check_card_reader(c) for c in profile.card_readers]
     findings += [f for f in (await check_email(profile), check_printer(profile)) if f]
-    return findings
+    return findings + holds

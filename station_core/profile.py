@@ -96,7 +96,9 @@ class IlsSettings(Strict):
     locker_pickup_location: str = Field(
         default="", max_length=64,
         description="the ILS's code for the lockers' pickup location (holds for elsewhere are "
-                    "not the lockers' business); empty: every hold-shelf event")
+                    "not the lockers' business): Koha's branch code; for Alma the library's code, "
+                    "or LIBRARY/DESK when the lockers are a circulation desk in a library; "
+                    "empty: every hold-shelf event")
     koha_rest_url: str = Field(
         default="", pattern=r"^(https?://\S+)?$",
         description="Koha's REST API base (https://koha.example.edu/api/v1): its holds are polled "

@@ -75,9 +75,29 @@ def parse_alma(body: bytes) -> HoldNews | None:
     return HoldNews(event_id=event_id[:128], request_id=str(request["request_id"])[:64],
                     item_id=str(request.get("barcode") or "")[:64],
                     title=str(request.get("title") or "")[:255], state=ALMA_STATES[value],
-                    pickup=str(request.get("pickup_location_library") or
-                               request.get("pickup_location") or ""),
+                    pickup=alma_pickup_place(request),
                     happened_at=happened)
+
+
+def alma_pickup_place(request: dict[str, Any]) -> str:
+    """Where Alma will hand the request over, as `[ils] locker_pickup_location` names it: the
+    library's code for a library pickup location, "LIBRARY/DESK" for a circulation desk (a locker
+    bank set up as a desk inside a library), else the pickup location as given."""
+    library = str(request.get("pickup_location_library") or "")
+    desk = str(request.get("pickup_location_circulation_desk") or "")
+    if str(request.get("pickup_location_type") or "").upper() == "CIRCULATION_DESK" and desk:
+        return f"{library}/{desk}" if library else desk
+    return library or str(request.get("pickup_location") or "")
+
+
+def describe_place(configured: str) -> str:
+    """Which pickup places' events the lockers take, in words (the doctor says it)."""
+    if not configured:
+        return "requests for every pickup place (set [ils] locker_pickup_location)"
+    library, _, desk = configured.partition("/")
+    if desk:
+        return f"requests for pickup at circulation desk {desk} of library {library}"
+    return f"requests for pickup at library {library} itself (not at its circulation desks)"
 
 
 def _when(text: object) -> datetime | None:
@@ -103,7 +123,7 @@ class HoldEvents:
             # decide ("pickup place unknown"), never dropped without a trace.
             news = replace(news, state=UNKNOWN_PLACE)
         elif news.state == "on_shelf" and self.pickup_location and \
-                news.pickup != self.pickup_location:
+                news.pickup.upper() != self.pickup_location.upper():
             return False
         now = datetime.now(UTC)
         with Session(self.engine) as db:

@@ -177,3 +177,57 @@ def test_an_on_shelf_event_without_its_pickup_place_is_kept_and_shown(station) -
     assert [h["item_id"] for h in holds["pickup_unknown"]] == [MARIA_HOLDS[0]]  # ...nor lost
     page = client.get("/console").text
     assert 'id="pickup-unknown"' in page and MARIA_HOLDS[0] in page
+
+
+def desk_event(event_id: str, request_id: str, barcode: str, library: str, desk: str) -> bytes:
+    """An on-shelf event whose pickup location is a circulation desk inside a library."""
+    body = json.loads(alma_event(event_id, "REQUEST_PLACED_ON_SHELF", request_id, barcode,
+                                 pickup=library))
+    body["user_request"].update({"pickup_location_type": "CIRCULATION_DESK",
+                                 "pickup_location_circulation_desk": desk,
+                                 "pickup_location": f"{desk} desk"})
+    return json.dumps(body).encode()
+
+
+def test_a_desk_of_the_lockers_library_is_not_the_lockers(station) -> None:
+    """Before: matched by library code only, a hold for the front desk of library LOCKERS went
+    on the lockers' to-load list."""
+    client, _, _ = station
+    post(client, desk_event("e1", "R1", MARIA_HOLDS[0], "LOCKERS", "FRONT"))
+    post(client, alma_event("e2", "REQUEST_PLACED_ON_SHELF", "R2", MARIA_HOLDS[1]))
+    assert [h["item_id"] for h in client.get("/api/v1/staff/holds").json()["to_load"]] == \
+        [MARIA_HOLDS[1]]
+
+
+def test_lockers_set_up_as_a_circulation_desk_are_matched_by_library_and_desk(
+        tmp_path: Path, demo_ils: DemoIls, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRONCO_ALMA_SECRET", SECRET)
+    profile = station_profile(tmp_path, ils_port=demo_ils.port, ils={
+        "alma_webhook_secret_env": "BRONCO_ALMA_SECRET", "locker_pickup_location": "MAIN/LOCKERDESK"})
+    app = create_app(profile)
+    with TestClient(app) as client:
+        app.state.station.auth.create_user("desk1", PASSWORD, "desk")
+        client.post("/api/v1/staff/login", json={"username": "desk1", "password": PASSWORD})
+        assert post(client, desk_event("e1", "R1", MARIA_HOLDS[0], "MAIN", "LOCKERDESK")
+                    ).json()["recorded"] is True
+        assert post(client, desk_event("e2", "R2", MARIA_HOLDS[1], "MAIN", "CIRCDESK")
+                    ).json()["recorded"] is False
+        assert post(client, alma_event("e3", "REQUEST_PLACED_ON_SHELF", "R3", "3100007004",
+                                       pickup="MAIN")).json()["recorded"] is False
+        assert [h["item_id"] for h in client.get("/api/v1/staff/holds").json()["to_load"]] == \
+            [MARIA_HOLDS[0]]
+
+
+def test_the_doctor_says_which_events_the_lockers_take(tmp_path: Path, demo_ils: DemoIls,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bronco.doctor import check_hold_events
+
+    monkeypatch.delenv("BRONCO_ALMA_SECRET", raising=False)
+    profile = station_profile(tmp_path, ils_port=demo_ils.port, ils={
+        "alma_webhook_secret_env": "BRONCO_ALMA_SECRET", "locker_pickup_location": "MAIN/LOCKERDESK"})
+    missing = check_hold_events(profile)
+    assert missing is not None and missing.level == "fail" and "BRONCO_ALMA_SECRET" in missing.message
+    monkeypatch.setenv("BRONCO_ALMA_SECRET", SECRET)
+    found = check_hold_events(profile)
+    assert found is not None and found.level == "ok"
+    assert "LOCKERDESK" in found.message and "MAIN" in found.message
