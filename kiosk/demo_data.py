@@ -17,7 +17,8 @@ CHECKOUT_ITEMS = [
     {"item_id": "3100004001", "status": "incomplete", "title": "Laptop kit: Dell Latitude 5440",
      "parts": 2, "missing": [2]},
     {"item_id": "3100006001", "status": "refused", "title": "Oxford English Dictionary, vol. 3",
-     "message": "This item is for use in the library only", "parts": 1, "missing": []},
+     "message": "This item is for use in the library only", "reason": "library_use_only",
+     "parts": 1, "missing": []},
     {"item_id": "3100002008", "status": "see_staff", "title": "Silent Spring", "parts": 1,
      "missing": []},
 ]

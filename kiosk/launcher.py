@@ -131,6 +131,19 @@ def _schedule_screenshots(app: Any, folder: Path) -> None:
         except SpeechUnavailable as exc:
             report[shot]["speech_error"] = str(exc)
         report[shot]["speech"] = public
+        report[shot]["texts"] = shown_texts(current)
         Clock.schedule_once(show_next, 0)
 
     Clock.schedule_once(begin, 0.3)
+
+
+def shown_texts(screen: Any) -> list[str]:
+    """Every text a patron can read on the screen (labels and buttons that are shown)."""
+    from kiosk.focus import plain, shown, walk
+
+    texts = []
+    for widget in walk(screen):
+        text = getattr(widget, "text", "")
+        if isinstance(text, str) and text.strip() and shown(widget):
+            texts.append(" ".join(plain(text).split()))
+    return texts

@@ -64,9 +64,10 @@ def print_receipt(target: str, header: str, lines: list[str], footer: str) -> No
 
 async def send_receipt(kind: str, *, lines: list[str], email: str | None, notifier: Notifier,
                        printer: str, library: str, footer: str) -> dict[str, Any]:
+    """`why` is a code the kiosk says in the patron's language; `reason` is for logs and tools."""
     if kind == "email":
         if not email:
-            return {"sent": False, "reason": "no email address on file"}
+            return {"sent": False, "why": "no_email", "reason": "no email address on file"}
         from email.message import EmailMessage  # loaded at the first e-mailed receipt
 
         message = EmailMessage()
@@ -77,15 +78,15 @@ async def send_receipt(kind: str, *, lines: list[str], email: str | None, notifi
             await asyncio.to_thread(notifier._deliver, message)
         except OSError as exc:
             log.warning("receipt email not sent: %s", exc)
-            return {"sent": False, "reason": "the mail server is not reachable"}
+            return {"sent": False, "why": "mail_down", "reason": "the mail server is not reachable"}
         return {"sent": True}
     if kind == "print":
         if not printer:
-            return {"sent": False, "reason": "this kiosk has no printer"}
+            return {"sent": False, "why": "no_printer", "reason": "this kiosk has no printer"}
         try:
             await asyncio.to_thread(print_receipt, printer, library, lines, footer)
         except OSError as exc:
             log.warning("receipt not printed: %s", exc)
-            return {"sent": False, "reason": "the printer is not available"}
+            return {"sent": False, "why": "printer_down", "reason": "the printer is not available"}
         return {"sent": True}
-    return {"sent": False, "reason": "no receipt wanted"}
+    return {"sent": False, "why": "not_wanted", "reason": "no receipt wanted"}

@@ -38,13 +38,22 @@ class ReceiptVM(Observable):
         self.ctx.run(lambda: self.ctx.api.receipt(kind), self._done, self._failed)
 
     def _done(self, result: dict[str, Any]) -> None:
-        self.message = "" if result.get("sent") else result.get("reason", "")
+        self.message = "" if result.get("sent") else not_sent(result.get("why", ""))
         self.ctx.last_items = []
         self.ctx.end_session()
 
     def _failed(self, error: ApiError) -> None:
-        self.message = error.detail
+        self.message = not_sent("")
         self.ctx.end_session()
+
+
+def not_sent(why: str) -> str:
+    """Why no receipt came, in the session's language (the station sends a code)."""
+    return {"no_email": _("No receipt was sent: the library has no email address for you."),
+            "mail_down": _("No receipt was sent: email is not working right now."),
+            "no_printer": _("No receipt: this kiosk has no printer."),
+            "printer_down": _("No receipt was printed: the printer is not available."),
+            }.get(why, _("No receipt could be made this time."))
 
 
 class GoodbyeVM(Observable):

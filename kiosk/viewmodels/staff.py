@@ -43,8 +43,13 @@ class StaffVM(Observable):
 
     @property
     def device_lines(self) -> list[tuple[str, str]]:
-        return [(f"{d['kind'].replace('_', ' ')} {d['id']}", d["state"] +
-                 (f": {d['last_error']}" if d["last_error"] else ""))
+        """Each device and how it is, in the session's language. The driver's own error text
+        (technical, in English) is left to the staff console, which shows it in full."""
+        kinds = {"rfid_reader": _("RFID reader"), "lock_board": _("Lock board"),
+                 "card_reader": _("Card reader"), "printer": _("Printer")}
+        states = {"ok": _("working"), "starting": _("starting"), "stopped": _("stopped")}
+        return [(f"{kinds.get(d['kind'], d['kind'].replace('_', ' '))} {d['id']}",
+                 states.get(d["state"], _("not working: the staff console says why")))
                 for d in self.status.get("devices", [])]
 
     @property
@@ -63,8 +68,13 @@ class StaffVM(Observable):
                      lambda r: self._opened(door_id, r), self._failed)
 
     def _opened(self, door_id: str, result: dict[str, Any]) -> None:
-        self.message = _("Door {door}: {outcome}").format(door=door_id,
-                                                          outcome=result["outcome"].replace("_", " "))
+        outcomes = {"opened": _("opened"),
+                    "open_not_detected": _("released, but the door was not seen opening"),
+                    "not_confirmed": _("released; this door has no sensor to confirm it"),
+                    "failed": _("the lock board did not answer")}
+        outcome = result.get("outcome", "")
+        self.message = _("Door {door}: {outcome}").format(
+            door=door_id, outcome=outcomes.get(outcome, _("not opened")))
         self.load()
 
     def leave(self) -> None:
