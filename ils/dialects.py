@@ -31,10 +31,12 @@ class Dialect:
     error_detection: bool = True
     messages: frozenset[str] = ALL_MESSAGES  # what the ILS implements at all
     hold_item_detail: bool = True  # ask 63 for the list of hold items
-    hold_count_means: Literal["available", "all_open", "held"] = "available"
-    titles_in_item_lists: bool = True  # 64's item lists may hold barcodes, not titles
+    # What the hold items (count and list) are: those awaiting pickup (the standard; Polaris
+    # says "Held"), or every open request (FOLIO), of which the unavailable ones are not ready.
+    hold_count_means: Literal["available", "all_open"] = "available"
+    # Checking out an item the patron already has renews it: such a checkout is journaled as a
+    # renewal (bridge/circulation/service.py).
     checkout_of_own_loan_renews: bool = False
-    checkin_uses_location: bool = True  # the ILS reads AP (current location) on checkin
     tls_port: int | None = None  # the port its hosted service listens on over TLS
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -49,8 +51,7 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
         "alma", "Ex Libris Alma", encoding="utf-8",
         messages=ALL_MESSAGES - {END_SESSION, HOLD, ITEM_STATUS_UPDATE, BLOCK_PATRON,
                                  PATRON_ENABLE},
-        hold_item_detail=False, checkout_of_own_loan_renews=True, checkin_uses_location=False,
-        tls_port=6443,
+        hold_item_detail=False, checkout_of_own_loan_renews=True, tls_port=6443,
         notes=("Alma's cloud takes SIP2 only over TLS on port 6443 (stunnel or ils.tls).",
                "End Patron Session, Hold and Item Status Update are not supported.",
                "Checking out an item already on loan to the patron renews it.",
@@ -63,7 +64,6 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect(
         "evergreen", "Evergreen", encoding="ascii",
         messages=ALL_MESSAGES - {HOLD, FEE_PAID, RENEW_ALL, PATRON_ENABLE, ITEM_STATUS_UPDATE},
-        titles_in_item_lists=False,
         notes=("oils_sip.xml defaults to ASCII; UTF-8 only if the login says so.",
                "msg64_summary_datatype may make item lists barcodes: titles come from Item "
                "Information.",
@@ -73,7 +73,7 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
         "folio", "FOLIO (edge-sip2)", encoding="cp850", error_detection=False,
         messages=ALL_MESSAGES - {PATRON_STATUS, BLOCK_PATRON, FEE_PAID, ITEM_INFO, PATRON_ENABLE,
                                  HOLD, RENEW, RENEW_ALL, ITEM_STATUS_UPDATE},
-        hold_count_means="all_open", titles_in_item_lists=True,
+        hold_count_means="all_open",
         notes=("edge-sip2 defaults to IBM850 and no error detection.",
                "Patron Status, Fee Paid, Item Information, Renew and Renew All are not "
                "implemented: no renewals at the kiosk.",
@@ -83,7 +83,7 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("sierra", "Innovative Sierra",
             notes=("Nothing Sierra-specific is known; the server's BX is followed.",)),
     Dialect(
-        "polaris", "Innovative Polaris", hold_count_means="held",
+        "polaris", "Innovative Polaris",
         notes=("Hold items count and the hold item list include only holds in status Held.",)),
 )}
 

@@ -248,6 +248,14 @@ class Circulation:
     async def _checkout(self, session: KioskSession, item_id: str) -> ItemResult:
         if not self.link.online:
             return self._offline_checkout(session, item_id)
+        dialect = getattr(self.adapter, "dialect", None)
+        if getattr(dialect, "checkout_of_own_loan_renews", False) and \
+                (due_before := await self._due_now(item_id)) is not None:
+            # An item already out, checked out again: this ILS renews it (Alma). Journaled as
+            # the renewal it is - its answer kept durably, one left in doubt settled by whether
+            # the due date moved - never as a checkout that item information would "confirm".
+            return await self._renewal(session, item_id, due_before, lambda: self.adapter.checkout(
+                session.patron_id, item_id, pin=session.pin))
         attempt = await self._attempt(
             TxnKind.CHECKOUT, item_id, lambda: self.adapter.checkout(session.patron_id, item_id,
                                                                      pin=session.pin), session)
@@ -366,10 +374,13 @@ class Circulation:
             return ItemResult(item_id, False, offline=True, reason=Reason.ILS_OFFLINE,
                               message="Renewals are not available while the library system is "
                                       "offline. Please try again later.")
-        attempt = await self._attempt(
-            TxnKind.RENEW, item_id, lambda: self.adapter.renew(session.patron_id, item_id,
-                                                               pin=session.pin), session,
-            due_before=await self._due_now(item_id))
+        return await self._renewal(session, item_id, await self._due_now(item_id),
+                                   lambda: self.adapter.renew(session.patron_id, item_id,
+                                                              pin=session.pin))
+
+    async def _renewal(self, session: KioskSession, item_id: str, due_before: datetime | None,
+                       send: Callable[[], Awaitable[CheckoutResult]]) -> ItemResult:
+        attempt = await self._attempt(TxnKind.RENEW, item_id, send, session, due_before=due_before)
         if attempt.reply is Reply.QUEUED:  # renewals are never queued: tell the patron to retry
             self.journal.finish(attempt.seq, TxnState.REJECTED, outcome="item records still queued")
             return ItemResult(item_id, False, txn_id=attempt.txn.txn_id, reason=Reason.RECORDS_QUEUED,

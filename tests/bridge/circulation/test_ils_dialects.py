@@ -111,3 +111,30 @@ def test_holds_not_yet_filled_are_never_shown_ready(tmp_path: Path, dialect: str
         assert waiting.get("3100007001") is False and waiting.get("3100007002") is False, holds
     finally:
         stop(ils.proc)
+
+
+def test_a_checkout_alma_turns_into_a_renewal_is_journaled_as_one(tmp_path: Path) -> None:
+    """Alma renews an item the patron checks out again. Journaled as a checkout, a lost answer
+    would be "confirmed" by item information (the item is out either way) though the loan was
+    never extended; journaled as a renewal it keeps the due date it started from."""
+    import sqlite3
+
+    ils = start_demo_ils(tmp_path, "--dialect", "alma")
+    try:
+        profile = station_profile(tmp_path, ils_port=ils.port, ils={
+            "dialect": "alma", "encoding": None, "error_detection": None})
+        with TestClient(create_app(profile)) as client:
+            wait_for(lambda: online(client))
+            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+            first = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
+            again = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
+            assert first.json()["ok"] and again.json()["ok"], again.json()
+            database = profile.server.database_url.removeprefix("sqlite:///")
+    finally:
+        stop(ils.proc)
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT kind, due_before IS NOT NULL, state FROM circ_transaction "
+                            "WHERE item_id = ? ORDER BY seq", (BOOKS[1],)).fetchall()
+    assert rows == [("checkout", 0, "done"), ("renew", 1, "done")], rows
+    renewals = [r for r in ils.records() if r["op"] == "checkout" and r.get("renewal")]
+    assert len(renewals) == 1  # the ILS did renew it
