@@ -81,10 +81,16 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
                "The hold items count includes every open request, not only those awaiting "
                "pickup.")),
     Dialect("sierra", "Innovative Sierra",
-            notes=("Nothing Sierra-specific is known; the server's BX is followed.",)),
+            notes=("The server's BX is followed.",
+                   "SIP2 checkin leaves items with special conditions (a hold, transit, already "
+                   "in) unchecked unless Innovative enables it: the kiosk sends those to the "
+                   "desk.",
+                   "PIN verification may be off for SIP2 only (Innovative's setting).")),
     Dialect(
         "polaris", "Innovative Polaris",
-        notes=("Hold items count and the hold item list include only holds in status Held.",)),
+        notes=("Hold items count and the hold item list include only holds in status Held.",
+               "Patron Information carries Polaris' own fields (PA, PE, PS, U4, U5, PZ, PX, PY, "
+               "FA): kept and ignored; the doctor recognises Polaris by them.")),
 )}
 
 

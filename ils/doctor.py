@@ -302,9 +302,24 @@ async def _patron(link: _Link, probe: Probe, result: Diagnosis) -> None:
     result.add("patron information", "ok",
                f"valid; {len(info.hold_items)} hold items listed, count field "
                f"{info.hold_items_count}; status flags {flags!r}")
+    vendor = POLARIS_FIELDS & _field_codes(frame)
+    if len(vendor) >= 3:
+        result.recommended["dialect"] = "polaris"
+        result.add("dialect", "ok", f"Polaris' own patron fields ({', '.join(sorted(vendor))}): "
+                   "dialect = \"polaris\"")
     if info.hold_items_count is not None and len(info.hold_items) != info.hold_items_count:
         result.add("hold items", "warn", "the hold count and the list differ: this ILS counts "
                    "holds its own way (FOLIO counts every open request, Polaris only Held)")
+
+
+# Fields Polaris adds to Patron Information (64) after the standard ones (its published example).
+POLARIS_FIELDS = frozenset({"PA", "PE", "PS", "U4", "U5", "PZ", "PX", "PY", "FA"})
+
+
+def _field_codes(frame: bytes) -> set[str]:
+    """The two-letter codes of a reply's variable fields."""
+    return {part[:2].decode("ascii", "replace") for part in frame.rstrip(b"\r\n").split(b"|")[1:]
+            if len(part) >= 2}
 
 
 def _closest_dialect(offered: set[str], crlf: bool, checksummed: bool) -> str:

@@ -71,6 +71,8 @@ class Library:
     def __init__(self, data: DemoLibrary, ledger: Ledger | None = None, *,
                  own_due_dates: bool = False) -> None:
         self.data = data
+        # False as Sierra comes: items with special conditions are not checked in by SIP2.
+        self.special_checkin = True
         # Some ILSs apply their loan rule to a no-block (offline) checkout instead of the due date
         # the kiosk asks for: the patron was told another date, and the replay report says so.
         self.own_due_dates = own_due_dates
@@ -202,6 +204,13 @@ class Library:
         item = self.items.get(item_id)
         if item is None:
             return Outcome(False, "Item not found: please see the service desk")
+        if not self.special_checkin and self._special(item_id, item, location):
+            # Sierra without "SIP2 Checkin of Items with Special Conditions" (Innovative's Sierra
+            # help, sgcir_sip2_special_checkin): an item already checked in is not checked in
+            # and no message is given; one bound for the holdshelf or in transit is not checked
+            # in either (staff do it at the desk).
+            return Outcome(False, "" if item_id not in self.loans else
+                           "Please return this item at the desk", item.title)
         loan = self.loans.pop(item_id, None)
         extra: dict[str, Any] = {"previous_patron": loan.patron if loan else "",
                                  "location": item.location, "sort_bin": item.location}
@@ -221,6 +230,13 @@ class Library:
             extra.update(destination=home, alert_type="04", sort_bin="TRANSIT")
             return Outcome(True, f"In transit to {home}", item.title, extra=extra)
         return Outcome(True, "", item.title, extra=extra)
+
+    def _special(self, item_id: str, item: Any, location: str) -> bool:
+        """Sierra's special conditions: not checked out, a hold waiting for it, or not home."""
+        home = item.branch or self.settings.branch
+        away = not (location in self.settings.locations or location == home) \
+            or home != self.settings.branch
+        return item_id not in self.loans or self.first_hold(item_id) is not None or away
 
     def renew(self, patron_id: str, item_id: str, pin: str | None = None) -> Outcome:
         loan = self.loans.get(item_id)

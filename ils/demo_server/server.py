@@ -11,7 +11,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ils.demo_server.data import DemoLibrary
@@ -71,6 +71,7 @@ class DemoIlsServer:
         dialect: Dialect = DIALECTS["generic"], own_due_dates: bool = False,
     ) -> None:
         self.library = Library(data, Ledger(ledger), own_due_dates=own_due_dates)
+        self.library.special_checkin = dialect.name != "sierra"
         self.latency_s = latency_ms / 1000
         self.dialect = dialect
         # What this ILS answers at all: the demo's own set, less what the dialect lacks.
@@ -250,8 +251,18 @@ class DemoIlsServer:
             fine_items=chosen if wanted == "fine_items" else [],
             unavailable_hold_items=chosen if wanted == "unavailable_holds" else [],
             screen_message=_lines(reason),
-            extra=[("PT", patron.type)] + ([("XA", "Y")] if patron.accessible_locker else []),
+            extra=[("PT", patron.type)] + ([("XA", "Y")] if patron.accessible_locker else [])
+            + (self._polaris_fields(patron_id) if self.dialect.name == "polaris" else []),
         )
+
+    def _polaris_fields(self, patron_id: str) -> list[tuple[str, str]]:
+        """Polaris' own fields after the standard ones in 64, in the order and formats of its
+        published example (Innovative's "SIP patron information" answer, solution
+        161220154607673: PA1|PEMB|PS|U4Yes|U5|PZ...|PX<date>|PYN|FA0.00). The example does not
+        say what each holds beyond its format; the demo fills them to match."""
+        expires = (datetime.now() + timedelta(days=365)).strftime("%Y%m%d    %H%M%S")
+        return [("PA", "1"), ("PE", "MB"), ("PS", ""), ("U4", "Yes"), ("U5", ""), ("PZ", ""),
+                ("PX", expires), ("PY", "N"), ("FA", f"{self.library.fines[patron_id]:.2f}")]
 
     def _patron_status(self, request: Message) -> PatronStatusResponse:
         assert isinstance(request, PatronStatusRequest)

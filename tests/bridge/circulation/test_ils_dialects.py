@@ -4,7 +4,10 @@ lacks a message - which is then never sent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +18,21 @@ from tests.bridge.circulation.test_kiosk_api import BOOKS, MARIA, online, sign_i
 from tests.conftest import start_demo_ils, station_profile, stop, wait_for
 
 NAME = "María José Núñez"
+
+
+@contextmanager
+def station_speaking(tmp_path: Path, dialect: str) -> Iterator[tuple[TestClient, dict, Any, Any]]:
+    """A station on the demo ILS in `dialect`, María signed in: (client, her headers, the
+    profile, the demo ILS)."""
+    ils = start_demo_ils(tmp_path, "--dialect", dialect)
+    try:
+        profile = station_profile(tmp_path, ils_port=ils.port, ils={
+            "dialect": dialect, "encoding": None, "error_detection": None})
+        with TestClient(create_app(profile)) as client:
+            wait_for(lambda: online(client))
+            yield client, {"X-Kiosk-Session": sign_in(client)["token"]}, profile, ils
+    finally:
+        stop(ils.proc)
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
@@ -119,22 +137,60 @@ def test_a_checkout_alma_turns_into_a_renewal_is_journaled_as_one(tmp_path: Path
     never extended; journaled as a renewal it keeps the due date it started from."""
     import sqlite3
 
-    ils = start_demo_ils(tmp_path, "--dialect", "alma")
-    try:
-        profile = station_profile(tmp_path, ils_port=ils.port, ils={
-            "dialect": "alma", "encoding": None, "error_detection": None})
-        with TestClient(create_app(profile)) as client:
-            wait_for(lambda: online(client))
-            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
-            first = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
-            again = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
-            assert first.json()["ok"] and again.json()["ok"], again.json()
-            database = profile.server.database_url.removeprefix("sqlite:///")
-    finally:
-        stop(ils.proc)
+    with station_speaking(tmp_path, "alma") as (client, headers, profile, ils):
+        first = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
+        again = client.post("/api/v1/checkout", json={"item_id": BOOKS[1]}, headers=headers)
+        assert first.json()["ok"] and again.json()["ok"], again.json()
+        database = profile.server.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(database) as conn:
         rows = conn.execute("SELECT kind, due_before IS NOT NULL, state FROM circ_transaction "
                             "WHERE item_id = ? ORDER BY seq", (BOOKS[1],)).fetchall()
     assert rows == [("checkout", 0, "done"), ("renew", 1, "done")], rows
     renewals = [r for r in ils.records() if r["op"] == "checkout" and r.get("renewal")]
     assert len(renewals) == 1  # the ILS did renew it
+
+
+def test_sierra_takes_back_at_the_kiosk_only_what_needs_no_staff(tmp_path: Path) -> None:
+    """As Sierra comes (no "SIP2 Checkin of Items with Special Conditions"): an item on loan is
+    checked in; one a patron is waiting for is not - the kiosk says to bring it to the desk -
+    and one already in is refused without a word from the ILS. The generic demo ILS takes all."""
+    from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
+
+    results = {}
+    for dialect in ("sierra", "generic"):
+        with station_speaking(tmp_path, dialect) as (client, headers, _profile, _ils):
+            assert client.post("/api/v1/checkout", json={"item_id": BOOKS[0]},
+                               headers=headers).json()["ok"]
+            results[dialect] = [client.post("/api/v1/checkin", json={"item_id": item}).json()
+                                for item in (BOOKS[0], MARIA_HOLDS[0], BOOKS[0])]
+    loaned, held, again = results["sierra"]
+    assert loaned["ok"] is True
+    assert held["ok"] is False and held["message"]  # a hold to shelve: at the desk
+    assert again["ok"] is False  # already in: not checked in again
+    assert all(r["ok"] for r in results["generic"][:2])
+
+
+def test_polaris_sends_its_own_patron_fields(tmp_path: Path) -> None:
+    import asyncio
+
+    from ils.sip2.client import Sip2Connection, Sip2Settings
+    from ils.sip2.codec import now
+    from ils.sip2.messages import PatronInformationRequest
+
+    async def fields(dialect: str) -> set[str]:
+        ils = start_demo_ils(tmp_path, "--dialect", dialect)
+        try:
+            connection = Sip2Connection(Sip2Settings(port=ils.port, encoding="utf-8",
+                                                     login_user="kiosk", login_password="demo"),
+                                        "test")
+            await connection.connect()
+            reply = await connection.request(PatronInformationRequest(
+                transaction_date=now(), institution_id="DEMO", patron_id=MARIA))
+            await connection.close()
+            return {code for code, _value in reply.extra}
+        finally:
+            stop(ils.proc)
+
+    assert {"PA", "PE", "PX", "PY", "FA"} <= asyncio.run(fields("polaris"))
+    assert not {"PA", "PE", "PX", "PY", "FA"} & asyncio.run(fields("generic"))
+
