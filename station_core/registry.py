@@ -104,6 +104,15 @@ LOCK_BOARDS = DriverRegistry(
     },
 )
 
+SORTERS = DriverRegistry(
+    "sorter",
+    {
+        "simulated": DriverSpec("sorter.simulator", "SimulatedSorter"),
+        "modbus": DriverSpec("sorter.drivers.modbus", "ModbusSorter",
+                             needs="pymodbus (pip install 'bronco-station[modbus]')", extra="modbus"),
+    },
+)
+
 CARD_READERS = DriverRegistry(
     "card reader",
     {

@@ -1,0 +1,122 @@
+"""The sorter's ground floor: the PLC emulator against the Modbus specification's own example
+frames, and the pymodbus driver (an independent Modbus implementation) routing items on the
+emulated belt - a diverter that never moves under an item, a jam, a full bin, the emergency
+stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sorter.base import DiverterBusy, SorterError
+from sorter.belt import Belt
+from sorter.drivers.modbus import ModbusSorter
+from sorter.emulators.modbus_tcp import SorterEmulator, SorterPlc
+
+
+class Registers(SorterPlc):
+    """The PLC with bits set by hand, for the specification's examples."""
+
+    def __init__(self, coils: dict[int, bool], inputs: dict[int, bool]) -> None:
+        super().__init__(Belt())
+        self.coils, self.inputs = coils, inputs
+
+    def coil(self, address: int) -> bool | None:
+        return self.coils.get(address)
+
+    def discrete_input(self, address: int) -> bool | None:
+        return self.inputs.get(address)
+
+
+def bits(first: int, pattern: str) -> dict[int, bool]:
+    """'1011...' for addresses first, first+1, ..."""
+    return {first + i: c == "1" for i, c in enumerate(pattern)}
+
+
+def test_the_modbus_specifications_examples() -> None:
+    """Modbus Application Protocol V1.1b3: Read Coils 20-38 (6.1) answers CD 6B 05, Read Discrete
+    Inputs 197-218 (6.2) answers AC DB 35, Write Single Coil 173 ON (6.5) is echoed."""
+    coils = bits(0x13, "1011001111010110101")  # coils 20..38 as the example lists them, LSB first
+    inputs = bits(0xC4, "0011010111011011101011")
+    plc = Registers(coils, inputs)
+    assert plc.pdu(bytes.fromhex("0100130013")) == bytes.fromhex("0103CD6B05")
+    assert plc.pdu(bytes.fromhex("0200C40016")) == bytes.fromhex("0203ACDB35")
+    echo = SorterPlc(Belt(diverters=8))
+    assert echo.pdu(bytes.fromhex("050001FF00")) == bytes.fromhex("050001FF00")
+    assert echo.belt.out[0] is True
+    assert echo.pdu(bytes.fromhex("0500011234"))[0] == 0x85  # neither FF00 nor 0000: refused
+    assert echo.pdu(bytes.fromhex("05007FFF00")) == bytes.fromhex("8502")  # no such coil
+    assert echo.pdu(bytes.fromhex("2B0E0100")) == bytes.fromhex("AB01")  # not a function here
+
+
+@pytest.fixture
+async def sorter() -> AsyncIterator[tuple[Belt, ModbusSorter]]:
+    emulator = SorterEmulator(Belt(diverters=3, segment_s=0.3, eye_s=0.08)).start()
+    driver = ModbusSorter(url=f"socket://127.0.0.1:{emulator.port}", diverters=3)
+    await driver.open()
+    yield emulator.belt, driver
+    await driver.close()
+    emulator.close()
+
+
+async def wait_until(check, timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("never happened")
+        await asyncio.sleep(0.02)
+
+
+async def test_items_go_to_the_bin_whose_diverter_is_out(sorter) -> None:
+    belt, driver = sorter
+    await driver.set_diverter(2, True)
+    await driver.run_belt(True)
+    belt.drop("The Overstory")
+    await wait_until(lambda: asyncio.sleep(0, bool(belt.bins[2])))
+    await driver.set_diverter(2, False)
+    belt.drop("Kindred")  # no diverter out: the end of the belt
+    await wait_until(lambda: asyncio.sleep(0, bool(belt.bins[0])))
+    assert belt.bins[2] == ["The Overstory"] and belt.bins[0] == ["Kindred"]
+
+
+async def test_a_diverter_never_moves_under_an_item(sorter) -> None:
+    belt, driver = sorter
+    await driver.run_belt(True)
+    belt.drop("Silent Spring")
+
+    async def at_first_diverter() -> bool:
+        return (await driver.read_inputs()).at_diverter[0]
+
+    await wait_until(at_first_diverter)
+    with pytest.raises(DiverterBusy):
+        await driver.set_diverter(1, True)
+    assert belt.out[0] is False
+
+
+async def test_a_jam_a_full_bin_and_the_emergency_stop_are_seen(sorter) -> None:
+    belt, driver = sorter
+    await driver.run_belt(True)
+    belt.drop("Jammed", jam_before=2)
+
+    async def stuck_past_first() -> bool:
+        seen = await driver.read_inputs()
+        return not seen.slot and not any(seen.at_diverter) and belt.parcels[0].at_s > 0.3
+
+    await wait_until(stuck_past_first)
+    await asyncio.sleep(1.0)
+    assert not (await driver.read_inputs()).at_diverter[1]  # never reaches eye 2: a jam
+    belt.full_forced.add(3)
+    belt.press_emergency_stop()
+    seen = await driver.read_inputs()
+    assert seen.bin_full == (False, False, False, True) and seen.emergency_stop
+    with pytest.raises(SorterError, match="emergency stop"):
+        await driver.run_belt(True)
+    assert belt.running is False
+
+
+async def test_a_sorter_that_is_not_there_is_a_clear_error() -> None:
+    driver = ModbusSorter(url="socket://127.0.0.1:9", diverters=3, timeout_s=0.3)
+    with pytest.raises(SorterError, match="cannot reach"):
+        await driver.open()
