@@ -120,3 +120,23 @@ async def test_a_sorter_that_is_not_there_is_a_clear_error() -> None:
     driver = ModbusSorter(url="socket://127.0.0.1:9", diverters=3, timeout_s=0.3)
     with pytest.raises(SorterError, match="cannot reach"):
         await driver.open()
+
+
+async def test_the_simulator_routes_as_the_plc_does() -> None:
+    """The simulated sorter is the same belt without Modbus: a profile with `driver =
+    "simulated"` behaves as the emulated PLC does."""
+    from sorter.simulator import SimulatedSorter
+    from station_core.registry import SORTERS
+
+    simulated = SORTERS.create("simulated", diverters=3, segment_s=0.3)
+    assert isinstance(simulated, SimulatedSorter)
+    await simulated.open()
+    try:
+        await simulated.set_diverter(3, True)
+        await simulated.run_belt(True)
+        simulated.belt.drop("Braiding Sweetgrass")
+        await wait_until(lambda: asyncio.sleep(0, bool(simulated.belt.bins[3])))
+        with pytest.raises(SorterError):
+            await simulated.set_diverter(4, True)  # no such diverter
+    finally:
+        await simulated.close()
