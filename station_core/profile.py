@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from station_core.calendar import WEEKDAYS, DatedHours, OpeningHours, parse_day_hours
 from station_core.contrast import NON_TEXT, TEXT_AA, parse_hex, ratio
 from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
+from station_core.returns_profile import ReturnsSettings
 
 # Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
 HARD_MAX_PULSE_MS = 1000
@@ -626,6 +627,7 @@ class Profile(Strict):
     tagging: TaggingSettings = Field(default_factory=TaggingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     hub: HubLinkSettings = Field(default_factory=HubLinkSettings)
+    returns: ReturnsSettings = Field(default_factory=ReturnsSettings)
 
     def board(self, board_id: str) -> LockBoardSettings:
         return next(b for b in self.lock_boards if b.id == board_id)
