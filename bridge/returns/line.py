@@ -1,0 +1,56 @@
+"""The return line, one item at a time: what is in the slot, its check-in (through the journal,
+like any return: queued while the ILS is away), the bin its rules choose, and the belt carrying
+it there. Several items at once move nothing: the screen asks for one at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bridge.circulation.service import ItemResult
+from bridge.returns.rules import Decision, Returned, choose_bin
+from bridge.returns.slot import InSlot, SeveralAtOnce, identify
+from bridge.returns.sorting import SortController, SortOutcome
+from rfid.tags.model import TagValue
+from station_core.returns_profile import BinRule
+
+CheckIn = Callable[[str], Awaitable[ItemResult]]
+ReadSlot = Callable[[], Awaitable[list[TagValue | None]]]
+
+
+@dataclass(frozen=True)
+class Taken:
+    item_id: str
+    title: str = ""
+    decision: Decision | None = None  # None: nothing was taken (several at once)
+    sorted: SortOutcome | None = None
+    checkin: ItemResult | None = None
+    one_at_a_time: bool = False
+
+
+class ReturnLine:
+    def __init__(self, *, read_slot: ReadSlot, check_in: CheckIn, controller: SortController,
+                 rules: list[BinRule], country: str, library: str) -> None:
+        self.read_slot, self.check_in, self.controller = read_slot, check_in, controller
+        self.rules, self.country, self.library = rules, country, library
+
+    async def take(self) -> Taken:
+        seen = identify(await self.read_slot(), country=self.country, library=self.library)
+        if isinstance(seen, SeveralAtOnce):
+            return Taken(",".join(seen.items), one_at_a_time=True)
+        returned, result = await self._check_in(seen)
+        decision = choose_bin(self.rules, returned)
+        moved = await self.controller.sort(decision.bin)
+        return Taken(seen.item_id, result.title if result else "", decision, moved, result)
+
+    async def _check_in(self, seen: InSlot) -> tuple[Returned, ItemResult | None]:
+        base = Returned(item_id=seen.item_id, ours=seen.ours, readable=seen.readable,
+                        parts_missing=seen.parts_missing)
+        if not seen.readable or not seen.ours or seen.parts_missing:
+            return base, None  # not ours to check in, or not whole: staff decide at the desk
+        result = await self.check_in(seen.item_id)
+        return Returned(
+            item_id=seen.item_id, checked_in=None if result.offline else result.ok,
+            refusal=result.message if not result.ok else "", hold=bool(result.hold_pickup),
+            transit_to=result.in_transit_to, alert=bool(result.extra.get("alert")),
+            sort_bin=result.sort_bin), result

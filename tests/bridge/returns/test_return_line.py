@@ -1,0 +1,82 @@
+"""The return line end to end with real parts: the demo ILS on loopback (SIP2), the station's own
+circulation (journal), and the sorter PLC emulated on Modbus TCP. Each item ends in the bin its
+rules choose, judged by the demo ILS's answers in its ledger, not by the station's log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.returns.line import ReturnLine
+from bridge.returns.sorting import SortController, Sorted
+from rfid.tags.model import TagValue
+from sorter.belt import Belt
+from sorter.drivers.modbus import ModbusSorter
+from sorter.emulators.modbus_tcp import SorterEmulator
+from station_core.returns_profile import ReturnsSettings
+from tests.bridge.circulation.test_kiosk_api import BOOKS, online, sign_in
+from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
+from tests.conftest import DemoIls, station_profile, wait_for
+
+RULES = ReturnsSettings.model_validate({"sorter": {"diverters": 3}, "bins": [
+    {"bin": 1, "name": "Holds", "takes": "hold"},
+    {"bin": 2, "name": "Transit", "takes": "transit"},
+    {"bin": 3, "name": "Problems", "takes": "problem"},
+    {"bin": 0, "name": "Stacks", "takes": "everything_else"},
+]}).bins
+
+
+def tag(item: str, country: str = "US", library: str = "DEMO") -> TagValue:
+    return TagValue(item, library, country)
+
+
+def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: DemoIls) -> None:
+    emulator = SorterEmulator(Belt(diverters=3, segment_s=0.15, eye_s=0.04)).start()
+    app = create_app(station_profile(tmp_path, ils_port=demo_ils.port))
+    try:
+        with TestClient(app) as client:
+            wait_for(lambda: online(client))
+            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+            assert client.post("/api/v1/checkout", json={"item_id": BOOKS[0]},
+                               headers=headers).json()["ok"]
+            station = app.state.station
+            driver = ModbusSorter(url=f"socket://127.0.0.1:{emulator.port}", diverters=3)
+            client.portal.call(driver.open)
+            slot: list[list[TagValue | None]] = []
+
+            async def read_slot() -> list[TagValue | None]:
+                return slot.pop(0)
+
+            line = ReturnLine(read_slot=read_slot,
+                              check_in=lambda item: station.circulation.checkin(item, "returns"),
+                              controller=SortController(driver, segment_s=0.15), rules=RULES,
+                              country="US", library="DEMO")
+            dropped = [
+                ([tag(BOOKS[0])], BOOKS[0]),  # on loan, no hold: the stacks
+                ([tag(MARIA_HOLDS[0])], MARIA_HOLDS[0]),  # trapped for María: holds
+                ([tag("3100999999")], "3100999999"),  # the ILS knows it not: problems
+                ([tag("9900001", "DE", "705")], "9900001"),  # another library's: problems
+                ([None], "unreadable"),
+            ]
+            taken = []
+            for tags, name in dropped:
+                slot.append(tags)
+                emulator.belt.drop(name)
+                taken.append(client.portal.call(line.take))
+            slot.append([tag(BOOKS[1]), tag(BOOKS[2])])  # two at once: nothing moves
+            two = client.portal.call(line.take)
+            client.portal.call(driver.close)
+    finally:
+        emulator.close()
+    assert all(t.sorted is not None and t.sorted.result is Sorted.SORTED for t in taken), taken
+    assert two.one_at_a_time and two.sorted is None
+    bins = emulator.belt.bins
+    assert bins[0] == [BOOKS[0]] and bins[1] == [MARIA_HOLDS[0]]
+    assert bins[3] == ["3100999999", "9900001", "unreadable"]
+    # The ILS's own record: the book and the hold were checked in, once each; nothing else.
+    checkins = [r["item"] for r in demo_ils.records() if r["op"] == "checkin"]
+    assert sorted(c for c in checkins if c in (BOOKS[0], MARIA_HOLDS[0])) == \
+        sorted([BOOKS[0], MARIA_HOLDS[0]])
+    assert "9900001" not in checkins
