@@ -30,9 +30,10 @@ class Taken:
 
 class ReturnLine:
     def __init__(self, *, read_slot: ReadSlot, check_in: CheckIn, controller: SortController,
-                 rules: list[BinRule], country: str, library: str) -> None:
+                 rules: list[BinRule], country: str, library: str, location: str = "") -> None:
         self.read_slot, self.check_in, self.controller = read_slot, check_in, controller
         self.rules, self.country, self.library = rules, country, library
+        self.location = location  # where this line stands (the ILS's code): holds for here
 
     async def take(self) -> Taken:
         seen = identify(await self.read_slot(), country=self.country, library=self.library)
@@ -49,8 +50,11 @@ class ReturnLine:
         if not seen.readable or not seen.ours or seen.parts_missing:
             return base, None  # not ours to check in, or not whole: staff decide at the desk
         result = await self.check_in(seen.item_id)
+        # A hold to be picked up elsewhere travels first: transit, not this hold shelf.
+        here = bool(result.hold_pickup) and result.hold_pickup in (self.location, "")
+        elsewhere = result.hold_pickup if result.hold_pickup and not here else ""
         return Returned(
             item_id=seen.item_id, checked_in=None if result.offline else result.ok,
-            refusal=result.message if not result.ok else "", hold=bool(result.hold_pickup),
-            transit_to=result.in_transit_to, alert=bool(result.extra.get("alert")),
+            refusal=result.message if not result.ok else "", hold=here,
+            transit_to=result.in_transit_to or elsewhere, alert=bool(result.extra.get("alert")),
             sort_bin=result.sort_bin), result

@@ -52,7 +52,7 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
             line = ReturnLine(read_slot=read_slot,
                               check_in=lambda item: station.circulation.checkin(item, "returns"),
                               controller=SortController(driver, segment_s=0.15), rules=RULES,
-                              country="US", library="DEMO")
+                              country="US", library="DEMO", location="LOCKERS1")
             dropped = [
                 ([tag(BOOKS[0])], BOOKS[0]),  # on loan, no hold: the stacks
                 ([tag(MARIA_HOLDS[0])], MARIA_HOLDS[0]),  # trapped for María: holds
@@ -80,3 +80,32 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
     assert sorted(c for c in checkins if c in (BOOKS[0], MARIA_HOLDS[0])) == \
         sorted([BOOKS[0], MARIA_HOLDS[0]])
     assert "9900001" not in checkins
+
+
+def test_a_hold_for_another_branch_travels_first() -> None:
+    """Trapped for a patron who picks it up at WEST: the transit bin, not this hold shelf."""
+    import asyncio
+
+    from bridge.circulation.service import ItemResult
+    from bridge.returns.sorting import SortOutcome
+    from sorter.simulator import SimulatedSorter
+
+    class Parked(SortController):
+        async def sort(self, bin_k: int) -> SortOutcome:
+            return SortOutcome(Sorted.SORTED, bin_k)
+
+    async def take(pickup: str) -> int:
+        async def check_in(item: str) -> ItemResult:
+            return ItemResult(item, True, hold_pickup=pickup)
+
+        async def read_slot() -> list[TagValue | None]:
+            return [tag("3100007001")]
+
+        line = ReturnLine(read_slot=read_slot, check_in=check_in, rules=RULES, country="US",
+                          library="DEMO", location="LOCKERS1",
+                          controller=Parked(SimulatedSorter(diverters=3), segment_s=0.1))
+        taken = await line.take()
+        assert taken.decision is not None
+        return taken.decision.bin
+
+    assert asyncio.run(take("LOCKERS1")) == 1 and asyncio.run(take("WEST")) == 2
