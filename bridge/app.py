@@ -32,6 +32,7 @@ from bridge.lockers.routes import staff_router as lockers_staff_router
 from bridge.metrics import install_metrics
 from bridge.reports.calendar_routes import router as calendar_router
 from bridge.reports.routes import router as reports_router
+from bridge.returns.routes import router as returns_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from bridge.tags.routes import router as tags_router
@@ -108,6 +109,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
             finally:
                 closing.cancel()
 
+    app.include_router(returns_router)
     app.include_router(kiosk_router)
     app.include_router(pad_router)
     app.include_router(maintenance_router)

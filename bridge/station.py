@@ -36,6 +36,8 @@ from bridge.fleet import capability as fleet_room
 from bridge.lockers import capability as lockers_room
 from bridge.reports import capability as reports_room
 from bridge.reports.stats import Stats
+from bridge.returns import capability as returns_room
+from bridge.returns.log import ReturnLog
 from bridge.tags import capability as tags_room
 from ils.adapter import IlsAdapter
 from ils.connect import connect
@@ -65,7 +67,7 @@ CHECKPOINT_INTERVAL_S = 5.0
 # reverse. The fleet comes first so its outbox hears every event from the start.
 ROOMS: list[Callable[[Station], Capability | None]] = [
     fleet_room.build, access_room.build, reports_room.build, circulation_room.build,
-    lockers_room.build, tags_room.build,
+    lockers_room.build, tags_room.build, returns_room.build,
 ]
 
 
@@ -107,6 +109,7 @@ class Station:
         self.doors: DoorController | None = None
         self.lockers: LockerBank | None = None
         self.tagging: TagStation  # tags
+        self.returns_log: ReturnLog | None = None  # returns
         self._own_devices()
 
     def _own_devices(self) -> None:

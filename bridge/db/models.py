@@ -333,3 +333,18 @@ class ReplayLine(SQLModel, table=True):
     message: str = Field(default="", max_length=255)
     promised_due: datetime | None = None
     ils_due: str = Field(default="", max_length=64)
+
+
+class ReturnedItem(SQLModel, table=True):
+    """An item the return line carried into a bin: what is in each bin until staff empty it
+    (titles for the cart list), and the returns statistics. Items only, never a patron."""
+
+    __tablename__ = "returned_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(max_length=64, index=True)
+    title: str = Field(default="", max_length=255)
+    bin: int = Field(index=True)
+    why: str = Field(default="", max_length=255)  # the rule that chose the bin, in words
+    at: datetime = Field(index=True)
+    emptied_at: datetime | None = Field(default=None, index=True)

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bridge.circulation.service import ItemResult
+from bridge.returns.log import ReturnLog
 from bridge.returns.rules import Decision, Returned, choose_bin
 from bridge.returns.slot import InSlot, SeveralAtOnce, identify
-from bridge.returns.sorting import SortController, SortOutcome
+from bridge.returns.sorting import SortController, Sorted, SortOutcome
 from rfid.tags.model import TagValue
 from station_core.returns_profile import BinRule
 
@@ -30,10 +31,12 @@ class Taken:
 
 class ReturnLine:
     def __init__(self, *, read_slot: ReadSlot, check_in: CheckIn, controller: SortController,
-                 rules: list[BinRule], country: str, library: str, location: str = "") -> None:
+                 rules: list[BinRule], country: str, library: str, location: str = "",
+                 log: ReturnLog | None = None) -> None:
         self.read_slot, self.check_in, self.controller = read_slot, check_in, controller
         self.rules, self.country, self.library = rules, country, library
         self.location = location  # where this line stands (the ILS's code): holds for here
+        self.log = log
 
     async def take(self) -> Taken:
         seen = identify(await self.read_slot(), country=self.country, library=self.library)
@@ -42,6 +45,9 @@ class ReturnLine:
         returned, result = await self._check_in(seen)
         decision = choose_bin(self.rules, returned)
         moved = await self.controller.sort(decision.bin)
+        title = result.title if result else ""
+        if self.log is not None and moved.result is Sorted.SORTED:
+            self.log.sorted_into(decision.bin, seen.item_id, title, decision.why)
         return Taken(seen.item_id, result.title if result else "", decision, moved, result)
 
     async def _check_in(self, seen: InSlot) -> tuple[Returned, ItemResult | None]:

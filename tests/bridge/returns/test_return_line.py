@@ -20,12 +20,14 @@ from tests.bridge.circulation.test_kiosk_api import BOOKS, online, sign_in
 from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, station_profile, wait_for
 
-RULES = ReturnsSettings.model_validate({"sorter": {"diverters": 3}, "bins": [
+RETURNS = ReturnsSettings.model_validate({"sorter": {"diverters": 3}, "bins": [
     {"bin": 1, "name": "Holds", "takes": "hold"},
     {"bin": 2, "name": "Transit", "takes": "transit"},
     {"bin": 3, "name": "Problems", "takes": "problem"},
     {"bin": 0, "name": "Stacks", "takes": "everything_else"},
-]}).bins
+]})
+RULES = RETURNS.bins
+PASSWORD = "a long staff password"
 
 
 def tag(item: str, country: str = "US", library: str = "DEMO") -> TagValue:
@@ -34,7 +36,8 @@ def tag(item: str, country: str = "US", library: str = "DEMO") -> TagValue:
 
 def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: DemoIls) -> None:
     emulator = SorterEmulator(Belt(diverters=3, segment_s=0.15, eye_s=0.04)).start()
-    app = create_app(station_profile(tmp_path, ils_port=demo_ils.port))
+    app = create_app(station_profile(tmp_path, ils_port=demo_ils.port,
+                                     returns={"bins": RULES, "sorter": RETURNS.sorter}))
     try:
         with TestClient(app) as client:
             wait_for(lambda: online(client))
@@ -52,7 +55,8 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
             line = ReturnLine(read_slot=read_slot,
                               check_in=lambda item: station.circulation.checkin(item, "returns"),
                               controller=SortController(driver, segment_s=0.15), rules=RULES,
-                              country="US", library="DEMO", location="LOCKERS1")
+                              country="US", library="DEMO", location="LOCKERS1",
+                              log=station.returns_log)
             dropped = [
                 ([tag(BOOKS[0])], BOOKS[0]),  # on loan, no hold: the stacks
                 ([tag(MARIA_HOLDS[0])], MARIA_HOLDS[0]),  # trapped for María: holds
@@ -68,6 +72,19 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
             slot.append([tag(BOOKS[1]), tag(BOOKS[2])])  # two at once: nothing moves
             two = client.portal.call(line.take)
             client.portal.call(driver.close)
+            assert client.get("/api/v1/staff/returns/bins").status_code == 401  # staff only
+            station.auth.create_user("desk1", PASSWORD, "desk")
+            csrf = {"X-CSRF-Token": client.post("/api/v1/staff/login", json={
+                "username": "desk1", "password": PASSWORD}).json()["csrf_token"]}
+            shown = {b["bin"]: b["items"] for b in client.get("/api/v1/staff/returns/bins").json()}
+            assert [i["title"] for i in shown[0]] == ["The Left Hand of Darkness"]
+            assert len(shown[3]) == 3 and shown[2] == []
+            cart = client.post("/api/v1/staff/returns/bins/3/emptied", headers=csrf).json()
+            assert [i["item_id"] for i in cart["taken"]] == ["3100999999", "9900001", ""]
+            after = {b["bin"]: b["items"] for b in client.get("/api/v1/staff/returns/bins").json()}
+            assert after[3] == [] and len(after[0]) == 1
+            assert client.post("/api/v1/staff/returns/bins/9/emptied", headers=csrf
+                               ).status_code == 404
     finally:
         emulator.close()
     assert all(t.sorted is not None and t.sorted.result is Sorted.SORTED for t in taken), taken
