@@ -101,6 +101,8 @@ class CheckinResult:
     resensitize: bool = True
     previous_patron_id: str = ""
     screen_message: str = ""
+    media_type: str = ""  # SIP2 CK, for a returns sorter's bins
+    collection: str = ""  # CR (a 3M extension some servers send)
 
 
 @dataclass(frozen=True)

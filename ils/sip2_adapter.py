@@ -253,7 +253,8 @@ class Sip2Adapter(IlsAdapter):
             item_id=reply.item_id, title=reply.title or "", permanent_location=reply.permanent_location,
             sort_bin=reply.sort_bin or "", hold=hold, in_transit_to=in_transit, alert=reply.alert,
             resensitize=reply.resensitize, previous_patron_id=reply.patron_id or "",
-            screen_message=_message(reply),
+            screen_message=_message(reply), media_type=reply.media_type or "",
+            collection=reply.extra_field("CR") or "",
         )
 
     async def renew(self, patron_id: str, item_id: str, *, pin: str | None = None) -> CheckoutResult:

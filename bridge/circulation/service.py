@@ -362,7 +362,8 @@ class Circulation:
             hold_patron_name=back.hold.patron_name if back.hold else "",
             hold_pickup=back.hold.pickup_location if back.hold else "",
             in_transit_to=back.in_transit_to, sort_bin=back.sort_bin,
-            extra={"alert": back.alert},
+            extra={"alert": back.alert, "media_type": back.media_type,
+                   "collection": back.collection},
         )
 
     # -- renew -----------------------------------------------------------------------------------

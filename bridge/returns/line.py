@@ -63,4 +63,5 @@ class ReturnLine:
             item_id=seen.item_id, checked_in=None if result.offline else result.ok,
             refusal=result.message if not result.ok else "", hold=here,
             transit_to=result.in_transit_to or elsewhere, alert=bool(result.extra.get("alert")),
-            sort_bin=result.sort_bin), result
+            sort_bin=result.sort_bin, media_type=str(result.extra.get("media_type") or ""),
+            collection=str(result.extra.get("collection") or "")), result

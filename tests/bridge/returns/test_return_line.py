@@ -20,7 +20,8 @@ from tests.bridge.circulation.test_kiosk_api import BOOKS, online, sign_in
 from tests.bridge.lockers.test_locker_flows import MARIA_HOLDS
 from tests.conftest import DemoIls, station_profile, wait_for
 
-RETURNS = ReturnsSettings.model_validate({"sorter": {"diverters": 3}, "bins": [
+RETURNS = ReturnsSettings.model_validate({"sorter": {"diverters": 4}, "bins": [
+    {"bin": 4, "name": "Books", "takes": "media_type", "value": "001"},  # SIP2 CK
     {"bin": 1, "name": "Holds", "takes": "hold"},
     {"bin": 2, "name": "Transit", "takes": "transit"},
     {"bin": 3, "name": "Problems", "takes": "problem"},
@@ -35,7 +36,7 @@ def tag(item: str, country: str = "US", library: str = "DEMO") -> TagValue:
 
 
 def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: DemoIls) -> None:
-    emulator = SorterEmulator(Belt(diverters=3, segment_s=0.15, eye_s=0.04)).start()
+    emulator = SorterEmulator(Belt(diverters=4, segment_s=0.15, eye_s=0.04)).start()
     app = create_app(station_profile(tmp_path, ils_port=demo_ils.port,
                                      returns={"bins": RULES, "sorter": RETURNS.sorter}))
     try:
@@ -45,7 +46,7 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
             assert client.post("/api/v1/checkout", json={"item_id": BOOKS[0]},
                                headers=headers).json()["ok"]
             station = app.state.station
-            driver = ModbusSorter(url=f"socket://127.0.0.1:{emulator.port}", diverters=3)
+            driver = ModbusSorter(url=f"socket://127.0.0.1:{emulator.port}", diverters=4)
             client.portal.call(driver.open)
             slot: list[list[TagValue | None]] = []
 
@@ -58,7 +59,7 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
                               country="US", library="DEMO", location="LOCKERS1",
                               log=station.returns_log)
             dropped = [
-                ([tag(BOOKS[0])], BOOKS[0]),  # on loan, no hold: the stacks
+                ([tag(BOOKS[0])], BOOKS[0]),  # on loan, a book (the ILS's media type): books
                 ([tag(MARIA_HOLDS[0])], MARIA_HOLDS[0]),  # trapped for María: holds
                 ([tag("3100999999")], "3100999999"),  # the ILS knows it not: problems
                 ([tag("9900001", "DE", "705")], "9900001"),  # another library's: problems
@@ -77,12 +78,12 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
             csrf = {"X-CSRF-Token": client.post("/api/v1/staff/login", json={
                 "username": "desk1", "password": PASSWORD}).json()["csrf_token"]}
             shown = {b["bin"]: b["items"] for b in client.get("/api/v1/staff/returns/bins").json()}
-            assert [i["title"] for i in shown[0]] == ["The Left Hand of Darkness"]
+            assert [i["title"] for i in shown[4]] == ["The Left Hand of Darkness"]
             assert len(shown[3]) == 3 and shown[2] == []
             cart = client.post("/api/v1/staff/returns/bins/3/emptied", headers=csrf).json()
             assert [i["item_id"] for i in cart["taken"]] == ["3100999999", "9900001", ""]
             after = {b["bin"]: b["items"] for b in client.get("/api/v1/staff/returns/bins").json()}
-            assert after[3] == [] and len(after[0]) == 1
+            assert after[3] == [] and len(after[4]) == 1
             assert client.post("/api/v1/staff/returns/bins/9/emptied", headers=csrf
                                ).status_code == 404
     finally:
@@ -90,7 +91,7 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
     assert all(t.sorted is not None and t.sorted.result is Sorted.SORTED for t in taken), taken
     assert two.one_at_a_time and two.sorted is None
     bins = emulator.belt.bins
-    assert bins[0] == [BOOKS[0]] and bins[1] == [MARIA_HOLDS[0]]
+    assert bins[4] == [BOOKS[0]] and bins[1] == [MARIA_HOLDS[0]] and bins[0] == []
     assert bins[3] == ["3100999999", "9900001", "unreadable"]
     # The ILS's own record: the book and the hold were checked in, once each; nothing else.
     checkins = [r["item"] for r in demo_ils.records() if r["op"] == "checkin"]
