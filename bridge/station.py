@@ -110,6 +110,7 @@ class Station:
         self.lockers: LockerBank | None = None
         self.tagging: TagStation  # tags
         self.returns_log: ReturnLog | None = None  # returns
+        self.returns_sorter: Any = None
         self._own_devices()
 
     def _own_devices(self) -> None:

@@ -36,6 +36,8 @@ class Belt:
     two_in_slot: bool = False
 
     def __post_init__(self) -> None:
+        if self.eye_s * 2 >= self.segment_s:
+            raise ValueError("an eye must cover less than half the way to the next one")
         self.out = self.out or [False] * self.diverters
         self.bins = self.bins or [[] for _ in range(self.diverters + 1)]
         self._lock = threading.Lock()

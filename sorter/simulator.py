@@ -14,7 +14,8 @@ from sorter.modbus_map import SorterInputs
 class SimulatedSorter(Sorter):
     def __init__(self, *, name: str = "sorter", diverters: int = 8, segment_s: float = 0.5) -> None:
         self.name, self.diverters = name, diverters
-        self.belt = Belt(diverters=diverters, segment_s=segment_s)
+        # An eye covers a quarter of the way to the next at most: eyes never see one item twice.
+        self.belt = Belt(diverters=diverters, segment_s=segment_s, eye_s=min(0.12, segment_s / 4))
         self._task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:

@@ -138,8 +138,9 @@ class RfidReaderSettings(Strict):
     url: str = Field(default="", description="pyserial URL for serial readers")
     host: str = Field(default="", description="host name for network (LLRP) readers")
     port: int | None = Field(default=None, ge=1, le=65535)
-    role: Literal["checkout", "return", "both", "locker", "programming"] = Field(
-        default="both", description="'programming': technical services' pad for writing tags")
+    role: Literal["checkout", "return", "both", "locker", "programming", "book_drop"] = Field(
+        default="both", description="'programming': technical services' pad for writing tags; "
+                                    "'book_drop': the reader at a return slot ([returns])")
     tag_scheme: Literal["hf-auto", "28560-3", "28560-2", "28560-4", "gs1"] = Field(
         default="hf-auto", description="library data model on this site's tags")
     poll_ms: int = Field(default=200, ge=50, le=2000, description="inventory period")

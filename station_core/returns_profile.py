@@ -25,6 +25,8 @@ class SorterSettings(_Strict):
                                              "serial port (Modbus RTU)")
     unit: int = Field(default=1, ge=0, le=247)
     diverters: int = Field(default=8, ge=1, le=15)
+    segment_s: float = Field(default=0.5, gt=0, le=10, description="belt travel from one "
+                             "photo-eye to the next: an item later than 3 times that is a jam")
     options: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -31,6 +31,13 @@ RULES = RETURNS.bins
 PASSWORD = "a long staff password"
 
 
+def on_loan(client: TestClient, item: str) -> None:
+    """Once the station is online, María borrows `item` at the kiosk."""
+    wait_for(lambda: online(client))
+    headers = {"X-Kiosk-Session": sign_in(client)["token"]}
+    assert client.post("/api/v1/checkout", json={"item_id": item}, headers=headers).json()["ok"]
+
+
 def tag(item: str, country: str = "US", library: str = "DEMO") -> TagValue:
     return TagValue(item, library, country)
 
@@ -41,10 +48,7 @@ def test_items_through_the_slot_end_in_their_bins(tmp_path: Path, demo_ils: Demo
                                      returns={"bins": RULES, "sorter": RETURNS.sorter}))
     try:
         with TestClient(app) as client:
-            wait_for(lambda: online(client))
-            headers = {"X-Kiosk-Session": sign_in(client)["token"]}
-            assert client.post("/api/v1/checkout", json={"item_id": BOOKS[0]},
-                               headers=headers).json()["ok"]
+            on_loan(client, BOOKS[0])
             station = app.state.station
             driver = ModbusSorter(url=f"socket://127.0.0.1:{emulator.port}", diverters=4)
             client.portal.call(driver.open)
