@@ -111,6 +111,7 @@ class Station:
         self.tagging: TagStation  # tags
         self.returns_log: ReturnLog | None = None  # returns
         self.returns_sorter: Any = None
+        self.returns: Any = None  # bridge.returns.capability.ReturnsRoom
         self._own_devices()
 
     def _own_devices(self) -> None:

@@ -17,6 +17,7 @@ class DiverterBusy(SorterError):
 
 class Sorter(ABC):
     diverters: int
+    reject_path: bool = False  # the slot can hand an item back to the patron
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -32,6 +33,22 @@ class Sorter(ABC):
 
     @abstractmethod
     async def _write_diverter(self, k: int, out: bool) -> None: ...
+
+    @abstractmethod
+    async def _write_intake(self, on: bool) -> None: ...
+
+    @abstractmethod
+    async def _write_reject(self, on: bool) -> None: ...
+
+    async def run_intake(self, on: bool) -> None:
+        """The item waiting in the slot onto the belt (the belt must run for it to move)."""
+        await self._write_intake(on)
+
+    async def hand_back(self, on: bool) -> None:
+        """The item in the slot back to the patron, where the slot has a reject path."""
+        if on and not self.reject_path:
+            raise SorterError("this slot has no reject path")
+        await self._write_reject(on)
 
     async def run_belt(self, running: bool) -> None:
         """Start or stop the belt; it never starts while the emergency stop is pressed."""

@@ -1,7 +1,10 @@
-"""A conveyor in time, for the simulator and the Modbus emulator: items dropped at the slot ride
-the belt while it runs, pass the photo-eye before each diverter, and fall into the bin of the
-first diverter that is out when they reach it (bin 0 at the end of the belt otherwise). Faults
-can be injected: an item that jams before an eye, a full bin, the emergency stop."""
+"""A conveyor in time, for the simulator and the Modbus emulator: an item dropped through the slot
+waits there (the slot's eye sees it) until the intake puts it on the belt - or, where the slot has
+a reject path, hands it back to the patron; on the belt it passes the photo-eye before each
+diverter and falls into the bin of the first diverter that is out when it gets there (bin 0 at
+the end of the belt otherwise). Faults can be injected: an item that jams before an eye, a full
+bin, the emergency stop, two items at once in the slot (the light curtain). With a watchdog, the
+belt stops by itself when nobody has spoken to it for a while, as docs/returns.md asks of a PLC."""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ class Parcel:
 
     name: str
     at_s: float = 0.0
-    jam_before: int | None = None  # stops for good short of this diverter's eye
+    jam_before: int | None = None  # stops short of this diverter's eye until the jam is cleared
+    in_slot: bool = True
 
 
 @dataclass
@@ -33,7 +37,12 @@ class Belt:
     bins: list[list[str]] = field(default_factory=list)  # bin k at index k
     full_forced: set[int] = field(default_factory=set)
     emergency_stop: bool = False
-    two_in_slot: bool = False
+    two_in_slot: bool = False  # the light curtain, forced
+    intake: bool = False
+    reject: bool = False
+    has_reject_path: bool = True
+    rejected: list[str] = field(default_factory=list)  # handed back to the patron
+    watchdog_s: float | None = None  # stop the belt when nobody spoke for this long
 
     def __post_init__(self) -> None:
         if self.eye_s * 2 >= self.segment_s:
@@ -42,6 +51,7 @@ class Belt:
         self.bins = self.bins or [[] for _ in range(self.diverters + 1)]
         self._lock = threading.Lock()
         self._last = self.clock()
+        self._spoken = self._last
 
     # -- the world moves -------------------------------------------------------------------------
     def advance(self) -> None:
@@ -49,18 +59,38 @@ class Belt:
         with self._lock:
             now = self.clock()
             elapsed, self._last = now - self._last, now
+            if self.watchdog_s is not None and now - self._spoken > self.watchdog_s:
+                self.running = self.intake = self.reject = False
+            if self.reject:
+                for parcel in self._in_slot():
+                    self.parcels.remove(parcel)
+                    self.rejected.append(parcel.name)
             if not self.running or self.emergency_stop:
                 return
+            ahead: float | None = None  # the item in front: nothing passes it on a belt
             for parcel in list(self.parcels):
-                self._move(parcel, elapsed)
+                if not parcel.in_slot:
+                    self._move(parcel, elapsed, ahead)
+                    ahead = parcel.at_s if parcel in self.parcels else ahead
+                elif self.intake:
+                    parcel.in_slot, parcel.at_s = False, 0.0
+
+    def spoken_to(self) -> None:
+        """Someone (the station) talked to the PLC: the watchdog starts again."""
+        self._spoken = self.clock()
+
+    def _in_slot(self) -> list[Parcel]:
+        return [p for p in self.parcels if p.in_slot]
 
     def _eye_at(self, k: int) -> float:
         return k * self.segment_s
 
-    def _move(self, parcel: Parcel, elapsed: float) -> None:
+    def _move(self, parcel: Parcel, elapsed: float, ahead: float | None) -> None:
         start, end = parcel.at_s, parcel.at_s + elapsed
         if parcel.jam_before is not None:
             end = min(end, self._eye_at(parcel.jam_before) - 2 * self.eye_s)  # clear of the eye
+        if ahead is not None:
+            end = max(start, min(end, ahead - 3 * self.eye_s))  # queued up behind it
         for k in range(1, self.diverters + 1):
             # Taken by diverter k if it is out when the item's front reaches the eye's far edge.
             gate = self._eye_at(k) + self.eye_s
@@ -79,13 +109,18 @@ class Belt:
     # -- what the sensors say --------------------------------------------------------------------
     def slot_eye(self) -> bool:
         self.advance()
-        return any(p.at_s < self.eye_s for p in self.parcels)
+        return bool(self._in_slot())
+
+    def light_curtain(self) -> bool:
+        """More than one item in the slot at once."""
+        self.advance()
+        return self.two_in_slot or len(self._in_slot()) > 1
 
     def diverter_eye(self, k: int) -> bool:
         self.advance()
         here = self._eye_at(k)
         return any(here <= p.at_s + self.eye_s and p.at_s <= here + self.eye_s
-                   for p in self.parcels)
+                   for p in self.parcels if not p.in_slot)
 
     def bin_full(self, k: int) -> bool:
         return k in self.full_forced or len(self.bins[k]) >= self.bin_capacity
@@ -96,6 +131,25 @@ class Belt:
         self.advance()
         with self._lock:
             self.parcels.append(Parcel(name, 0.0, jam_before))
+
+    def take_from_slot(self) -> list[str]:
+        """The patron pulls back what is in the slot (asked for one item at a time)."""
+        self.advance()
+        with self._lock:
+            back = self._in_slot()
+            for parcel in back:
+                self.parcels.remove(parcel)
+        return [p.name for p in back]
+
+    def set_intake(self, on: bool) -> None:
+        self.advance()
+        self.intake = on
+        self.advance()
+
+    def set_reject(self, on: bool) -> None:
+        self.advance()
+        self.reject = on and self.has_reject_path
+        self.advance()
 
     def set_running(self, running: bool) -> None:
         self.advance()
@@ -109,7 +163,7 @@ class Belt:
         self.advance()
         self.emergency_stop = pressed
         if pressed:
-            self.running = False  # the PLC cuts the motor itself
+            self.running = self.intake = self.reject = False  # the PLC cuts the motors itself
 
     def empty(self, k: int) -> list[str]:
         taken, self.bins[k] = self.bins[k], []

@@ -5,6 +5,9 @@ for what is sensed. Fixed offsets, so that a map for 3 or 15 diverters reads the
 Coils (function codes 01 read, 05 write single):
     0            the belt runs (1) or stands (0)
     1..n         diverter k is out (1: items are pushed into bin k) or back (0)
+    100          the intake runs: the item waiting in the slot goes onto the belt
+    101          the intake runs backwards: the item in the slot goes back to the patron (only
+                 where the slot has a reject path; a PLC without one answers exception 02)
 Discrete inputs (function code 02):
     0            photo-eye at the slot: an item is in the slot
     1..n         photo-eye just before diverter k
@@ -18,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BELT = 0
+INTAKE = 100
+REJECT = 101
 SLOT_EYE = 0
 BIN_FULL_BASE = 100
 EMERGENCY_STOP = 200

@@ -27,6 +27,8 @@ class SorterSettings(_Strict):
     diverters: int = Field(default=8, ge=1, le=15)
     segment_s: float = Field(default=0.5, gt=0, le=10, description="belt travel from one "
                              "photo-eye to the next: an item later than 3 times that is a jam")
+    reject_path: bool = Field(default=False, description="the slot can hand an item back to the "
+                              "patron (coil 101): unreadable and other libraries' items go back")
     options: dict[str, Any] = Field(default_factory=dict)
 
 

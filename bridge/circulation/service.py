@@ -363,7 +363,7 @@ class Circulation:
             hold_pickup=back.hold.pickup_location if back.hold else "",
             in_transit_to=back.in_transit_to, sort_bin=back.sort_bin,
             extra={"alert": back.alert, "media_type": back.media_type,
-                   "collection": back.collection},
+                   "collection": back.collection, "patron_id": back.previous_patron_id},
         )
 
     # -- renew -----------------------------------------------------------------------------------

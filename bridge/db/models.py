@@ -348,3 +348,8 @@ class ReturnedItem(SQLModel, table=True):
     why: str = Field(default="", max_length=255)  # the rule that chose the bin, in words
     at: datetime = Field(index=True)
     emptied_at: datetime | None = Field(default=None, index=True)
+    # checking_in -> taken (decided, in the slot) -> on_belt -> sorted; or rejected (back to the
+    # patron), or unknown (on the belt when the station restarted: drained to the problem bin or
+    # the end of the belt). A restart never checks in or sorts again what a row already holds.
+    state: str = Field(default="sorted", max_length=16, index=True)
+    kind: str = Field(default="", max_length=16)  # the rule's kind: hold, transit, problem, ...

@@ -76,6 +76,11 @@ class DeviceOwner:
             self.ready.set()
             return
 
+    def report(self, state: str, error: str = "") -> None:
+        """A device whose own logic knows more than open or not (a sorter's belt: jammed, a bin
+        full, the emergency stop): its state, heard by health, the console and the hub."""
+        self._set(state, error)
+
     def report_failure(self, exc: Exception) -> None:
         """Device operations call this when a driver raises, so health shows it and we reopen."""
         self._set("error", str(exc) or type(exc).__name__)

@@ -1,6 +1,7 @@
 """The return line's room, built when the profile names bins ([returns]): what is in each bin
 and its staff routes, and - when a reader with role "book_drop" is named - the line itself: the
-sorter opened with the station, and a loop that takes each item the slot's reader sees."""
+sorter (a device with its owner, its health seen by the console and the hub), the belt's loop,
+and a loop that takes each item the slot's reader sees, once."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bridge.capability import Capability
-from bridge.returns.line import ReturnLine
+from bridge.devices.owner import DeviceOwner
+from bridge.returns.line import ReturnLine, SlotTag, Taken
 from bridge.returns.log import ReturnLog
-from bridge.returns.sorting import SortController
+from bridge.returns.sorting import BeltState, Conveyor
 from rfid.reader import ReaderError
 from rfid.tags.decoding import decode_tag
-from rfid.tags.model import TagDataError, TagValue
-from sorter.base import SorterError
+from rfid.tags.model import TagDataError
 from station_core.registry import SORTERS
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
@@ -23,6 +24,19 @@ if TYPE_CHECKING:  # the station imports this module: no import back at run time
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2
+# The device health each belt state shows (the hub alerts on anything but "ok").
+HEALTH = {BeltState.IDLE: "ok", BeltState.RUNNING: "ok", BeltState.JAMMED: "jammed",
+          BeltState.STOPPED: "emergency_stop", BeltState.BIN_FULL: "bin_full",
+          BeltState.UNREACHABLE: "error"}
+
+
+class ReturnsRoom:
+    """What the routes and the kiosk reach: the line, its belt and the bins' names."""
+
+    def __init__(self, line: ReturnLine | None, conveyor: Conveyor | None,
+                 owner: DeviceOwner | None) -> None:
+        self.line, self.conveyor, self.owner = line, conveyor, owner
+        self.paused = ""  # why the slot takes nothing now ("one_at_a_time"), for the screen
 
 
 def build(station: Station) -> Capability | None:
@@ -30,38 +44,92 @@ def build(station: Station) -> Capability | None:
     if not settings.bins:
         return None
     assert station.engine is not None
-    station.returns_log = ReturnLog(station.engine)
+    returns_log = ReturnLog(station.engine)
+    station.returns_log = returns_log
     room = Capability("returns")
+    station.returns = ReturnsRoom(None, None, None)
     reader_settings = next((r for r in station.profile.rfid_readers
                             if r.id == settings.reader and r.role == "book_drop"), None)
     reader = station.device("rfid_reader", settings.reader) if reader_settings else None
     if reader_settings is None or reader is None:
         return room  # bins and their staff side only: no slot reader to take items from
     cfg = settings.sorter
-    options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters, **cfg.options}
+    options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters,
+                               "reject_path": cfg.reject_path, **cfg.options}
     if cfg.driver == "simulated":
         options["segment_s"] = cfg.segment_s
     else:
         options.update(url=cfg.url, unit=cfg.unit)
-    sorter = SORTERS.create(cfg.driver, **options)
+    error, sorter = "", None
+    try:
+        sorter = SORTERS.create(cfg.driver, **options)
+    except (KeyError, TypeError, ValueError) as exc:
+        error = str(exc)
+        log.error("sorter: %s", error)
+    owner = DeviceOwner("sorter", "sorter", cfg.driver, sorter, station.bus, create_error=error)
+    station.owners[("sorter", "sorter")] = owner
     station.returns_sorter = sorter
+    if sorter is None:
+        return room
+    bins = {rule.bin: rule.name for rule in settings.bins}
+    problem_bin = next(rule.bin for rule in settings.bins if rule.takes == "problem")
+
+    def belt_state(state: BeltState, detail: str) -> None:
+        if owner.health.state in ("starting", "stopped"):
+            return
+        owner.report(HEALTH[state], detail)
+        station.bus.publish("returns_line", state=state.value, detail=detail)
+
+    conveyor = Conveyor(
+        sorter, segment_s=cfg.segment_s, on_state=belt_state,
+        on_sorted=lambda item: returns_log.sorted(item.ref),
+        on_enter=lambda item: returns_log.on_belt(item.ref),
+        usable=lambda: owner.health.state not in ("starting", "error", "stopped"),
+        failed=owner.report_failure)
     scheme = reader_settings.tag_scheme
 
-    async def read_slot() -> list[TagValue | None]:
-        found: list[TagValue | None] = []
+    async def read_slot() -> list[SlotTag]:
+        found: list[SlotTag] = []
         for tag in await reader.inventory():
             try:
-                found.append(decode_tag(await reader.read_data(tag.uid), scheme))
+                found.append((tag.uid, decode_tag(await reader.read_data(tag.uid), scheme)))
             except (TagDataError, ReaderError):
-                found.append(None)
+                found.append((tag.uid, None))
         return found
+
+    async def set_secured(uids: list[str]) -> bool:
+        try:
+            for uid in uids:
+                await reader.set_secured(uid, True)
+        except ReaderError as exc:
+            log.warning("return slot: the security marker could not be set: %s", exc)
+            return False
+        return True
 
     line = ReturnLine(read_slot=read_slot,
                       check_in=lambda item: station.circulation.checkin(item, "returns"),
-                      controller=SortController(sorter, segment_s=cfg.segment_s),
-                      rules=settings.bins, country=station.profile.tagging.country,
+                      conveyor=conveyor, rules=settings.bins,
+                      country=station.profile.tagging.country,
                       library=station.profile.tagging.owner_library,
-                      location=station.circulation.location, log=station.returns_log)
+                      location=station.circulation.location, log=returns_log,
+                      set_secured=set_secured)
+    station.returns = returns = ReturnsRoom(line, conveyor, owner)
+
+    def announce(done: Taken) -> None:
+        decision = done.decision
+        counts = {"returns_taken": 1.0}
+        if decision is not None:
+            counts[f"returns_bin_{decision.bin}"] = 1.0
+            if decision.code:
+                counts[f"returns_problem_{decision.code}"] = 1.0
+        station.stats.count_many(counts)  # one commit per item
+        result = done.checkin
+        station.bus.publish(
+            "returned", item_id=done.item_id, title=done.title,
+            bin=bins.get(decision.bin, "") if decision else "",
+            kind=decision.kind if decision else "", problem=decision.code if decision else "",
+            handed_back=done.handed_back, offline=bool(result and result.offline),
+            hold=bool(result and result.hold_pickup), transit=bool(result and result.in_transit_to))
 
     async def take_items() -> None:
         """One item at a time: taken once its tags are in the slot, not again until they go."""
@@ -75,23 +143,40 @@ def build(station: Station) -> Capability | None:
                 continue
             if not uids or uids == taken:
                 taken = taken if uids else frozenset()
+                if not uids and returns.paused:
+                    returns.paused = ""
+                    station.bus.publish("returns_slot", paused="")
                 continue
             done = await line.take()
+            if done.one_at_a_time:
+                if returns.paused != "one_at_a_time":
+                    returns.paused = "one_at_a_time"
+                    station.bus.publish("returns_slot", paused="one_at_a_time")
+                continue  # nothing moves until the slot holds one item
             taken = uids
-            if done.sorted is not None and done.sorted.result.value != "sorted":
-                log.warning("return line: %s (%s)", done.sorted.result.value, done.sorted.detail)
-            station.bus.publish("returned", item_id=done.item_id, title=done.title,
-                                bin=done.decision.name if done.decision else "",
-                                why=done.decision.why if done.decision else "one at a time",
-                                sorted=done.sorted.result.value if done.sorted else "")
+            announce(done)
 
-    async def open_sorter() -> None:
+    async def recover() -> None:
+        """Items that were on the belt at a restart: the ones still in the slot never left it;
+        the others are drained (their check-ins are done and stay done: nothing twice)."""
         try:
-            await sorter.open()
-        except SorterError as exc:
-            log.warning("the sorter could not be opened: %s", exc)
+            in_slot = {value.item_id for _uid, value in await read_slot() if value is not None}
+        except ReaderError:
+            in_slot = set()
+        stranded = returns_log.on_belt_at_restart(problem_bin, in_slot)
+        if stranded:
+            conveyor.drain(problem_bin)
+            station.bus.publish("staff_alert", reason=f"{len(stranded)} returned items were on "
+                                f"the belt at a restart: see the {bins[problem_bin]} bin")
 
-    room.on_start.append(open_sorter)
+    room.on_start.append(recover)
+    room.task("the belt", conveyor.run)
     room.task("take items from the slot", take_items)
-    room.on_stop.append(sorter.close)
     return room
+
+
+async def resume(station: Station) -> bool:
+    conveyor = getattr(station.returns, "conveyor", None)
+    return conveyor is not None and conveyor.resume()
+
+

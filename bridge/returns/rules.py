@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from station_core.returns_profile import BinRule
 
+PROBLEM_CODES = ("unreadable", "foreign", "part_missing", "unsecured", "refused", "flagged",
+                 "no_bin")
+
 
 @dataclass(frozen=True)
 class Returned:
@@ -26,6 +29,7 @@ class Returned:
     sort_bin: str = ""  # SIP2 CL
     media_type: str = ""
     collection: str = ""
+    unsecured: bool = False  # checked in, but its security marker could not be set
 
 
 @dataclass(frozen=True)
@@ -33,21 +37,25 @@ class Decision:
     bin: int
     name: str
     why: str  # for the staff log and the patron's screen ("problem: a part is missing")
+    kind: str = "problem"  # the kind of rule that took it (statistics; the screen's wording)
+    code: str = ""  # for a problem: unreadable, foreign, part_missing, refused, flagged, no_bin
 
 
-def _problem(item: Returned) -> str:
+def _problem(item: Returned) -> tuple[str, str]:
     if not item.readable:
-        return "its tag cannot be read"
+        return "unreadable", "its tag cannot be read"
     if not item.ours:
-        return "it belongs to another library"
+        return "foreign", "it belongs to another library"
     if item.parts_missing:
         missing = ", ".join(str(p) for p in item.parts_missing)
-        return f"part {missing} of the set is missing"
+        return "part_missing", f"part {missing} of the set is missing"
+    if item.unsecured:
+        return "unsecured", "its security marker could not be set"
     if item.checked_in is False:
-        return f"the library system refused it: {item.refusal or 'no reason given'}"
+        return "refused", f"the library system refused it: {item.refusal or 'no reason given'}"
     if item.alert and not (item.hold or item.transit_to):
-        return "the library system flagged it for staff"
-    return ""
+        return "flagged", "the library system flagged it for staff"
+    return "", ""
 
 
 def choose_bin(rules: list[BinRule], item: Returned) -> Decision:
@@ -55,8 +63,9 @@ def choose_bin(rules: list[BinRule], item: Returned) -> Decision:
     for rule in rules:
         by_kind.setdefault(rule.takes, []).append(rule)
     problem_bin = by_kind["problem"][0]
-    if why := _problem(item):
-        return Decision(problem_bin.bin, problem_bin.name, f"problem: {why}")
+    code, why = _problem(item)
+    if code:
+        return Decision(problem_bin.bin, problem_bin.name, f"problem: {why}", code=code)
     online = item.checked_in is True
     candidates = [
         ("hold", online and item.hold, "a hold for another patron"),
@@ -65,18 +74,18 @@ def choose_bin(rules: list[BinRule], item: Returned) -> Decision:
     for kind, applies, why in candidates:
         if applies and kind in by_kind:
             rule = by_kind[kind][0]
-            return Decision(rule.bin, rule.name, why)
+            return Decision(rule.bin, rule.name, why, kind)
     if online and (item.hold or item.transit_to):
         return Decision(problem_bin.bin, problem_bin.name,
-                        "problem: a hold or transit and no bin for it")
+                        "problem: a hold or transit and no bin for it", code="no_bin")
     valued = (("sort_bin", item.sort_bin if online else ""), ("media_type", item.media_type),
               ("collection", item.collection))
     for kind, value in valued:
         for rule in by_kind.get(kind, []):
             if value and rule.value.casefold() == value.casefold():
-                return Decision(rule.bin, rule.name, f"{kind.replace('_', ' ')} {value}")
+                return Decision(rule.bin, rule.name, f"{kind.replace('_', ' ')} {value}", kind)
     if "everything_else" in by_kind:
         rule = by_kind["everything_else"][0]
         return Decision(rule.bin, rule.name, "no other rule applies"
-                        + ("" if online else " (the library system is away)"))
-    return Decision(problem_bin.bin, problem_bin.name, "problem: no rule takes it")
+                        + ("" if online else " (the library system is away)"), "everything_else")
+    return Decision(problem_bin.bin, problem_bin.name, "problem: no rule takes it", code="no_bin")

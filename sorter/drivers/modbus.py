@@ -18,11 +18,11 @@ from sorter.modbus_map import SorterInputs
 
 class ModbusSorter(Sorter):
     def __init__(self, *, name: str = "sorter", url: str, diverters: int = 8, unit: int = 1,
-                 baudrate: int = 19200, timeout_s: float = 1.0) -> None:
+                 baudrate: int = 19200, timeout_s: float = 1.0, reject_path: bool = False) -> None:
         if not 1 <= diverters <= m.MAX_DIVERTERS:
             raise ValueError(f"diverters must be 1..{m.MAX_DIVERTERS} (the map's bins)")
         self.name, self.url, self.diverters, self.unit = name, url, diverters, unit
-        self.baudrate, self.timeout_s = baudrate, timeout_s
+        self.baudrate, self.timeout_s, self.reject_path = baudrate, timeout_s, reject_path
         self._client: Any = None
         self._lock = asyncio.Lock()  # one request on the wire at a time
 
@@ -69,3 +69,10 @@ class ModbusSorter(Sorter):
     async def _write_diverter(self, k: int, out: bool) -> None:
         await self._call(f"diverter {k}", lambda c: c.write_coil(
             m.diverter_coil(k), out, device_id=self.unit))
+
+    async def _write_intake(self, on: bool) -> None:
+        await self._call("the intake", lambda c: c.write_coil(m.INTAKE, on, device_id=self.unit))
+
+    async def _write_reject(self, on: bool) -> None:
+        await self._call("the reject path", lambda c: c.write_coil(
+            m.REJECT, on, device_id=self.unit))

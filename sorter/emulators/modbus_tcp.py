@@ -28,6 +28,10 @@ class SorterPlc:
             return self.belt.running
         if 1 <= address <= self.belt.diverters:
             return self.belt.out[address - 1]
+        if address == m.INTAKE:
+            return self.belt.intake
+        if address == m.REJECT and self.belt.has_reject_path:
+            return self.belt.reject
         return None
 
     def discrete_input(self, address: int) -> bool | None:
@@ -41,7 +45,7 @@ class SorterPlc:
         if address == m.EMERGENCY_STOP:
             return belt.emergency_stop
         if address == m.LIGHT_CURTAIN:
-            return belt.two_in_slot
+            return belt.light_curtain()
         if address < m.LIGHT_CURTAIN:
             return False  # unused inputs inside the map read 0
         return None
@@ -51,6 +55,10 @@ class SorterPlc:
             self.belt.set_running(on)
         elif 1 <= address <= self.belt.diverters:
             self.belt.set_out(address, on)
+        elif address == m.INTAKE:
+            self.belt.set_intake(on)
+        elif address == m.REJECT and self.belt.has_reject_path:
+            self.belt.set_reject(on)
         else:
             return False
         return True
@@ -93,11 +101,13 @@ class SorterEmulator:
     """The PLC on a loopback TCP port, in its own thread, ticking the belt every 10 ms so that an
     item crossing an eye meets the diverter as it was at that moment."""
 
-    def __init__(self, belt: Belt | None = None, *, unit: int = 1) -> None:
+    def __init__(self, belt: Belt | None = None, *, unit: int = 1, port: int = 0,
+                 watchdog_s: float | None = 3.0) -> None:
         self.belt = belt or Belt()
+        self.belt.watchdog_s = watchdog_s  # a PLC stops the belt when the station goes quiet
         self.plc = SorterPlc(self.belt)
         self.unit = unit
-        self.port = 0
+        self.port = port
         self.requests: list[bytes] = []  # every request frame, as received
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -125,7 +135,7 @@ class SorterEmulator:
         asyncio.set_event_loop(self._loop)
         self._writers: set[asyncio.StreamWriter] = set()
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, "127.0.0.1", 0))
+            asyncio.start_server(self._serve, "127.0.0.1", self.port))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ticker = self._loop.create_task(self._tick())
         self._ready.set()
@@ -146,6 +156,8 @@ class SorterEmulator:
                     break  # not Modbus TCP: drop the connection, as a PLC does
                 body = await reader.readexactly(length - 1)
                 self.requests.append(header + body)
+                del self.requests[:-1000]  # the latest only: a long run must not grow for ever
+                self.belt.spoken_to()
                 if unit not in (self.unit, 0xFF):
                     continue  # another unit's request: a TCP PLC answers only its own
                 answer = self.plc.pdu(body)

@@ -73,6 +73,7 @@ async def test_items_go_to_the_bin_whose_diverter_is_out(sorter) -> None:
     belt, driver = sorter
     await driver.set_diverter(2, True)
     await driver.run_belt(True)
+    await driver.run_intake(True)  # whatever falls into the slot goes straight on
     belt.drop("The Overstory")
     await wait_until(lambda: asyncio.sleep(0, bool(belt.bins[2])))
     await driver.set_diverter(2, False)
@@ -84,6 +85,7 @@ async def test_items_go_to_the_bin_whose_diverter_is_out(sorter) -> None:
 async def test_a_diverter_never_moves_under_an_item(sorter) -> None:
     belt, driver = sorter
     await driver.run_belt(True)
+    await driver.run_intake(True)
     belt.drop("Silent Spring")
 
     async def at_first_diverter() -> bool:
@@ -98,6 +100,7 @@ async def test_a_diverter_never_moves_under_an_item(sorter) -> None:
 async def test_a_jam_a_full_bin_and_the_emergency_stop_are_seen(sorter) -> None:
     belt, driver = sorter
     await driver.run_belt(True)
+    await driver.run_intake(True)
     belt.drop("Jammed", jam_before=2)
 
     async def stuck_past_first() -> bool:
@@ -134,6 +137,7 @@ async def test_the_simulator_routes_as_the_plc_does() -> None:
     try:
         await simulated.set_diverter(3, True)
         await simulated.run_belt(True)
+        await simulated.run_intake(True)
         simulated.belt.drop("Braiding Sweetgrass")
         await wait_until(lambda: asyncio.sleep(0, bool(simulated.belt.bins[3])))
         with pytest.raises(SorterError):
