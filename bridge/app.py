@@ -33,6 +33,7 @@ from bridge.metrics import install_metrics
 from bridge.reports.calendar_routes import router as calendar_router
 from bridge.reports.routes import router as reports_router
 from bridge.returns.routes import router as returns_router
+from bridge.returns.routes import slot_router as returns_slot_router
 from bridge.station import Station
 from bridge.systemd import SystemdNotifier
 from bridge.tags.routes import router as tags_router
@@ -110,6 +111,7 @@ def create_app(profile: Profile, *, ils_adapter: IlsAdapter | None = None) -> Fa
                 closing.cancel()
 
     app.include_router(returns_router)
+    app.include_router(returns_slot_router)
     app.include_router(kiosk_router)
     app.include_router(pad_router)
     app.include_router(maintenance_router)

@@ -111,6 +111,13 @@ class StationApi:
     def receipt(self, kind: str) -> dict[str, Any]:
         return self._call("POST", "/api/v1/receipt", {"kind": kind})
 
+    def returns_receipt(self, kind: str) -> dict[str, Any]:
+        """A receipt of what just went through the return slot."""
+        return self._call("POST", "/api/v1/returns/receipt", {"kind": kind})
+
+    def returns_status(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/returns/status")
+
     # -- lockers ---------------------------------------------------------------------------------
     def pickup_code(self, code: str) -> list[dict[str, Any]]:
         return self._call("POST", "/api/v1/lockers/pickup/code", {"code": code})

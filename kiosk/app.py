@@ -40,6 +40,7 @@ from kiosk.viewmodels.lockers import PickupVM, TechReturnVM
 from kiosk.viewmodels.menu import MenuVM
 from kiosk.viewmodels.pad import CheckoutVM, ReturnVM
 from kiosk.viewmodels.receipt import GoodbyeVM, ReceiptVM
+from kiosk.viewmodels.returns import ReturnsVM
 from kiosk.viewmodels.staff import StaffVM
 from station_core.profile import Profile
 
@@ -109,6 +110,7 @@ class KioskApp(App):
             "pickup": PickupVM(self.ctx, profile.lockers.pickup_code_digits, bank),
             "tech_return": TechReturnVM(self.ctx, bank), "receipt": ReceiptVM(self.ctx),
             "goodbye": GoodbyeVM(self.ctx), "staff": StaffVM(self.ctx),
+            "returns": ReturnsVM(self.ctx),
         }
         self.keymap = KeyMap(settings.keypad, Keyboard.keycodes)
         self.focus = FocusRing(lambda: self.theme.focus)
@@ -167,6 +169,8 @@ class KioskApp(App):
         current = self.current
         if kind == "pad_item" and current in ("checkout", "return"):
             self.vms[current].on_event(event)
+        elif kind in ("returned", "returns_slot", "returns_line") and self.ctx.mode == "returns":
+            self.vms["returns"].on_event(event)
         elif kind == "card" and event.get("tap"):
             if event.get("staff"):
                 self.navigate("identify")
@@ -363,6 +367,7 @@ class KioskApp(App):
             s.ReceiptScreen(self.ctx, self.vms["receipt"]),
             s.GoodbyeScreen(self.ctx, self.vms["goodbye"]),
             s.StaffScreen(self.ctx, self.vms["staff"]),
+            s.ReturnsScreen(self.ctx, self.vms["returns"]),
         ):
             self.manager.add_widget(screen)
         self.manager.current = self.ctx.home
@@ -406,6 +411,8 @@ class KioskApp(App):
         Clock.schedule_interval(self._heartbeat, 5.0)
         if self.manager is not None:
             Clock.schedule_once(lambda _dt: self._entered(self.manager.current_screen))
+        if self.ctx.mode == "returns":
+            self._run(self.api.returns_status, self.vms["returns"].status, lambda _e: None)
 
     def on_stop(self) -> None:
         self.link.stop()

@@ -60,6 +60,15 @@ STAFF_DOORS = [{"door_id": f"A{n:02d}", "state": "loaded" if n in (1, 3) else "f
                for n in range(1, 17)]
 
 
+SLOT_EVENTS = [
+    {"item_id": "3100002000", "title": "The Left Hand of Darkness", "kind": "media_type"},
+    {"item_id": "3100007001", "title": "Parable of the Sower", "kind": "hold", "hold": True},
+    {"item_id": "3100002001", "title": "Kindred", "kind": "problem", "problem": "part_missing"},
+    {"item_id": "9900001", "title": "", "kind": "problem", "problem": "foreign",
+     "handed_back": True},
+]
+
+
 def shots(app: Any) -> list[tuple[str, str]]:
     """(picture name, screen) for the screenshot walk: every screen, and at a locker bank the
     code entry as well as the opened doors on the bank's map."""
@@ -103,6 +112,12 @@ def fill(app: Any, screen: str) -> None:
         vms["tech_return"].message = device_door_open("A15")
     elif screen == "receipt":
         ctx.last_items = CHECKOUT_ITEMS[:2]
+    elif screen == "returns":
+        ctx.patron = None
+        vm = vms["returns"]
+        vm.lines, vm.message = [], ""
+        for event in SLOT_EVENTS:  # the station's codes; the words are the kiosk's
+            vm.on_event({"type": "returned", **event})
     elif screen == "staff":
         vms["staff"].status, vms["staff"].doors = STAFF_STATUS, STAFF_DOORS
     ctx.changed()

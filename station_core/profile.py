@@ -262,8 +262,9 @@ class KioskSettings(Strict):
     warning_s: int = Field(default=20, ge=20, le=120,
                            description="the timeout warning comes this long before the end "
                                        "(WCAG 2.2.1: at least 20 s)")
-    mode: Literal["self_check", "lockers"] = Field(
-        default="self_check", description="'lockers': the kiosk at a locker bank opens on pickup")
+    mode: Literal["self_check", "lockers", "returns"] = Field(
+        default="self_check", description="'lockers': the kiosk at a locker bank opens on pickup; "
+                                          "'returns': the screen at a return slot ([returns])")
     speech: Literal["on_request", "always"] = Field(
         default="on_request", description="speech starts with headphones or the help key, or always")
     voices: dict[Literal["en", "es"], Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = Field(

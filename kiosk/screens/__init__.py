@@ -11,6 +11,7 @@ from kiosk.screens.menu import MenuScreen
 from kiosk.screens.pad import PadScreen
 from kiosk.screens.pickup import PickupScreen
 from kiosk.screens.receipt import ReceiptScreen
+from kiosk.screens.returns import ReturnsScreen
 from kiosk.screens.staff import StaffScreen
 from kiosk.screens.tech_return import TechReturnScreen
 
@@ -25,6 +26,7 @@ __all__ = [
     "PadScreen",
     "PickupScreen",
     "ReceiptScreen",
+    "ReturnsScreen",
     "StaffScreen",
     "TechReturnScreen",
 ]

@@ -45,7 +45,7 @@ class KioskContext(Observable):
     idle_timeout_s: float = 60.0
     warning_s: float = 20.0
     has_lockers: bool = False
-    mode: str = "self_check"  # or "lockers": the bank's kiosk opens on pickup
+    mode: str = "self_check"  # "lockers": the bank's kiosk opens on pickup; "returns": a slot
     language: str = "en"
     languages: tuple[str, ...] = ("en", "es")
     high_contrast: bool = False
@@ -69,7 +69,7 @@ class KioskContext(Observable):
 
     @property
     def home(self) -> str:
-        return "pickup" if self.mode == "lockers" else "attract"
+        return {"lockers": "pickup", "returns": "returns"}.get(self.mode, "attract")
 
     @property
     def session_timeout_s(self) -> float:

@@ -19,7 +19,7 @@ from tests.conftest import ROOT, SIMULATED, bronco, free_port, start_demo_ils, s
 
 pytestmark = pytest.mark.kivy
 SCREENS = {"attract", "identify", "menu", "checkout", "return", "account", "pickup",
-           "tech_return", "receipt", "goodbye", "staff"}
+           "tech_return", "receipt", "goodbye", "staff", "returns"}
 
 
 def kivy_env(tmp_path: Path) -> dict[str, str]:

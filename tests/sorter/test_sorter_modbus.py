@@ -144,3 +144,38 @@ async def test_the_simulator_routes_as_the_plc_does() -> None:
             await simulated.set_diverter(4, True)  # no such diverter
     finally:
         await simulated.close()
+
+
+def test_the_slot_holds_an_item_until_the_intake_or_the_reject_path_moves_it() -> None:
+    """Coil 100 takes the item in the slot onto the belt, coil 101 hands it back (where the slot
+    has a reject path; without one the coil does not exist); two items in the slot break the
+    light curtain (input 201)."""
+    belt = Belt(diverters=3, segment_s=0.3, eye_s=0.05)
+    plc = SorterPlc(belt)
+    belt.set_running(True)
+    belt.drop("Kindred")
+    assert plc.pdu(bytes.fromhex("0200000001")) == bytes.fromhex("020101")  # in the slot
+    belt.drop("Beloved")
+    assert plc.pdu(bytes.fromhex("0200C90001")) == bytes.fromhex("020101")  # two: the curtain
+    assert plc.pdu(bytes.fromhex("050065FF00")) == bytes.fromhex("050065FF00")  # reject on
+    assert belt.rejected == ["Kindred", "Beloved"] and not belt.slot_eye()
+    plc.pdu(bytes.fromhex("0500650000"))
+    belt.drop("Circe")
+    assert plc.pdu(bytes.fromhex("050064FF00")) == bytes.fromhex("050064FF00")  # intake on
+    assert not belt.slot_eye() and [p.name for p in belt.parcels] == ["Circe"]
+    assert plc.pdu(bytes.fromhex("0100640002")) == bytes.fromhex("010101")  # intake on, reject off
+    no_reject = SorterPlc(Belt(diverters=3, has_reject_path=False))
+    assert no_reject.pdu(bytes.fromhex("050065FF00")) == bytes.fromhex("8502")
+
+
+def test_the_plc_stops_its_belt_when_the_station_goes_quiet() -> None:
+    now = [0.0]
+    belt = Belt(diverters=3, clock=lambda: now[0], watchdog_s=2.0)
+    belt.spoken_to()
+    belt.set_running(True)
+    now[0] = 1.5
+    belt.advance()
+    assert belt.running
+    now[0] = 3.0  # 3 s without a word from the station
+    belt.advance()
+    assert not belt.running
