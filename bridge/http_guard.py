@@ -45,6 +45,13 @@ def guarded_protocol(max_per_address: int, header_timeout_s: float) -> type[asyn
                 return
             self._deadline = self.loop.call_later(header_timeout_s, self._no_request_in_time)
 
+        def on_headers_complete(self) -> None:
+            # The headers are in: the deadline is met. A WebSocket upgrade leaves `cycle` unset
+            # for good, and the deadline closed every kiosk's event stream after 10 s.
+            if self._deadline is not None:
+                self._deadline.cancel()
+            super().on_headers_complete()
+
         def _no_request_in_time(self) -> None:
             if self.cycle is None and not self.transport.is_closing():
                 self.transport.close()

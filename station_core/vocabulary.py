@@ -109,5 +109,12 @@ METRIC_LABELS: dict[str, str] = {
     "kiosk_sessions": "Kiosk sessions", "locker_loaded": "Holds loaded into lockers",
     "locker_picked_up": "Locker pickups", "locker_expired": "Locker holds expired uncollected",
     "device_loans": "Tech-device loans", "refused": "Refused transactions",
-    "offline_minutes": "Minutes offline",
+    "offline_minutes": "Minutes offline", "book_drop": "Returned through the book drop",
+}
+
+BOOK_DROP_PROBLEMS: dict[str, str] = {  # bridge/returns/rules.py's problem codes
+    "unreadable": "Tag unreadable", "foreign": "Another library's item",
+    "part_missing": "A part of the set missing", "unsecured": "Security not set",
+    "refused": "Refused by the ILS", "flagged": "Flagged by the ILS for staff",
+    "no_bin": "No bin takes it",
 }

@@ -24,8 +24,15 @@ from bridge.reports.formatting import Formats
 from bridge.reports.monthly_report import Month, build_csv, build_pdf
 from bridge.reports.staff_wording import staff_reason
 from bridge.reports.stats import METRICS
+from bridge.returns.routes import line_state
 from station_core.console_look import LOOK
-from station_core.vocabulary import DOOR_STATES, METRIC_LABELS, TRANSACTION_KINDS, audit_action
+from station_core.vocabulary import (
+    BOOK_DROP_PROBLEMS,
+    DOOR_STATES,
+    METRIC_LABELS,
+    TRANSACTION_KINDS,
+    audit_action,
+)
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
@@ -66,7 +73,8 @@ def _page(request: Request, name: str, page: str, title: str, **context: Any) ->
     return _templates().TemplateResponse(request, name, {
         "staff": staff, "csrf_token": staff.csrf_token, "page": page, "title": title,
         "station_name": station.profile.station.name or station.profile.station.id,
-        "fmt": Formats(station.profile.station.locale), **context,
+        "fmt": Formats(station.profile.station.locale),
+        "has_returns": bool(station.profile.returns.bins), **context,
     })
 
 
@@ -149,6 +157,33 @@ async def tags(request: Request) -> HTMLResponse:
                  converted=station.tagging.converted(today - timedelta(days=29), today))
 
 
+RETURNS_STATES = {"idle": "Waiting for items", "running": "Running", "jammed": "Jammed",
+                  "stopped": "Emergency stop", "bin_full": "A bin is full",
+                  "unreachable": "The sorter does not answer"}
+RETURNS_CLEAR = {
+    "jammed": "Open the belt's cover, free the item (it stays on the belt and goes on in order, "
+              "as do the items behind it), close the cover and press Resume.",
+    "stopped": "Find out why the emergency stop was pressed, release it, then press Resume.",
+    "bin_full": "Empty the bin and press its \"Bin emptied\": the belt goes on by itself once "
+                "the full sensor clears.",
+    "unreachable": "Check the sorter's power and its network or serial cable; the station keeps "
+                   "trying. Items wait in the slot meanwhile.",
+}
+TAKES = {"problem": "Problems", "hold": "Holds for patrons here", "transit": "In transit",
+         "sort_bin": "The ILS's sort bin", "media_type": "A media type",
+         "collection": "A collection", "everything_else": "Everything else"}
+
+
+@router.get("/returns")
+async def returns(request: Request) -> HTMLResponse:
+    _staff(request)
+    station = _station(request)
+    if not station.profile.returns.bins:
+        raise HTTPException(404, "this station has no return line")
+    return _page(request, "returns.html", "returns", "Returns", line=line_state(station),
+                 states=RETURNS_STATES, clear=RETURNS_CLEAR, takes=TAKES)
+
+
 @router.get("/health")
 async def health(request: Request) -> HTMLResponse:
     station = _station(request)
@@ -186,7 +221,9 @@ async def stats(request: Request, start: Annotated[date | None, Query(alias="fro
     return _page(request, "stats.html", "stats", "Statistics", report=report, charts=drawn,
                  charts_json=[c.as_json() for c in drawn if not c.empty], labels=METRIC_LABELS,
                  metrics=METRICS, sizes=SIZES, first=first, last=last,
-                 converted=station.tagging.converted(first, last))
+                 converted=station.tagging.converted(first, last),
+                 bins=sorted(station.profile.returns.bins, key=lambda r: r.bin),
+                 problem_labels=BOOK_DROP_PROBLEMS)
 
 
 @router.get("/stats.csv")

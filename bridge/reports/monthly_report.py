@@ -22,7 +22,7 @@ from bridge.reports.charts import SIZES, month_bounds
 from bridge.reports.formatting import Formats
 from bridge.reports.stats import Stats
 from station_core.profile import Profile
-from station_core.vocabulary import METRIC_LABELS, REFUSAL_LABELS
+from station_core.vocabulary import BOOK_DROP_PROBLEMS, METRIC_LABELS, REFUSAL_LABELS
 
 log = logging.getLogger(__name__)
 SENT_SETTING = "monthly_report_sent"  # the last month sent, "YYYY-MM"
@@ -65,7 +65,8 @@ def _title(profile: Profile, month: Month, fmt: Formats) -> str:
     return f"{library} · {station}: self-service in {name}"
 
 
-def _figures(report: dict[str, Any], fmt: Formats) -> list[tuple[str, str]]:
+def _figures(report: dict[str, Any], fmt: Formats,
+             bins: dict[int, str] | None = None) -> list[tuple[str, str]]:
     rows = [(METRIC_LABELS[m], fmt.number(v)) for m, v in report["totals"].items()]
     pickup = report["pickup"]
     rows += [("Time from notice to pickup, median", fmt.duration(pickup["median_s"], empty="no pickups")),
@@ -77,6 +78,12 @@ def _figures(report: dict[str, Any], fmt: Formats) -> list[tuple[str, str]]:
     rows += [(f"Loans of {kind}", f"{fig['loans']} ({fmt.percent(fig['utilisation'])} of the time out)")
              for kind, fig in report["devices"].items()]
     rows += [(f"Refused: {REFUSAL_LABELS.get(r, r)}", fmt.number(n)) for r, n in report["refused"].items()]
+    drop = report["book_drop"]
+    names = bins or {}
+    rows += [(f"Book drop into {names.get(bin_k, f'bin {bin_k}')}", fmt.number(n))
+             for bin_k, n in drop["bins"].items()]
+    rows += [(f"Book drop problem: {BOOK_DROP_PROBLEMS.get(code, code)}", fmt.number(n))
+             for code, n in drop["problems"].items()]
     return rows
 
 
@@ -124,7 +131,8 @@ def build_pdf(profile: Profile, stats: Stats, month: Month) -> bytes:
                             title=_title(profile, month, fmt), author="Bronco Station")
     styles = getSampleStyleSheet()
     width = page[0] - 30 * mm
-    figures = Table(_figures(report, fmt), colWidths=[width * 0.62, width * 0.38])
+    bin_names = {rule.bin: rule.name for rule in profile.returns.bins}
+    figures = Table(_figures(report, fmt, bin_names), colWidths=[width * 0.62, width * 0.38])
     figures.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 9), ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),

@@ -28,7 +28,8 @@ COUNTED = (TxnState.DONE.value, TxnState.SENT.value, TxnState.PENDING.value)
 REFUSED = (TxnState.REJECTED.value, TxnState.EXCEPTION.value, TxnState.RESOLVED.value)
 KINDS = {"checkout": "checkouts", "checkin": "returns", "renew": "renewals"}
 METRICS = ("checkouts", "returns", "renewals", "kiosk_sessions", "locker_loaded",
-           "locker_picked_up", "locker_expired", "device_loans", "refused", "offline_minutes")
+           "locker_picked_up", "locker_expired", "device_loans", "refused", "offline_minutes",
+           "book_drop")
 SIZES = ("small", "medium", "large")
 # The station's own refusals (written by bridge/circulation/service.py), which no ILS wording matches.
 OWN_REFUSALS = {"offline limit reached": "offline_limit", "item records still queued": "records_queued",
@@ -200,6 +201,14 @@ class Stats:
                         for t in device_types},
             "refused": {name.split(":", 1)[1]: int(value) for name, value in sorted(totals.items())
                         if name.startswith("refused:") and value},
+            "book_drop": {  # the return line (bridge/returns): per bin, and its problems by kind
+                "bins": {int(name.split(":", 1)[1]): int(value)
+                         for name, value in sorted(totals.items())
+                         if name.startswith("book_drop_bin:") and value},
+                "problems": {name.split(":", 1)[1]: int(value)
+                             for name, value in sorted(totals.items())
+                             if name.startswith("book_drop_problem:") and value},
+            },
         }
 
     def csv(self, start: date, end: date) -> str:

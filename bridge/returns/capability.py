@@ -77,8 +77,10 @@ def build(station: Station) -> Capability | None:
     def belt_state(state: BeltState, detail: str) -> None:
         if owner.health.state in ("starting", "stopped"):
             return
+        before = owner.health.state
         owner.report(HEALTH[state], detail)
-        station.bus.publish("returns_line", state=state.value, detail=detail)
+        if HEALTH[state] != before:  # halted or going again; not every idle/running turn
+            station.bus.publish("returns_line", state=state.value, detail=detail)
 
     conveyor = Conveyor(
         sorter, segment_s=cfg.segment_s, on_state=belt_state,
@@ -117,11 +119,11 @@ def build(station: Station) -> Capability | None:
 
     def announce(done: Taken) -> None:
         decision = done.decision
-        counts = {"returns_taken": 1.0}
+        counts = {"book_drop": 1.0}  # bridge/reports/stats.py reads these names
         if decision is not None:
-            counts[f"returns_bin_{decision.bin}"] = 1.0
+            counts[f"book_drop_bin:{decision.bin}"] = 1.0
             if decision.code:
-                counts[f"returns_problem_{decision.code}"] = 1.0
+                counts[f"book_drop_problem:{decision.code}"] = 1.0
         station.stats.count_many(counts)  # one commit per item
         result = done.checkin
         station.bus.publish(

@@ -14,7 +14,7 @@ from kiosk.viewmodels.context import KioskContext
 from kiosk.viewmodels.observable import Observable
 from kiosk.viewmodels.receipt import not_sent
 
-SHOWN = 8  # the latest items on the screen
+SHOWN = 5  # the latest items, newest first: the receipt buttons stay on the screen
 VISIT_GAP_S = 180.0  # as the station's: a pause this long starts the next patron's list
 
 
@@ -85,7 +85,7 @@ class ReturnsVM(Observable):
             self._last = now
             self.message = ""
             words = item_words(event)
-            self.lines = [*self.lines, words][-SHOWN:]
+            self.lines = [words, *self.lines][:SHOWN]
             self.ctx.cue("error" if event.get("problem") else "ok")
             self.ctx.say(words, None)
         elif kind == "returns_slot":

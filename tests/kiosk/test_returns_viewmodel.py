@@ -37,10 +37,10 @@ def test_each_item_is_shown_and_said_as_it_is_taken() -> None:
                  "hold": True})
     vm.on_event({"type": "returned", "item_id": "9900001", "title": "", "problem": "foreign",
                  "handed_back": True})
-    assert vm.lines[0] == "The Overstory: returned, thank you."
-    assert "waiting" in vm.lines[1] and "another library" in vm.lines[2]
-    assert "take it back" in vm.lines[2]  # it came back out of the slot
-    assert said == vm.lines and cues == ["ok", "ok", "error"]
+    assert vm.lines[2] == "The Overstory: returned, thank you."  # the newest comes first
+    assert "waiting" in vm.lines[1] and "another library" in vm.lines[0]
+    assert "take it back" in vm.lines[0]  # it came back out of the slot
+    assert said == vm.lines[::-1] and cues == ["ok", "ok", "error"]
     assert vm.offers_receipt
 
 
@@ -74,6 +74,6 @@ def test_a_spanish_session_reads_and_hears_spanish() -> None:
     vm.on_event({"type": "returned", "item_id": "3100002000", "title": "The Overstory"})
     vm.on_event({"type": "returned", "item_id": "", "problem": "unreadable", "handed_back": True})
     vm.on_event({"type": "returns_slot", "paused": "one_at_a_time"})
-    assert vm.lines[0] == "The Overstory: devuelto, gracias."
-    assert "leer" in vm.lines[1] and "ejemplar" in vm.lines[1]
+    assert vm.lines[1] == "The Overstory: devuelto, gracias."
+    assert "leer" in vm.lines[0] and "ejemplar" in vm.lines[0]
     assert "uno en uno" in vm.paused and said[-1] == vm.paused

@@ -12,6 +12,7 @@ import resource
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -184,3 +185,14 @@ def test_a_burst_of_anonymous_returns_is_back_pressure_not_an_ils_outage(tmp_pat
             assert signed.status_code == 201, signed.text
     finally:
         stop(ils.proc)
+
+
+def test_the_header_deadline_never_closes_a_kiosks_event_stream(station: str) -> None:
+    """The half-open deadline is for requests whose headers never end; an event stream (a
+    WebSocket, whose upgrade leaves no HTTP request in progress) stays open past it - it used to
+    be cut after the deadline, and the kiosk lost the station's events while it reconnected."""
+    from websockets.sync.client import connect
+
+    with connect(station.replace("http://", "ws://") + "/api/v1/events") as events:
+        time.sleep(3.5)  # past the 2 s deadline of this station
+        events.ping().wait(5)  # still answered: the connection is open

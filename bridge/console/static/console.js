@@ -225,3 +225,23 @@ document.getElementById("tag-form")?.addEventListener("submit", async event => {
   refreshPad();
 });
 if (document.getElementById("pad-tags")) { refreshPad(); setInterval(refreshPad, 1000); }
+
+// -- returns: the belt and its bins ---------------------------------------------------------------
+document.getElementById("belt-resume")?.addEventListener("click", async () => {
+  if (!confirm("Is the belt clear and everyone's hands away from it?")) return;
+  try { await api("POST", "/api/v1/staff/returns/resume"); location.reload(); }
+  catch (error) { say(error.message, false); }
+});
+document.querySelectorAll("button.bin-emptied").forEach(b => b.addEventListener("click", async () => {
+  if (!confirm(`Did you take everything out of ${b.dataset.name}? Its count starts again.`)) return;
+  try {
+    const emptied = await api("POST", `/api/v1/staff/returns/bins/${b.dataset.bin}/emptied`);
+    const list = document.getElementById("cart-items");
+    list.replaceChildren(...emptied.taken.map(i => el("li", "", i.title || i.item_id || "unreadable tag")));
+    document.getElementById("cart-bin").textContent = `${b.dataset.name} (${emptied.taken.length} items)`;
+    document.getElementById("cart").hidden = false;
+    const row = document.querySelector(`tr[data-bin="${b.dataset.bin}"]`);
+    row.querySelector(".count").textContent = "0";
+    say(`${b.dataset.name}: ${emptied.taken.length} items for the cart`);
+  } catch (error) { say(error.message, false); }
+}));
