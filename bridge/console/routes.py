@@ -170,8 +170,8 @@ RETURNS_CLEAR = {
                    "trying. Items wait in the slot meanwhile.",
 }
 TAKES = {"problem": "Problems", "hold": "Holds for patrons here", "transit": "In transit",
-         "sort_bin": "The ILS's sort bin", "media_type": "A media type",
-         "collection": "A collection", "everything_else": "Everything else"}
+         "sort_bin": "The ILS's sort bin", "media_type": "Media type",
+         "collection": "Collection", "everything_else": "Everything else"}
 
 
 @router.get("/returns")

@@ -104,7 +104,7 @@ class ReturnLog:
     def bins(self, rules: list[BinRule]) -> list[dict[str, Any]]:
         """Each bin the profile names: its name, what it takes, and what is in it now."""
         with Session(self.engine) as session:
-            return [{"bin": rule.bin, "name": rule.name, "takes": rule.takes,
+            return [{"bin": rule.bin, "name": rule.name, "takes": rule.takes, "value": rule.value,
                      "items": [{"item_id": r.item_id, "title": r.title, "why": r.why}
                                for r in self._in_bin(session, rule.bin)]}
                     for rule in sorted(rules, key=lambda r: r.bin)]

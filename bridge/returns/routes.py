@@ -6,6 +6,7 @@ no one) or printed, once per visit."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -17,6 +18,7 @@ from bridge.circulation.receipts import send_receipt
 from bridge.dependencies import StationDep
 from bridge.notices import Notifier
 from bridge.returns.log import ReturnLog
+from bridge.returns.sorting import HALTED
 from station_core.returns_profile import BinRule
 
 router = APIRouter(prefix="/api/v1/staff/returns", tags=["returns"],
@@ -52,6 +54,7 @@ def line_state(station: StationDep) -> dict[str, Any]:
         "state": status.state.value if status else "no_slot",
         "detail": status.detail if status else "",
         "on_belt": status.on_belt if status else [],
+        "stuck": status.stuck if status else "",
         "paused": room.paused if room is not None else "",
         "bins": [{**b, "full": full.get(b["bin"], False)} for b in log.bins(rules)],
     }
@@ -72,12 +75,18 @@ def emptied(bin_k: int, station: StationDep) -> dict[str, Any]:
 
 
 @router.post("/resume")
-def resume(station: StationDep) -> dict[str, Any]:
-    """Staff cleared the jam, or released the emergency stop: the belt may run again."""
+async def resume(station: StationDep) -> dict[str, Any]:
+    """Staff cleared the jam, or released the emergency stop: the belt may run again. Answers
+    once the belt's loop has taken it (or after 2 s), with the state it is in then."""
     room = _room(station)
-    if not room.conveyor.resume():
+    conveyor = room.conveyor
+    if not conveyor.resume():
         raise HTTPException(409, "the belt is not stopped for a jam or the emergency stop")
-    return {"resumed": True}
+    for _ in range(100):
+        if conveyor.state not in HALTED:
+            break
+        await asyncio.sleep(0.02)
+    return {"resumed": True, "state": conveyor.state.value, "detail": conveyor.detail}
 
 
 @slot_router.get("/status")

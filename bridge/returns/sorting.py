@@ -60,6 +60,7 @@ class Status:
     state: BeltState = BeltState.IDLE
     detail: str = ""
     on_belt: list[str] = field(default_factory=list)
+    stuck: str = ""
 
 
 class Conveyor:
@@ -83,6 +84,7 @@ class Conveyor:
         self._eyes: tuple[bool, ...] = ()
         self._tail_s = 0.0  # the belt runs on a little after the last item, off its end
         self._resume = False
+        self.stuck = ""  # the item a jam stopped, for staff
         self._drain_s = 0.0
         self._drain_bin = 0
         self._handing_back: asyncio.Future[bool] | None = None
@@ -121,7 +123,7 @@ class Conveyor:
         return True
 
     def status(self) -> Status:
-        return Status(self.state, self.detail, [c.item_id for c in self.carried])
+        return Status(self.state, self.detail, [c.item_id for c in self.carried], self.stuck)
 
     # -- the loop --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -161,7 +163,7 @@ class Conveyor:
         if self.state in HALTED and not self._resume:
             return await self._write_belt(False)
         if self._resume:
-            self._resume = False
+            self._resume, self.stuck = False, ""
             for item in self.carried:
                 item.waited_s = 0.0
             if self._entering is not None:
@@ -228,8 +230,8 @@ class Conveyor:
         for item in self.carried:
             if item.waited_s > self.jam_s:
                 where = f"diverter {item.next_eye}"
-                self._jam(f"item {item.item_id} " + (f"stopped at {where}" if item.covering
-                                                     else f"never reached {where}"))
+                self._jam("an item " + (f"stopped at {where}" if item.covering
+                                        else f"never reached {where}"), item.item_id)
                 return
 
     def _full_bin(self, seen: SorterInputs) -> int | None:
@@ -274,7 +276,7 @@ class Conveyor:
             return
         await self.sorter.run_intake(False)
         if seen.slot:
-            self._jam(f"item {entering.item.item_id} did not leave the slot")
+            self._jam("an item did not leave the slot", entering.item.item_id)
             entering.started = False
             return
         self._entering = None
@@ -282,8 +284,10 @@ class Conveyor:
         if not entering.done.done():
             entering.done.set_result(True)
 
-    def _jam(self, detail: str) -> None:
+    def _jam(self, detail: str, item_id: str = "") -> None:
+        """`detail` travels (health, the hub): no barcode in it; staff see `stuck` beside it."""
         log.warning("return belt: %s", detail)
+        self.stuck = item_id
         self._set(BeltState.JAMMED, detail)
 
     def _set(self, state: BeltState, detail: str) -> None:

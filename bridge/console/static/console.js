@@ -238,10 +238,12 @@ document.querySelectorAll("button.bin-emptied").forEach(b => b.addEventListener(
     const emptied = await api("POST", `/api/v1/staff/returns/bins/${b.dataset.bin}/emptied`);
     const list = document.getElementById("cart-items");
     list.replaceChildren(...emptied.taken.map(i => el("li", "", i.title || i.item_id || "unreadable tag")));
-    document.getElementById("cart-bin").textContent = `${b.dataset.name} (${emptied.taken.length} items)`;
+    const count = `${emptied.taken.length} ${emptied.taken.length === 1 ? "item" : "items"}`;
+    document.getElementById("cart-bin").textContent = `${b.dataset.name} (${count})`;
     document.getElementById("cart").hidden = false;
     const row = document.querySelector(`tr[data-bin="${b.dataset.bin}"]`);
-    row.querySelector(".count").textContent = "0";
-    say(`${b.dataset.name}: ${emptied.taken.length} items for the cart`);
+    row.querySelector(".bin-count").textContent = "0";
+    row.querySelector(".bin-items").textContent = "empty";
+    say(`${b.dataset.name}: ${count} for the cart`);
   } catch (error) { say(error.message, false); }
 }));
