@@ -155,6 +155,9 @@ def demo(
     hub_port: Annotated[int, typer.Option(help="The hub's port, with --fleet.")] = 8090,
     folder: Annotated[Path, typer.Option(
         help="Where --fleet keeps its profiles and databases.")] = Path("bronco-fleet-demo"),
+    returns: Annotated[bool, typer.Option(
+        "--returns", help="The book drop instead: a return slot, a belt with eight bins (its PLC "
+                          "emulated on Modbus TCP) and items going through it.")] = False,
 ) -> None:
     """Run the whole stack on simulated hardware: demo ILS, station and kiosk. Ctrl-C stops it.
 
@@ -165,6 +168,11 @@ def demo(
     path = profile or shipped_profile("simulated.toml")
     load_or_exit(path)
     try:
+        if returns:
+            from bronco.demo_returns import run_returns_demo
+
+            raise typer.Exit(run_returns_demo(Path("bronco-returns-demo").resolve(),
+                                              headless=headless, port=port))
         if fleet:
             from bronco.demo_fleet import run_fleet_demo
 

@@ -116,3 +116,39 @@ def test_fleet_demo_runs_a_hub_and_two_stations_that_report_to_it(tmp_path: Path
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_book_drop_demo_sorts_items_and_stops_cleanly(tmp_path: Path) -> None:
+    """`bronco demo --returns --headless`: items go through the slot by themselves and land in
+    bins staff can see; Ctrl-C takes every process down."""
+    port = free_port()
+    proc = subprocess.Popen(
+        bronco("demo", "--returns", "--headless", "--port", str(port)),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("Press Ctrl-C" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        text = "".join(lines)
+        staff = re.search(r"staff console: +(\S+)/console/returns +user (\S+) / (.+)", text)
+        assert staff and staff.group(1) == f"http://127.0.0.1:{port}", text
+        with httpx.Client(base_url=staff.group(1)) as client:
+            assert client.post("/api/v1/staff/login", json={
+                "username": staff.group(2), "password": staff.group(3).strip()}).status_code == 200
+            wait_for(lambda: sum(len(b["items"]) for b in client.get(
+                "/api/v1/staff/returns").json()["bins"]) >= 3, timeout_s=30)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            still_up = True
+        except httpx.HTTPError:
+            still_up = False
+        assert not still_up
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
