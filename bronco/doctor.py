@@ -347,6 +347,56 @@ def check_hold_events(profile: Profile) -> Finding | None:
                    "lockers' to-load list.")
 
 
+async def check_sorter(profile: Profile) -> Finding | None:
+    """The return line's sorter: reached, and what its sensors say now (a full bin, the emergency
+    stop, an item sitting in the slot or before an eye while nothing runs)."""
+    returns = profile.returns
+    if not returns.bins:
+        return None
+    from sorter.base import SorterError
+    from station_core.registry import SORTERS
+
+    cfg = returns.sorter
+    options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters,
+                               "reject_path": cfg.reject_path, **cfg.options}
+    if cfg.driver == "simulated":
+        options["segment_s"] = cfg.segment_s
+    else:
+        options.update(url=cfg.url, unit=cfg.unit)
+    try:
+        sorter = SORTERS.create(cfg.driver, **options)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Finding("sorter", "returns", "fail", f"no driver for it: {exc}")
+    try:
+        await _bounded(sorter.open())
+        seen = await _bounded(sorter.read_inputs())
+    except (SorterError, TimeoutError, OSError) as exc:
+        hint = (f"Is the sorter's PLC on, and does it answer Modbus TCP at {cfg.url} (unit "
+                f"{cfg.unit})? docs/returns.md has the map it must expose."
+                if cfg.url.startswith("socket://") else
+                f"Is the RS-485 adapter at {cfg.url} plugged in, and the PLC set to unit "
+                f"{cfg.unit} at the same speed?")
+        return Finding("sorter", "returns", "fail", f"cannot read the sorter: {exc}", hint)
+    finally:
+        with contextlib.suppress(Exception):
+            await _bounded(sorter.close())
+    names = {rule.bin: rule.name for rule in returns.bins}
+    troubles = [f"{names.get(k, f'bin {k}')} is full" for k, full in enumerate(seen.bin_full)
+                if full]
+    if seen.emergency_stop:
+        troubles.append("the emergency stop is pressed")
+    if any(seen.at_diverter):
+        troubles.append("an item sits before a diverter (a jam?)")
+    said = f"{cfg.driver}: {cfg.diverters} diverters and {len(seen.bin_full)} bins read"
+    if troubles:
+        return Finding("sorter", "returns", "warn", f"{said}; {'; '.join(troubles)}",
+                       "Empty full bins, clear the belt and release the emergency stop: the "
+                       "belt does not run until then.")
+    level: Level = "warn" if cfg.driver == "simulated" else "ok"
+    return Finding("sorter", "returns", level,
+                   said + (" (simulated hardware)" if level == "warn" else ""))
+
+
 async def diagnose(profile: Profile) -> list[Finding]:
     running = station_view(profile)
     holds = [f for f in (check_hold_events(profile),) if f]
@@ -358,4 +408,5 @@ async def diagnose(profile: Profile) -> list[Finding]:
     findings += [await check_rfid_reader(r) for r in profile.rfid_readers]
     findings += [await check_card_reader(c) for c in profile.card_readers]
     findings += [f for f in (await check_email(profile), check_printer(profile)) if f]
+    findings += [f for f in (await check_sorter(profile),) if f]
     return findings + holds

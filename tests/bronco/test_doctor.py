@@ -120,3 +120,32 @@ def test_a_bad_profile_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[station]\n")
     assert CliRunner().invoke(app, ["doctor", "--profile", str(bad)]).exit_code == 2
+
+
+def test_the_book_drops_sorter_on_the_emulated_plc(tmp_path: Path) -> None:
+    """The doctor reads the sorter's PLC over Modbus TCP and says what stops the belt (a full
+    bin, the emergency stop); a PLC that does not answer is named with where to look."""
+    from sorter.belt import Belt
+    from sorter.emulators.modbus_tcp import SorterEmulator
+    from tests.conftest import ROOT
+
+    emulator = SorterEmulator(Belt(diverters=8)).start()
+    shipped = (ROOT / "hardware_profiles" / "returns-simulated.toml").read_text()
+    profile = tmp_path / "drop.toml"
+    profile.write_text(shipped.replace("socket://127.0.0.1:5020",
+                                       f"socket://127.0.0.1:{emulator.port}").replace(
+        "sqlite:///bronco-returns-demo.db", f"sqlite:///{tmp_path / 'station.db'}"))
+    try:
+        _code, found = doctor(profile)
+        assert found[("sorter", "returns")]["level"] == "ok"
+        emulator.belt.full_forced.add(1)
+        emulator.belt.press_emergency_stop()
+        _code, found = doctor(profile)
+        sorter = found[("sorter", "returns")]
+        assert sorter["level"] == "warn"
+        assert "Holds is full" in sorter["message"] and "emergency stop" in sorter["message"]
+    finally:
+        emulator.close()
+    _code, found = doctor(profile)  # nothing listens there now
+    sorter = found[("sorter", "returns")]
+    assert sorter["level"] == "fail" and "Modbus TCP" in sorter["hint"]
