@@ -272,10 +272,14 @@ def ils_doctor(
     pin_env: Annotated[str, typer.Option(
         help="Environment variable holding the test card's PIN, if the ILS wants one.")] = "",
     item: Annotated[str, typer.Option(help="An item barcode to look up.")] = "",
+    checkin_test: Annotated[str, typer.Option(
+        help="A test item on the shelf (not on loan, no hold) to check in: the one probe that "
+             "writes, and the only way to tell Sierra from a generic server.")] = "",
     json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Probe the profile's ILS read-only (login, status, one patron, one item) and recommend the
-    [ils] settings in plain words. Exit 1 when something fails."""
+    """Probe the profile's ILS (login, status, one patron, one item; read-only unless
+    --checkin-test names an item) and recommend the [ils] settings in plain words. Exit 1 when
+    something fails."""
     import json
 
     from bronco.cli_common import load_or_exit
@@ -290,7 +294,7 @@ def ils_doctor(
         location_code=ils.login_location or loaded.station.location_code,
         institution_id=loaded.station.institution_id, dialect=ils.dialect, patron=patron,
         patron_pin=os.environ.get(pin_env) if pin_env else None, item=item,
-        timeout_s=max(ils.timeout_s, 3.0))
+        checkin_item=checkin_test, timeout_s=max(ils.timeout_s, 3.0))
     found = asyncio.run(diagnose(probe))
     typer.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False) if json_out
                else found.text())

@@ -21,6 +21,8 @@ from ils.sip2.errors import ProtocolError
 from ils.sip2.messages import (
     BX_ORDER,
     AcsStatusResponse,
+    CheckinRequest,
+    CheckinResponse,
     ItemInformationRequest,
     ItemInformationResponse,
     LoginRequest,
@@ -91,6 +93,9 @@ class Probe:
     patron: str = ""  # a test card, ideally with a non-ASCII name and a hold
     patron_pin: str | None = None
     item: str = ""
+    # The one probe that writes: a check-in of a test item that is on the shelf (not on loan, no
+    # hold waiting for it), given only on purpose. Sierra refuses such a check-in without a word.
+    checkin_item: str = ""
     timeout_s: float = 10.0
 
 
@@ -274,6 +279,33 @@ async def _conversation(link: _Link, probe: Probe, expected: Dialect, result: Di
         else:
             result.add("item lookup", "warn", f"{probe.item}: no title came back (unknown item, "
                        "or Item Information not supported)")
+    if probe.checkin_item:
+        await _checkin_probe(link, probe, status.institution_id, result)
+
+
+async def _checkin_probe(link: _Link, probe: Probe, institution: str, result: Diagnosis) -> None:
+    """Check in an item that is already in. Sierra without "SIP2 Checkin of Items with Special
+    Conditions" refuses it and says nothing (Innovative's Sierra help, sgcir_sip2_special_checkin);
+    other servers take it, or refuse it in words ("not checked out")."""
+    moment = now()
+    frame = await link.ask(CheckinRequest(
+        transaction_date=moment, return_date=moment, current_location=probe.location_code,
+        institution_id=probe.institution_id or institution, item_id=probe.checkin_item,
+        terminal_password=probe.terminal_password))
+    back = decode(frame, result.recommended.get("encoding", "utf-8"))
+    if not isinstance(back, CheckinResponse):
+        result.add("check-in probe", "warn", "the check-in was not answered as a check-in")
+        return
+    said = " ".join(back.screen_message).strip()
+    if not back.ok and not said:
+        result.recommended["dialect"] = "sierra"
+        result.add("dialect", "ok", "an item already in is refused without a word: Sierra's "
+                   "special-condition check-ins are off (dialect = \"sierra\"); the kiosk sends "
+                   "holds, transits and such returns to the desk")
+    else:
+        result.add("check-in probe", "ok", f"{probe.checkin_item}: " + (
+            "taken" if back.ok else f"refused in words ({said!r})")
+            + ": not Sierra's special-condition rule")
 
 
 async def _patron(link: _Link, probe: Probe, result: Diagnosis) -> None:

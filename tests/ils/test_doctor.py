@@ -179,3 +179,17 @@ async def test_a_server_that_refuses_circulation_for_this_terminal_is_named_plai
     assert not found.ok
     assert verdicts(found.as_dict()).get("circulation") == "fail"
     assert "administrator" in found.text()
+
+
+@pytest.mark.parametrize("dialect", ["sierra", "generic", "koha"])
+def test_a_checkin_probe_tells_sierra_apart(tmp_path: Path, dialect: str) -> None:
+    """Asked to check in a test item already on the shelf, Sierra refuses without a word (its
+    special-condition rule); the others take it. Only the named item is touched."""
+    ils = start_demo_ils(tmp_path, "--dialect", dialect)
+    try:
+        code, found = doctor(profile_for(tmp_path, ils.port), "--checkin-test", BOOK)
+    finally:
+        stop(ils.proc)
+    assert code == 0, found
+    assert found["recommended"]["dialect"] == ("sierra" if dialect == "sierra" else "generic")
+    assert {r["item"] for r in ils.records()} == {BOOK}  # the one write: the test item
