@@ -179,3 +179,56 @@ def test_the_plc_stops_its_belt_when_the_station_goes_quiet() -> None:
     now[0] = 3.0  # 3 s without a word from the station
     belt.advance()
     assert not belt.running
+
+
+async def test_the_driver_over_modbus_rtu_against_pymodbus_own_server(tmp_path) -> None:
+    """Modbus RTU on a serial line (a pty pair from socat), against pymodbus' own RTU server -
+    an independent implementation of the framing (CRC, silent intervals): the driver reads the
+    bins' full sensors and the emergency stop, and its diverter and belt writes land as coils."""
+    import shutil
+    import subprocess
+
+    from pymodbus.datastore import (
+        ModbusDeviceContext,
+        ModbusSequentialDataBlock,
+        ModbusServerContext,
+    )
+    from pymodbus.server import ModbusSerialServer
+
+    socat = shutil.which("socat")
+    assert socat, "socat is installed by scripts/run-tests"
+    plc_end, station_end = tmp_path / "plc", tmp_path / "station"
+    pair = subprocess.Popen([socat, f"pty,raw,echo=0,link={plc_end}",
+                             f"pty,raw,echo=0,link={station_end}"],
+                            stderr=subprocess.DEVNULL)
+    try:
+        await wait_until(lambda: asyncio.sleep(0, plc_end.exists() and station_end.exists()))
+        inputs = [False] * 202
+        inputs[102] = True  # bin 2 full
+        inputs[200] = True  # the emergency stop
+        # pymodbus numbers a block from 1 (its protocol address 0 is the block's address 1).
+        device = ModbusDeviceContext(di=ModbusSequentialDataBlock(1, inputs),
+                                     co=ModbusSequentialDataBlock(1, [False] * 120))
+        server = ModbusSerialServer(ModbusServerContext(devices={3: device}, single=False),
+                                    framer="rtu", port=str(plc_end), baudrate=19200)
+        serving = asyncio.create_task(server.serve_forever())
+        driver = ModbusSorter(url=str(station_end), diverters=3, unit=3, timeout_s=1.0)
+        try:
+            await asyncio.sleep(0.3)
+            await driver.open()
+            seen = await driver.read_inputs()
+            assert seen.bin_full == (False, False, True, False) and seen.emergency_stop
+            with pytest.raises(SorterError, match="emergency stop"):
+                await driver.run_belt(True)
+            await driver.set_diverter(2, True)
+            await driver.run_intake(True)
+            # Read back from the server with Read Coils (01): what it holds, not what we meant.
+            held = await driver._client.read_coils(0, count=101, device_id=3)
+            assert held.bits[2] is True and held.bits[100] is True and held.bits[0] is False
+        finally:
+            await driver.close()
+            await server.shutdown()
+            serving.cancel()
+    finally:
+        pair.terminate()
+        pair.wait(5)
