@@ -266,6 +266,8 @@ class Conveyor:
         if not entering.started:
             if any(c.next_eye <= 1 for c in self.carried):
                 return  # the one before has not passed the first diverter: no room behind it
+            if not seen.slot:
+                return  # its tags are read but the slot's eye does not see it yet
             self.on_enter(entering.item)  # remembered on the belt before it can be
             await self._write_belt(True)
             await self.sorter.run_intake(True)
