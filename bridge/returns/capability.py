@@ -149,7 +149,12 @@ def build(station: Station) -> Capability | None:
                     returns.paused = ""
                     station.bus.publish("returns_slot", paused="")
                 continue
-            done = await line.take()
+            try:
+                done = await line.take()
+            except Exception:  # the item stays in the slot and is tried again; nothing crashes
+                log.exception("return slot: taking an item failed")
+                await asyncio.sleep(1.0)
+                continue
             if done.one_at_a_time:
                 if returns.paused != "one_at_a_time":
                     returns.paused = "one_at_a_time"

@@ -149,6 +149,9 @@ class Conveyor:
                 self._set(BeltState.UNREACHABLE, str(exc))
                 self.failed(exc)
                 await asyncio.sleep(0.5)
+            except Exception:  # a bug must not leave the belt without its loop: log, go on
+                log.exception("return belt: unexpected error")
+                await asyncio.sleep(0.5)
 
     async def _cycle(self, seen: SorterInputs, dt: float) -> None:
         moving = self._belt is True and self.state is BeltState.RUNNING
