@@ -236,10 +236,13 @@ def run(cuts: int = 200, seed: int = 20261207, offline_share: float = 0.3,
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 mount.cut()
-            subprocess.run([sys.executable, "-m", "bronco", "staff", "add", lockers.STAFF,
-                            "--profile", str(profile)], cwd=ROOT, check=True,
-                           env={**os.environ, "BRONCO_STAFF_PASSWORD": lockers.STAFF_PASSWORD},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            added = subprocess.run([sys.executable, "-m", "bronco", "staff", "add", lockers.STAFF,
+                                    "--profile", str(profile)], cwd=ROOT, capture_output=True,
+                                   text=True, env={**os.environ,
+                                                   "BRONCO_STAFF_PASSWORD": lockers.STAFF_PASSWORD})
+            if added.returncode != 0:  # after the first starts' cuts: say why, keep the evidence
+                keep(base, db)
+                raise RuntimeError(f"staff add failed after the startup cuts: {added.stderr[-2000:]}")
             items = [f"PC{n:05d}" for n in range(40 * cuts + 200)]
             hold_queue = lockers.hold_items(holds)
             told: Counter[tuple[str, str]] = Counter()
