@@ -354,7 +354,7 @@ async def check_sorter(profile: Profile) -> Finding | None:
     if not returns.bins:
         return None
     from sorter.base import SorterError
-    from station_core.registry import SORTERS
+    from station_core.registry import SORTERS, DriverUnavailable
 
     cfg = returns.sorter
     options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters,
@@ -365,7 +365,7 @@ async def check_sorter(profile: Profile) -> Finding | None:
         options.update(url=cfg.url, unit=cfg.unit)
     try:
         sorter = SORTERS.create(cfg.driver, **options)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (DriverUnavailable, TypeError, ValueError) as exc:
         return Finding("sorter", "returns", "fail", f"no driver for it: {exc}")
     try:
         await _bounded(sorter.open())

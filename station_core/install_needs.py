@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from station_core.profile import Profile
-from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, DriverRegistry
+from station_core.registry import (
+    CARD_READERS,
+    LOCK_BOARDS,
+    RFID_READERS,
+    SORTERS,
+    DriverRegistry,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ def needs(profile: Profile) -> Needs:
         add(LOCK_BOARDS, board.driver)
     for card in profile.card_readers:
         add(CARD_READERS, card.driver)
+    if profile.returns.bins:  # a book drop: its sorter's driver (pymodbus for a PLC)
+        add(SORTERS, profile.returns.sorter.driver)
     if profile.kiosk.printer:
         extras.add("printer")
     return Needs(sorted(extras), sorted(apt))

@@ -22,7 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from station_core.calendar import WEEKDAYS, DatedHours, OpeningHours, parse_day_hours
 from station_core.contrast import NON_TEXT, TEXT_AA, parse_hex, ratio
-from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
+from station_core.registry import (
+    CARD_READERS,
+    LOCK_BOARDS,
+    RFID_READERS,
+    SORTERS,
+    default_lock_count,
+)
 from station_core.returns_profile import ReturnsSettings
 
 # Solenoids are intermittent duty: no profile may ask for a longer pulse than this.
@@ -682,6 +688,10 @@ def _known_driver_issues(profile: Profile) -> list[ProfileIssue]:
                     f"{section}[{index}].driver",
                     f"unknown driver '{item.driver}' (known: {', '.join(registry.names())})",
                 ))
+    sorter = profile.returns.sorter
+    if profile.returns.bins and sorter.driver not in SORTERS.specs:
+        issues.append(ProfileIssue("returns.sorter.driver", f"unknown driver '{sorter.driver}' "
+                                   f"(known: {', '.join(SORTERS.names())})"))
     return issues
 
 

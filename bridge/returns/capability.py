@@ -17,7 +17,7 @@ from bridge.returns.sorting import BeltState, Conveyor
 from rfid.reader import ReaderError
 from rfid.tags.decoding import decode_tag
 from rfid.tags.model import TagDataError
-from station_core.registry import SORTERS
+from station_core.registry import SORTERS, DriverUnavailable
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
@@ -63,7 +63,7 @@ def build(station: Station) -> Capability | None:
     error, sorter = "", None
     try:
         sorter = SORTERS.create(cfg.driver, **options)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (DriverUnavailable, TypeError, ValueError) as exc:  # e.g. pymodbus not installed
         error = str(exc)
         log.error("sorter: %s", error)
     owner = DeviceOwner("sorter", "sorter", cfg.driver, sorter, station.bus, create_error=error)

@@ -66,3 +66,25 @@ def test_llrp_driver_without_sllurp_names_the_package(monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, "rfid.drivers.llrp", raising=False)
     with pytest.raises(DriverUnavailable, match=r"needs the Python package 'sllurp'.*\[llrp\]"):
         RFID_READERS.load("llrp")
+
+
+def test_a_book_drop_profile_needs_modbus_and_names_an_unknown_sorter(tmp_path) -> None:
+    """The installer gets pymodbus for a book drop whose sorter is a Modbus PLC (it asks
+    `bronco profile needs`), and a sorter driver nobody knows is a profile issue, not a crash."""
+    import tomllib
+
+    from station_core.install_needs import needs
+    from station_core.profile import ProfileError, load_profile
+    from tests.conftest import ROOT
+
+    drop = load_profile(ROOT / "hardware_profiles" / "returns-simulated.toml")
+    assert "modbus" in needs(drop).extras
+    plain = load_profile(ROOT / "hardware_profiles" / "simulated.toml")
+    assert "modbus" not in needs(plain).extras
+    text = (ROOT / "hardware_profiles" / "returns-simulated.toml").read_text()
+    odd = tmp_path / "odd.toml"
+    odd.write_text(text.replace('driver = "modbus"', 'driver = "lyngsoe_magic"'))
+    assert tomllib.loads(odd.read_text())["returns"]["sorter"]["driver"] == "lyngsoe_magic"
+    with pytest.raises(ProfileError) as refused:
+        load_profile(odd)
+    assert any(i.path == "returns.sorter.driver" for i in refused.value.issues)
