@@ -74,7 +74,8 @@ def _page(request: Request, name: str, page: str, title: str, **context: Any) ->
         "staff": staff, "csrf_token": staff.csrf_token, "page": page, "title": title,
         "station_name": station.profile.station.name or station.profile.station.id,
         "fmt": Formats(station.profile.station.locale),
-        "has_returns": bool(station.profile.returns.bins), **context,
+        "has_returns": bool(station.profile.returns.bins),
+        "has_lockers": bool(station.profile.doors) or not station.profile.returns.bins, **context,
     })
 
 
@@ -125,9 +126,12 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
     return response
 
 
-@router.get("")
-async def lockers(request: Request) -> HTMLResponse:
+@router.get("", response_model=None)
+async def lockers(request: Request) -> HTMLResponse | RedirectResponse:
     _staff(request)
+    profile = _station(request).profile
+    if not profile.doors and profile.returns.bins:  # a book drop with no lockers: its own page
+        return RedirectResponse("/console/returns", status_code=303)
     return _page(request, "lockers.html", "lockers", "Lockers",
                  holds=await ils_holds(_station(request)), door_states=DOOR_STATES,
                  calendar=_station(request).calendar.status())
