@@ -115,7 +115,7 @@ def fill(app: Any, screen: str) -> None:
     elif screen == "returns":
         ctx.patron = None
         vm = vms["returns"]
-        vm.lines, vm.message = [], ""
+        vm.taken, vm.why = [], ""
         for event in SLOT_EVENTS:  # the station's codes; the words are the kiosk's
             vm.on_event({"type": "returned", **event})
     elif screen == "staff":

@@ -60,13 +60,33 @@ def paused_words(slot: str, line: str) -> str:
     return ""
 
 
+def receipt_words(why: str) -> str:
+    """What became of the receipt, from the station's code."""
+    if why == "sent":
+        return _("Your receipt is on its way. Thank you!")
+    if why == "not_wanted":
+        return _("Thank you!")
+    if why == "no_items":
+        return _("There is nothing to put on a receipt yet.")
+    return not_sent(why)
+
+
 class ReturnsVM(Observable):
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.lines: list[str] = []
-        self.slot, self.line, self.message = "", "", ""
+        self.taken: list[dict[str, Any]] = []  # the station's events, newest first
+        self.slot, self.line, self.why = "", "", ""
         self._last = 0.0
+
+    @property
+    def lines(self) -> list[str]:
+        """Worded as the screen draws them: a language switch rewords what is already there."""
+        return [item_words(event) for event in self.taken]
+
+    @property
+    def message(self) -> str:
+        return receipt_words(self.why) if self.why else ""
 
     @property
     def paused(self) -> str:
@@ -74,18 +94,18 @@ class ReturnsVM(Observable):
 
     @property
     def offers_receipt(self) -> bool:
-        return bool(self.lines)
+        return bool(self.taken)
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "returned":
             now = time.monotonic()
             if now - self._last > VISIT_GAP_S:
-                self.lines = []
+                self.taken = []
             self._last = now
-            self.message = ""
+            self.why = ""
             words = item_words(event)
-            self.lines = [words, *self.lines][:SHOWN]
+            self.taken = [event, *self.taken][:SHOWN]
             self.ctx.cue("error" if event.get("problem") else "ok")
             self.ctx.say(words, None)
         elif kind == "returns_slot":
@@ -115,16 +135,8 @@ class ReturnsVM(Observable):
         self.ctx.run(lambda: self.ctx.api.returns_receipt(kind), self._done, self._failed)
 
     def _done(self, result: dict[str, Any]) -> None:
-        why = result.get("why", "")
-        if result.get("sent"):
-            self.message = _("Your receipt is on its way. Thank you!")
-        elif why == "not_wanted":
-            self.message = _("Thank you!")
-        elif why == "no_items":
-            self.message = _("There is nothing to put on a receipt yet.")
-        else:
-            self.message = not_sent(why)
-        self.lines = []
+        self.why = "sent" if result.get("sent") else (result.get("why") or "failed")
+        self.taken = []
         self.ctx.say(self.message, None)
         self.changed()
 

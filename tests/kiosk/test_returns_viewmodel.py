@@ -70,10 +70,14 @@ def test_a_receipt_is_asked_of_the_station_and_the_list_starts_again() -> None:
 
 def test_a_spanish_session_reads_and_hears_spanish() -> None:
     vm, said, _cues = slot(FakeApi())
-    set_language("es")
+    vm.on_event({"type": "returned", "item_id": "3100002001", "title": "Kindred"})
+    set_language("es")  # what is already on the screen reads in Spanish now
+    assert vm.lines == ["Kindred: devuelto, gracias."]
     vm.on_event({"type": "returned", "item_id": "3100002000", "title": "The Overstory"})
     vm.on_event({"type": "returned", "item_id": "", "problem": "unreadable", "handed_back": True})
     vm.on_event({"type": "returns_slot", "paused": "one_at_a_time"})
     assert vm.lines[1] == "The Overstory: devuelto, gracias."
-    assert "leer" in vm.lines[0] and "ejemplar" in vm.lines[0]
+    assert vm.lines[0].startswith("Este ejemplar: no se pudo leer")
     assert "uno en uno" in vm.paused and said[-1] == vm.paused
+    vm.choose("none")
+    assert vm.message == "¡Gracias!" and said[-1] == vm.message
