@@ -105,4 +105,8 @@ def test_two_hundred_items_through_the_book_drop(tmp_path: Path, artifacts: Path
     missed = [(n, d.item_id, d.kind) for n, d in enumerate(run.drops)
               if d.item_id and d.item_id not in report["items"]]
     assert report["returned_events"] == len(run.drops), missed
-    assert (shots / "returns-en.png").exists()
+    assert (shots / "returns-en.png").exists() and (shots / "returns-es.png").exists()
+    # Switched to Spanish, what is on the screen reads in Spanish (the titles aside).
+    spanish = ("devuelto", "recibido", "pertenece", "no se pudo", "falta")
+    assert report["lines"]["es"] and all(any(w in line for w in spanish)
+                                         for line in report["lines"]["es"]), report["lines"]
