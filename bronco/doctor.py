@@ -354,17 +354,12 @@ async def check_sorter(profile: Profile) -> Finding | None:
     if not returns.bins:
         return None
     from sorter.base import SorterError
-    from station_core.registry import SORTERS, DriverUnavailable
+    from station_core.devices import create_sorter
+    from station_core.registry import DriverUnavailable
 
     cfg = returns.sorter
-    options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters,
-                               "reject_path": cfg.reject_path, **cfg.options}
-    if cfg.driver == "simulated":
-        options["segment_s"] = cfg.segment_s
-    else:
-        options.update(url=cfg.url, unit=cfg.unit)
     try:
-        sorter = SORTERS.create(cfg.driver, **options)
+        sorter = create_sorter(cfg)
     except (DriverUnavailable, TypeError, ValueError) as exc:
         return Finding("sorter", "returns", "fail", f"no driver for it: {exc}")
     try:

@@ -6,7 +6,14 @@ import os
 from typing import Any
 
 from station_core.profile import CardReaderSettings, LockBoardSettings, RfidReaderSettings
-from station_core.registry import CARD_READERS, LOCK_BOARDS, RFID_READERS, default_lock_count
+from station_core.registry import (
+    CARD_READERS,
+    LOCK_BOARDS,
+    RFID_READERS,
+    SORTERS,
+    default_lock_count,
+)
+from station_core.returns_profile import SorterSettings
 
 
 def create_rfid_reader(settings: RfidReaderSettings) -> Any:
@@ -39,6 +46,18 @@ def create_card_reader(settings: CardReaderSettings) -> Any:
         kwargs["reader_name"] = settings.reader_name
         kwargs["apdu"] = bytes.fromhex(settings.apdu)
     return CARD_READERS.create(settings.driver, **kwargs)
+
+
+def create_sorter(settings: SorterSettings) -> Any:
+    """The book drop's sorter from `[returns.sorter]`: the simulator moves its own belt (it takes
+    the segment time), a PLC driver takes where to reach it."""
+    options: dict[str, Any] = {"name": "sorter", "diverters": settings.diverters,
+                               "reject_path": settings.reject_path, **settings.options}
+    if settings.driver == "simulated":
+        options["segment_s"] = settings.segment_s
+    else:
+        options.update(url=settings.url, unit=settings.unit)
+    return SORTERS.create(settings.driver, **options)
 
 
 def tag_access_password(variable: str) -> int:

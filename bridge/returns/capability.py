@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bridge.capability import Capability
 from bridge.devices.owner import DeviceOwner
@@ -17,7 +17,8 @@ from bridge.returns.sorting import BeltState, Conveyor
 from rfid.reader import ReaderError
 from rfid.tags.decoding import decode_tag
 from rfid.tags.model import TagDataError
-from station_core.registry import SORTERS, DriverUnavailable
+from station_core.devices import create_sorter
+from station_core.registry import DriverUnavailable
 
 if TYPE_CHECKING:  # the station imports this module: no import back at run time
     from bridge.station import Station
@@ -54,15 +55,9 @@ def build(station: Station) -> Capability | None:
     if reader_settings is None or reader is None:
         return room  # bins and their staff side only: no slot reader to take items from
     cfg = settings.sorter
-    options: dict[str, Any] = {"name": "sorter", "diverters": cfg.diverters,
-                               "reject_path": cfg.reject_path, **cfg.options}
-    if cfg.driver == "simulated":
-        options["segment_s"] = cfg.segment_s
-    else:
-        options.update(url=cfg.url, unit=cfg.unit)
     error, sorter = "", None
     try:
-        sorter = SORTERS.create(cfg.driver, **options)
+        sorter = create_sorter(cfg)
     except (DriverUnavailable, TypeError, ValueError) as exc:  # e.g. pymodbus not installed
         error = str(exc)
         log.error("sorter: %s", error)
