@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bridge.capability import Capability
 from bridge.devices.owner import DeviceOwner
+from bridge.local_time import utcnow
 from bridge.returns.line import ReturnLine, SlotTag, Taken
 from bridge.returns.log import ReturnLog
 from bridge.returns.sorting import BeltState, Conveyor
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # the station imports this module: no import back at run time
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2
+PURGE_EVERY_S = 3600.0
 # The device health each belt state shows (the hub alerts on anything but "ok").
 HEALTH = {BeltState.IDLE: "ok", BeltState.RUNNING: "ok", BeltState.JAMMED: "jammed",
           BeltState.STOPPED: "emergency_stop", BeltState.BIN_FULL: "bin_full",
@@ -48,6 +51,14 @@ def build(station: Station) -> Capability | None:
     returns_log = ReturnLog(station.engine)
     station.returns_log = returns_log
     room = Capability("returns")
+
+    async def purge() -> None:
+        """What went to the cart is not kept: the privacy setting's days after the bin was
+        emptied (statistics are counters)."""
+        days = station.profile.privacy.retention_days
+        await asyncio.to_thread(returns_log.purge, utcnow() - timedelta(days=days))
+
+    room.every(PURGE_EVERY_S, "purge emptied bins", purge)
     station.returns = ReturnsRoom(None, None, None)
     reader_settings = next((r for r in station.profile.rfid_readers
                             if r.id == settings.reader and r.role == "book_drop"), None)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from bridge.db.models import ReturnedItem
 from bridge.local_time import utcnow
@@ -119,6 +119,17 @@ class ReturnLog:
                 col(ReturnedItem.state).in_(IN_BIN)).values(emptied_at=utcnow()))
             session.commit()
         return taken
+
+    def purge(self, before: datetime) -> int:
+        """Rows nobody needs any more (the statistics are counters): items of bins emptied before
+        `before`, and items handed back or taken back out of the slot before then."""
+        with Session(self.engine) as session:
+            done = session.execute(delete(ReturnedItem).where(  # type: ignore[call-overload]
+                (col(ReturnedItem.emptied_at) < before)
+                | (col(ReturnedItem.state).in_(("rejected", "withdrawn"))
+                   & (col(ReturnedItem.at) < before))))
+            session.commit()
+            return int(done.rowcount or 0)
 
     def since(self, start: datetime) -> list[ReturnedItem]:
         """Every item taken since `start` (statistics)."""
