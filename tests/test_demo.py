@@ -15,6 +15,15 @@ import httpx
 from tests.conftest import bronco, free_port, wait_for, wait_http
 
 
+def answers(port: int) -> bool:
+    """Something still answers on the station's port."""
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
@@ -49,12 +58,7 @@ def test_demo_headless_starts_and_stops_cleanly(tmp_path: Path) -> None:
         assert proc.wait(30) == 0
         assert "Demo stopped." in proc.stdout.read()
         # Every child is gone: nothing answers on the station port any more.
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-            still_up = True
-        except httpx.HTTPError:
-            still_up = False
-        assert not still_up
+        assert not answers(port)
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", 6001)) != 0  # the demo ILS is gone too
     finally:
@@ -142,12 +146,7 @@ def test_the_book_drop_demo_sorts_items_and_stops_cleanly(tmp_path: Path) -> Non
                 "/api/v1/staff/returns").json()["bins"]) >= 3, timeout_s=30)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-            still_up = True
-        except httpx.HTTPError:
-            still_up = False
-        assert not still_up
+        assert not answers(port)
     finally:
         if proc.poll() is None:
             proc.kill()
